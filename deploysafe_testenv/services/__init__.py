@@ -1,0 +1,1 @@
+"""One module per real service the harness can start."""

@@ -1,0 +1,190 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The evidence contract every check returns: verdict = {status, summary, evidence}.
+
+status is pass | fail | pending. pending means "could not decide" (no data, dependency missing)
+and never counts as a pass. evidence = {artifacts: [{path, sha256, size_bytes}], findings: {name: count},
+measurements: [{name, value, unit, threshold?, comparison?, ok?}]}. Roles persist a verdict with
+write_verdict() so the checklist can be assembled from separate runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from typing import Any, Dict, Iterable, List, Optional
+
+PASS = "pass"
+FAIL = "fail"
+PENDING = "pending"
+STATUSES = (PASS, FAIL, PENDING)
+VERDICT_FORMAT = 1
+_RANK = {PASS: 0, PENDING: 1, FAIL: 2}
+
+
+def sha256_file(path: str, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def artifact(path: str, sha256: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
+    """Evidence entry for a file: path, sha256 (computed when not given) and size."""
+    entry = {"path": str(path), "sha256": sha256 or sha256_file(path), "size_bytes": os.path.getsize(path)}
+    if kind:
+        entry["kind"] = kind
+    return entry
+
+
+def measurement(name: str, value: Any, unit: str, threshold: Any = None, comparison: Optional[str] = None) -> Dict[str, Any]:
+    """A measured value with its unit; with a threshold, `ok` says whether value satisfies it.
+
+    comparison is one of "<", "<=", ">", ">=", "==" and reads "value <comparison> threshold".
+    """
+    entry: Dict[str, Any] = {"name": name, "value": value, "unit": unit}
+    if threshold is not None and comparison:
+        entry.update(threshold=threshold, comparison=comparison, ok=compare(value, comparison, threshold))
+    return entry
+
+
+def compare(value: Any, comparison: str, threshold: Any) -> bool:
+    if value is None:
+        return False
+    ops = {
+        "<": lambda: value < threshold,
+        "<=": lambda: value <= threshold,
+        ">": lambda: value > threshold,
+        ">=": lambda: value >= threshold,
+        "==": lambda: value == threshold,
+    }
+    if comparison not in ops:
+        raise ValueError(f"unknown comparison {comparison!r}")
+    return bool(ops[comparison]())
+
+
+def make_verdict(status: str, summary: str, *, artifacts: Iterable[Dict[str, Any]] = (),
+                 findings: Optional[Dict[str, int]] = None,
+                 measurements: Iterable[Dict[str, Any]] = ()) -> Dict[str, Any]:
+    """Build a verdict dict; the one constructor every check uses."""
+    if status not in STATUSES:
+        raise ValueError(f"verdict status must be one of {STATUSES}, not {status!r}")
+    return {
+        "status": status,
+        "summary": summary,
+        "evidence": {
+            "artifacts": list(artifacts),
+            "findings": dict(findings or {}),
+            "measurements": list(measurements),
+        },
+    }
+
+
+def status_from(checks: Iterable[Optional[bool]]) -> str:
+    """fail if any check is False, pending if none ran or any is None (undecided), else pass."""
+    checks = list(checks)
+    if any(c is False for c in checks):
+        return FAIL
+    if not checks or any(c is None for c in checks):
+        return PENDING
+    return PASS
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """Combine statuses: fail beats pending beats pass; no statuses at all is pending."""
+    statuses = list(statuses)
+    if not statuses:
+        return PENDING
+    return max(statuses, key=lambda s: _RANK[s])
+
+
+def merge(summary: str, verdicts: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """One verdict from several: worst status, evidence concatenated (finding counts added)."""
+    findings: Dict[str, int] = {}
+    for v in verdicts:
+        for key, count in v["evidence"]["findings"].items():
+            findings[key] = findings.get(key, 0) + count
+    return make_verdict(
+        worst(v["status"] for v in verdicts), summary,
+        artifacts=[a for v in verdicts for a in v["evidence"]["artifacts"]],
+        findings=findings,
+        measurements=[m for v in verdicts for m in v["evidence"]["measurements"]],
+    )
+
+
+def atomic_write_bytes(path: str, data: bytes, mode: int = 0o600) -> None:
+    """Write to a temp name in the same directory, fsync, rename: never a half-written file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".partial", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def verdict_record(name: str, verdict: Dict[str, Any], details: Optional[Dict[str, Any]] = None,
+                   now: Optional[float] = None) -> Dict[str, Any]:
+    """The JSON document stored as <run_dir>/<name>.json."""
+    validate(verdict)
+    return {
+        "format": VERDICT_FORMAT,
+        "name": name,
+        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now if now is not None else time.time())),
+        "verdict": verdict,
+        "details": details or {},
+    }
+
+
+def write_verdict(run_dir: str, name: str, verdict: Dict[str, Any], details: Optional[Dict[str, Any]] = None) -> str:
+    """Persist a verdict atomically as <run_dir>/<name>.json and return the path."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, name + ".json")
+    record = verdict_record(name, verdict, details)
+    atomic_write_bytes(path, (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())
+    return path
+
+
+def validate(verdict: Any) -> None:
+    """Raise ValueError unless verdict has the contract's shape."""
+    if not isinstance(verdict, dict):
+        raise ValueError("verdict must be a dict")
+    if verdict.get("status") not in STATUSES:
+        raise ValueError(f"verdict.status must be one of {STATUSES}, got {verdict.get('status')!r}")
+    if not isinstance(verdict.get("summary"), str):
+        raise ValueError("verdict.summary must be a string")
+    evidence = verdict.get("evidence")
+    if not isinstance(evidence, dict):
+        raise ValueError("verdict.evidence must be a dict")
+    for key, kind in (("artifacts", list), ("findings", dict), ("measurements", list)):
+        if not isinstance(evidence.get(key), kind):
+            raise ValueError(f"verdict.evidence.{key} must be a {kind.__name__}")
+    for item in evidence["artifacts"]:
+        if not isinstance(item, dict) or "path" not in item or "sha256" not in item:
+            raise ValueError("each artifact needs path and sha256")
+    for item in evidence["measurements"]:
+        if not isinstance(item, dict) or not {"name", "value", "unit"} <= set(item):
+            raise ValueError("each measurement needs name, value and unit")
+
+
+def read_verdict(path: str) -> Dict[str, Any]:
+    """Load and validate a stored verdict record."""
+    with open(path, encoding="utf-8") as handle:
+        record = json.load(handle)
+    validate(record.get("verdict"))
+    return record

@@ -1,0 +1,43 @@
+"""Session fixtures that start real services through the test-environment harness.
+
+Each service starts on first use and everything stops at the end of the session (also on Ctrl-C;
+if the process is killed outright, the servers die with it through PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deploysafe_testenv import TestEnv
+
+
+@pytest.fixture(scope="session")
+def testenv():
+    env = TestEnv()
+    try:
+        yield env
+    finally:
+        env.down()
+
+
+def _started(env: TestEnv, name: str):
+    env.start(name)
+    return env[name]
+
+
+@pytest.fixture(scope="session")
+def pg(testenv):
+    """Connection data of the harness PostgreSQL (dict: host, port, user, password, dbname, superuser...)."""
+    return _started(testenv, "postgres").data
+
+
+@pytest.fixture(scope="session")
+def s3(testenv):
+    """Connection data of the harness S3 server (dict: endpoint_url, access_key, secret_key, bucket...)."""
+    return _started(testenv, "s3").data
+
+
+@pytest.fixture(scope="session")
+def app(testenv):
+    """The sample service (dict: url, pid...)."""
+    return _started(testenv, "app").data

@@ -41,3 +41,16 @@ def s3(testenv):
 def app(testenv):
     """The sample service (dict: url, pid...)."""
     return _started(testenv, "app").data
+
+
+@pytest.fixture(scope="session")
+def k8s(testenv):
+    """Local Kubernetes control plane with kwok nodes (dict: kubeconfig, kubeconfig_restricted,
+    restricted_namespace, server...)."""
+    return _started(testenv, "k8s").data
+
+
+@pytest.fixture(scope="session")
+def prometheus(testenv):
+    """Prometheus + Alertmanager scraping the sample service (dict: url, alertmanager_url...)."""
+    return _started(testenv, "prometheus").data

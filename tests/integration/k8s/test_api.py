@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -15,8 +17,10 @@ def test_dry_run_of_invalid_manifest_is_rejected_with_the_servers_message(admin_
     with pytest.raises(ApiException) as err:
         client.AppsV1Api(admin_api).create_namespaced_deployment(namespace, bad, dry_run="All")
     assert err.value.status == 422
-    assert "`selector` does not match template `labels`" in err.value.body
-    assert 'Deployment.apps "sample-app" is invalid' in err.value.body
+    status = json.loads(err.value.body)
+    assert status["reason"] == "Invalid"
+    assert status["message"].startswith('Deployment.apps "sample-app" is invalid: spec.template.metadata.labels')
+    assert "`selector` does not match template `labels`" in status["message"]
 
 
 def test_dry_run_of_valid_manifest_creates_nothing(admin_api, namespace):
@@ -44,4 +48,6 @@ def test_restricted_user_works_in_its_namespace_and_is_forbidden_elsewhere(restr
         with pytest.raises(ApiException) as err:
             call()
         assert err.value.status == 403
-        assert f'User "{cluster["restricted_user"]}" cannot' in err.value.body
+        status = json.loads(err.value.body)
+        assert status["reason"] == "Forbidden"
+        assert f'User "{cluster["restricted_user"]}" cannot' in status["message"]

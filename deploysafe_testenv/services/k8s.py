@@ -34,12 +34,17 @@ START_TIMEOUT = 120.0   # the API server needs ~10-30 s of CPU; 2 shared cores c
 COMPONENT_TIMEOUT = 90.0
 
 
+def missing_binaries(cache_dir: Path) -> List[str]:
+    """Which control-plane binaries `make k8s-bins` has not built (yet) into cache_dir/bin."""
+    return [b for b in BINARIES if not (cache_dir / "bin" / b).exists()]
+
+
 class KubernetesService(Service):
     name = "k8s"
 
     def start(self) -> ServiceInfo:
         bindir = self.env.cache_dir / "bin"
-        missing = [b for b in BINARIES if not (bindir / b).exists()]
+        missing = missing_binaries(self.env.cache_dir)
         if missing:
             raise ServiceError(f"Kubernetes binaries missing in {bindir}: {', '.join(missing)}; "
                                "build them with: make k8s-bins")

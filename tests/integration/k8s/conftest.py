@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import pytest
 
-from deploysafe_testenv.env import default_cache_dir
-from deploysafe_testenv.services.k8s import BINARIES
 from k8s_workloads import wait_for
 
 
-def _built() -> bool:
-    return all((default_cache_dir() / "bin" / b).exists() for b in BINARIES)
-
-
 @pytest.fixture(scope="session")
-def cluster(request):
-    """The running control plane's data (see the `k8s` fixture). Skipped only when the binaries are
-    absent AND cannot be built because there is no Go toolchain; otherwise a missing build fails."""
-    if not _built() and shutil.which("go") is None:
-        pytest.skip("Go toolchain absent: cannot build the Kubernetes control plane (make k8s-bins)")
-    return request.getfixturevalue("k8s")
+def cluster(k8s):
+    """The running control plane's data (the `k8s` fixture, which skips only without Go)."""
+    return k8s
 
 
 @pytest.fixture(scope="session")

@@ -53,3 +53,24 @@ def test_deployment_rolls_out_updates_and_rolls_back(admin_api, namespace):
     assert sets["3"].metadata.name == rs1.metadata.name
     assert sets["3"].spec.template.spec.containers[0].image == "registry.local/sample-app:1.0.0"
     assert sets["3"].spec.replicas == 3 and sets["2"].spec.replicas == 0
+
+
+def test_rollout_to_never_ready_pods_stalls_and_exceeds_its_deadline(admin_api, namespace):
+    apps = client.AppsV1Api(admin_api)
+    dep = sample_deployment(replicas=2)
+    dep["spec"]["progressDeadlineSeconds"] = 3
+    apps.create_namespaced_deployment(namespace, dep)
+    wait_for("first rollout", lambda: rollout_complete(apps, namespace, "sample-app"))
+
+    apps.patch_namespaced_deployment("sample-app", namespace, {"spec": {"template": {"metadata": {
+        "annotations": {"deploysafe.io/simulate": "never-ready"}}}}})
+
+    def deadline_exceeded():
+        d = apps.read_namespaced_deployment("sample-app", namespace)
+        return d if any(c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded"
+                        for c in d.status.conditions or []) else None
+    d = wait_for("ProgressDeadlineExceeded", deadline_exceeded)
+    assert revision(d) == "2"
+    # maxUnavailable 0: the old pods keep serving, the new one never becomes available.
+    assert d.status.available_replicas == 2 and d.status.updated_replicas == 1
+    assert rollout_complete(apps, namespace, "sample-app") is None

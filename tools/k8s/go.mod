@@ -1,7 +1,7 @@
 // Wrapper module: builds the Kubernetes control-plane binaries from k8s.io/kubernetes.
 // k8s.io/kubernetes points its staging modules at ./staging paths, which Go ignores in a
 // dependency, so every one of them is replaced by its published v0.36.x version here.
-// Regenerate the replace block with tools/k8s/gen-replaces when changing version.
+// Change version with tools/k8s/set-version vX.Y.Z (regenerates the replace block).
 module deploysafe.local/k8s-build
 
 go 1.26.0

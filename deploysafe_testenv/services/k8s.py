@@ -39,6 +39,16 @@ def missing_binaries(cache_dir: Path) -> List[str]:
     return [b for b in BINARIES if not (cache_dir / "bin" / b).exists()]
 
 
+def _distinct_free_ports(count: int) -> List[int]:
+    """free_port() may hand out a port it just gave (each probe socket is closed again)."""
+    ports: List[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 class KubernetesService(Service):
     name = "k8s"
 
@@ -79,7 +89,7 @@ class KubernetesService(Service):
         restricted = ca.issue("restricted", bootstrap.RESTRICTED_USER, orgs=[bootstrap.RESTRICTED_GROUP])
         sa = pki.service_account_key(pki_dir)
 
-        etcd_port, peer_port, api_port, kcm_port, sched_port, kwok_port = (free_port() for _ in range(6))
+        etcd_port, peer_port, api_port, kcm_port, sched_port, kwok_port = _distinct_free_ports(6)
         server = f"https://127.0.0.1:{api_port}"
         admin_kc = write_kubeconfig(d / "admin.kubeconfig", kubeconfig(server, ca.files.cert_pem(), admin))
         restricted_kc = write_kubeconfig(

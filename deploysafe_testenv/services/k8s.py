@@ -70,6 +70,9 @@ class KubernetesService(Service):
                 stop_group(proc.pid)
             if isinstance(exc, ServiceError):
                 raise ServiceError(f"{exc}\n{tails}") from None
+            if isinstance(exc, Exception):  # e.g. an API call of the bootstrap answered an error
+                detail = exc.read().decode(errors="replace")[:500] if hasattr(exc, "read") else ""
+                raise ServiceError(f"Kubernetes bootstrap failed: {type(exc).__name__}: {exc} {detail}\n{tails}") from exc
             raise
 
     def _spawn(self, name: str, argv: List[str], env: Dict[str, str] = None) -> subprocess.Popen:

@@ -45,7 +45,7 @@ from __future__ import annotations
 from .crypto import fingerprint, identity_fingerprints, load_identities, parse_recipients
 from .errors import ArchiveError
 from .manifest import MANIFEST_FORMAT, MANIFEST_SUFFIX, MANIFEST_VERSION, load_manifest, manifest_path, write_manifest
-from .producer import CommandProducer, StreamProducer
+from .producer import CommandProducer, StreamProducer, split_stderr
 from .reader import ReadResult, read_artifact
 from .verify import Check, VerifyReport, verify_artifact, verify_verdict
 from .writer import PARTIAL_SUFFIX, ArtifactResult, artifact_name, utc_stamp, write_artifact
@@ -54,5 +54,5 @@ __all__ = [
     "ArchiveError", "ArtifactResult", "Check", "CommandProducer", "MANIFEST_FORMAT", "MANIFEST_SUFFIX",
     "MANIFEST_VERSION", "PARTIAL_SUFFIX", "ReadResult", "StreamProducer", "VerifyReport", "artifact_name",
     "fingerprint", "identity_fingerprints", "load_identities", "load_manifest", "manifest_path",
-    "parse_recipients", "read_artifact", "utc_stamp", "verify_artifact", "verify_verdict", "write_artifact",
+    "parse_recipients", "read_artifact", "split_stderr", "utc_stamp", "verify_artifact", "verify_verdict", "write_artifact",
 ]

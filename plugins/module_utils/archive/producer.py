@@ -9,7 +9,7 @@ import re
 import signal
 import subprocess
 import tempfile
-from typing import BinaryIO, Dict, List, Optional, Sequence
+from typing import BinaryIO, Dict, List, Optional, Sequence, Tuple
 
 from .errors import ArchiveError
 
@@ -17,6 +17,13 @@ from .errors import ArchiveError
 # some failures only there, and a backup that "succeeded" with errors is not a backup.
 _NOT_ERROR = re.compile(r"^\s*(\S+:\s*)?(warning|notice|hint|detail|info)\b", re.IGNORECASE)
 STDERR_LIMIT = 64 * 1024
+
+
+def split_stderr(text: str) -> Tuple[List[str], List[str]]:
+    """(error lines, warning/notice lines) of a PostgreSQL client program's stderr."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return ([line for line in lines if not _NOT_ERROR.match(line)],
+            [line for line in lines if _NOT_ERROR.match(line)])
 
 
 class StreamProducer:
@@ -65,8 +72,7 @@ class CommandProducer:
         finally:
             self._close()
         lines = [line for line in text.splitlines() if line.strip()]
-        errors = [line for line in lines if not _NOT_ERROR.match(line)]
-        self.warnings = [line for line in lines if _NOT_ERROR.match(line)]
+        errors, self.warnings = split_stderr(text)
         if code < 0:
             try:
                 signame = signal.Signals(-code).name

@@ -94,9 +94,10 @@ def _identity(conn, params: ConnParams) -> Dict[str, Any]:
     return ident
 
 
-def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> BackupResult:
+def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=None) -> BackupResult:
     """Dump params.dbname with pg_dump inside an exported REPEATABLE READ snapshot, hash every table in
-    that same snapshot (concurrently, on the server), and publish artifact + manifest atomically."""
+    that same snapshot (concurrently, on the server), and publish artifact + manifest atomically.
+    opener replaces the archive layer's partial-file opener (tests use it to hold the stream)."""
     conn = connect(params, autocommit=True)
     try:
         version = server_version(conn)
@@ -135,7 +136,8 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Back
         try:
             result = write_artifact(producer, opts.dest, name, level=opts.compression_level,
                                     threads=opts.compression_threads, recipients=opts.encrypt_recipients,
-                                    content_type=FORMATS[opts.format][1], source_identity=identity, source=source)
+                                    content_type=FORMATS[opts.format][1], source_identity=identity, source=source,
+                                    **({"opener": opener} if opener else {}))
         finally:
             worker.join()
     finally:

@@ -15,7 +15,7 @@ from ..archive import ArchiveError, CommandProducer, artifact_name, write_artifa
 from ..verdict import FAIL, PASS, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
-from .content import list_tables, table_fingerprints
+from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, table_fingerprints
 from .tools import find_tool
 
 FORMATS = {"custom": ("-Fc", "application/vnd.postgresql.pg-dump.custom"),
@@ -36,6 +36,7 @@ class BackupOptions:
     compression_level: int = 3
     compression_threads: int = -1
     encrypt_recipients: Sequence[str] = ()
+    content_hash: str = "md5"
     bindir: Optional[str] = None
 
 
@@ -65,6 +66,8 @@ def _quoted_pattern(name: str, default_schema: Optional[str] = "public") -> str:
 def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str]) -> List[str]:
     if opts.format not in FORMATS:
         raise PgError(f"format {opts.format!r} is not supported here; use one of {sorted(FORMATS)}")
+    if opts.content_hash not in HASH_ALGORITHMS:
+        raise PgError(f"content_hash {opts.content_hash!r} is not one of {', '.join(HASH_ALGORITHMS)}")
     if opts.schema_only and opts.data_only:
         raise PgError("schema_only and data_only exclude each other")
     argv = [pg_dump, FORMATS[opts.format][0], "--no-password"]
@@ -114,7 +117,9 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                 if opts.schema_only:
                     hashed["tables"] = {f"{s}.{t}": {"rows": None, "sum64": None} for s, t in tables}
                 else:
-                    hashed["tables"] = table_fingerprints(conn, tables)
+                    algorithms = {f"{s}.{t}": choose_algorithm(conn, s, t, opts.content_hash, version["major"])
+                                  for s, t in tables}
+                    hashed["tables"] = table_fingerprints(conn, tables, algorithms)
             except BaseException as exc:
                 hashed["error"] = exc
 
@@ -130,7 +135,9 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
             return {"server_version": version["text"], "server_version_num": version["num"],
                     "format": opts.format, "schema_only": opts.schema_only, "data_only": opts.data_only,
                     "snapshot": snapshot, "pg_dump": pg_dump, "tables": hashed["tables"],
-                    "table_hash": "count + sum(first 64 bits of md5(row::text)) with pinned settings"}
+                    "content_hash": opts.content_hash,
+                    "table_hash": "count + sum of 64-bit row hashes (md5 of row text with pinned settings, or "
+                                  "hash_record_extended); per table in tables.*.hash"}
 
         name = artifact_name(opts.prefix, identity["dbname"], clock(), encrypted=bool(opts.encrypt_recipients))
         try:

@@ -167,3 +167,34 @@ def test_restore_into_empty_target(superuser, backup, keys, new_db, run_sql):
         restore_artifact(target_su, backup.path, _opts(keys))
     restore_artifact(target_su, backup.path, _opts(keys, force=True, clean=True))
     assert run_sql(target_su, "SELECT count(*) FROM orders")[0][0][0] == 3000
+
+
+def test_hash_record_content_hash(new_db, superuser, tmp_path, run_sql):
+    db = new_db("CREATE TYPE mood AS ENUM ('ok', 'sad');"
+                "CREATE TABLE plain_t (id int PRIMARY KEY, v text, at timestamptz DEFAULT now(), j jsonb);"
+                "CREATE TABLE enum_t (id int PRIMARY KEY, m mood);"
+                "INSERT INTO plain_t (id, v, j) SELECT g, 'v' || g, jsonb_build_object('g', g) FROM generate_series(1, 500) g;"
+                "INSERT INTO enum_t SELECT g, 'ok' FROM generate_series(1, 50) g;")
+    art = run_backup(db, BackupOptions(dest=str(tmp_path), content_hash="hash_record"))
+    tables = art.manifest["source"]["tables"]
+    assert tables["public.plain_t"]["hash"] == "hash_record"
+    assert tables["public.enum_t"]["hash"] == "md5"  # an enum hashes its OID, which the restore changes
+    assert set(restore_verify(superuser, art.path, RestoreOptions()).properties.values()) == {"pass"}
+
+    def tamper(scratch):
+        run_sql(scratch, "UPDATE plain_t SET v = 'x' WHERE id = 3")
+
+    result = restore_verify(superuser, art.path, RestoreOptions(), before_compare=tamper)
+    assert [d["table"] for d in result.comparison.differing_tables] == ["public.plain_t"]
+
+
+def test_hash_record_refused_across_major_versions(new_db, superuser, tmp_path):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import load_manifest, write_manifest
+    db = new_db("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10);")
+    art = run_backup(db, BackupOptions(dest=str(tmp_path), content_hash="hash_record"))
+    doc = load_manifest(art.manifest_path)
+    doc["source"]["server_version_num"] = 140011  # pretend the backup came from PostgreSQL 14
+    write_manifest(art.manifest_path, doc)
+    result = restore_verify(superuser, art.path, RestoreOptions())
+    assert result.properties["data_matches"] == "fail"
+    assert "only comparable on the same major version" in result.comparison.differing_tables[0]["problem"]

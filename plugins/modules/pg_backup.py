@@ -77,6 +77,12 @@ options:
     type: str
     choices: [md5, hash_record, count]
     default: md5
+  hash_jobs:
+    description:
+      - Connections, all in the dump's snapshot, that compute the table hashes while pg_dump runs; tables over 64 MB
+        are split in block ranges among them (PostgreSQL 14+).
+    type: int
+    default: 2
   encrypt_recipients:
     description: age public keys (C(age1...) or C(ssh-ed25519 ...)); when set the artifact is encrypted to all of them.
     type: list
@@ -200,6 +206,7 @@ def main():
         compression_threads=dict(type="int", default=-1),
         encrypt_recipients=dict(type="list", elements="str", default=[]),
         content_hash=dict(type="str", choices=["md5", "hash_record", "count"], default="md5"),
+        hash_jobs=dict(type="int", default=2),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            mutually_exclusive=[("schema_only", "data_only")])
@@ -212,7 +219,7 @@ def main():
                          exclude_tables=p["exclude_tables"], include_schemas=p["include_schemas"],
                          exclude_schemas=p["exclude_schemas"], compression_level=p["compression_level"],
                          compression_threads=p["compression_threads"], encrypt_recipients=p["encrypt_recipients"],
-                         content_hash=p["content_hash"], bindir=p["bindir"])
+                         content_hash=p["content_hash"], hash_jobs=max(1, p["hash_jobs"]), bindir=p["bindir"])
     params = ConnParams.from_params(p)
     try:
         if module.check_mode:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -15,7 +16,7 @@ from ..archive import ArchiveError, CommandProducer, artifact_name, write_artifa
 from ..verdict import FAIL, PASS, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
-from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, table_fingerprints
+from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, run_fingerprints, work_units
 from .tools import find_tool
 
 FORMATS = {"custom": ("-Fc", "application/vnd.postgresql.pg-dump.custom"),
@@ -37,6 +38,7 @@ class BackupOptions:
     compression_threads: int = -1
     encrypt_recipients: Sequence[str] = ()
     content_hash: str = "md5"
+    hash_jobs: int = 2
     bindir: Optional[str] = None
 
 
@@ -108,20 +110,33 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
         identity = _identity(conn, params)
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_catalog.pg_export_snapshot()").fetchone()[0]
+        if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+            raise PgError(f"unexpected snapshot id {snapshot!r} from the server")
         tables = list_tables(conn, opts.include_tables, opts.exclude_tables, opts.include_schemas,
                              opts.exclude_schemas)
         hashed: Dict[str, Any] = {}
 
         def compute():
+            extra = []
             try:
                 if opts.schema_only:
                     hashed["tables"] = {f"{s}.{t}": {"rows": None, "sum64": None} for s, t in tables}
-                else:
-                    algorithms = {f"{s}.{t}": choose_algorithm(conn, s, t, opts.content_hash, version["major"])
-                                  for s, t in tables}
-                    hashed["tables"] = table_fingerprints(conn, tables, algorithms)
+                    return
+                algorithms = {f"{s}.{t}": choose_algorithm(conn, s, t, opts.content_hash, version["major"])
+                              for s, t in tables}
+                # More connections in the very same snapshot hash big tables in block ranges.
+                for _ in range(max(0, opts.hash_jobs - 1) if len(tables) else 0):
+                    other = connect(params.with_db(identity["dbname"]), autocommit=True)
+                    extra.append(other)
+                    other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    other.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                units = work_units(conn, tables, 1 + len(extra), version["major"])
+                hashed["tables"] = run_fingerprints([conn] + extra, units, algorithms)
             except BaseException as exc:
                 hashed["error"] = exc
+            finally:
+                for other in extra:
+                    other.close()
 
         worker = threading.Thread(target=compute, name="pg-table-hashes", daemon=True)
         producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=params.with_db(identity["dbname"]).env(),

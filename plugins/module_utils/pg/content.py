@@ -10,7 +10,7 @@ on session settings, which connection.PINNED_SETTINGS fixes on both sides. See H
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import PgError
@@ -87,7 +87,9 @@ def choose_algorithm(conn, schema: str, table: str, requested: str, server_major
     return "hash_record" if ok else "md5"
 
 
-def fingerprint_sql(schema: str, table: str, algorithm: str = "md5") -> str:
+def fingerprint_sql(schema: str, table: str, algorithm: str = "md5",
+                    blocks: Optional[Tuple[int, Optional[int]]] = None) -> str:
+    """Count and hash sum of a table, or of the heap blocks [start, end) of it (end None: to the end)."""
     rel = f"{quote_ident(schema)}.{quote_ident(table)}"
     if algorithm == "md5":
         total = ("pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(t::pg_catalog.text), 1, 16))"
@@ -98,53 +100,105 @@ def fingerprint_sql(schema: str, table: str, algorithm: str = "md5") -> str:
         total = "NULL"
     else:
         raise PgError(f"unknown content hash {algorithm!r}; use one of {', '.join(HASH_ALGORITHMS)}")
-    return f"SELECT pg_catalog.count(*), COALESCE({total}, 0)::pg_catalog.text FROM ONLY {rel} AS t"
+    where = ""
+    if blocks:
+        where = f" WHERE t.ctid >= '({int(blocks[0])},0)'::pg_catalog.tid"
+        if blocks[1] is not None:
+            where += f" AND t.ctid < '({int(blocks[1])},0)'::pg_catalog.tid"
+    return f"SELECT pg_catalog.count(*), COALESCE({total}, 0)::pg_catalog.text FROM ONLY {rel} AS t{where}"
+
+
+# Tables above this many heap blocks (8 kB each: 64 MB) are hashed in block ranges by several
+# connections at once; TID range scans make that cheap from PostgreSQL 14 on.
+SPLIT_BLOCKS = 8192
+
+
+def work_units(conn, tables: Sequence[Tuple[str, str]], workers: int, server_major: int
+               ) -> List[Tuple[str, str, Optional[Tuple[int, Optional[int]]]]]:
+    """(schema, table, block range or None), largest first, big tables split into `workers` ranges."""
+    sized = []
+    for schema, table in tables:
+        rel = f"{quote_ident(schema)}.{quote_ident(table)}"
+        blocks = conn.execute("SELECT pg_catalog.pg_relation_size(%s::pg_catalog.regclass) / "
+                              "pg_catalog.current_setting('block_size')::int8", (rel,)).fetchone()[0]
+        sized.append((int(blocks), schema, table))
+    units = []
+    for blocks, schema, table in sorted(sized, key=lambda x: -x[0]):
+        if workers > 1 and server_major >= 14 and blocks >= SPLIT_BLOCKS:
+            step = -(-blocks // workers)
+            for i in range(workers):
+                end = (i + 1) * step if i < workers - 1 else None  # the last range is open: nothing is missed
+                units.append((schema, table, (i * step, end)))
+        else:
+            units.append((schema, table, None))
+    return units
+
+
+def run_fingerprints(conns: Sequence[Any], units, algorithms: Optional[Dict[str, str]] = None
+                     ) -> Dict[str, Dict[str, Any]]:
+    """Hash the work units over the given connections (one thread each, shared queue) and add up the
+    partial counts and sums per table: {'schema.table': {'rows', 'sum64', 'hash'}}."""
+    pending = list(units)
+    lock = threading.Lock()
+    partial: Dict[str, List[Tuple[int, Optional[str]]]] = {}
+    errors: List[BaseException] = []
+
+    def work(conn):
+        while True:
+            with lock:
+                if not pending or errors:
+                    return
+                schema, table, blocks = pending.pop(0)
+            key = table_key(schema, table)
+            algorithm = (algorithms or {}).get(key, "md5")
+            try:
+                rows, total = conn.execute(fingerprint_sql(schema, table, algorithm, blocks)).fetchone()
+            except BaseException as exc:
+                with lock:
+                    errors.append(exc)
+                return
+            with lock:
+                partial.setdefault(key, []).append((int(rows), total))
+
+    threads = [threading.Thread(target=work, args=(c,), name="pg-table-hash") for c in conns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise PgError(f"hashing table content failed: {errors[0]}")
+    out = {}
+    for schema, table, _ in units:
+        key = table_key(schema, table)
+        if key in out:
+            continue
+        algorithm = (algorithms or {}).get(key, "md5")
+        parts = partial[key]
+        out[key] = {"rows": sum(r for r, _ in parts), "hash": algorithm,
+                    "sum64": None if algorithm == "count" else str(sum(int(t) for _, t in parts))}
+    return dict(sorted(out.items()))
 
 
 def table_fingerprints(conn, tables: Sequence[Tuple[str, str]], algorithms: Optional[Dict[str, str]] = None
                        ) -> Dict[str, Dict[str, Any]]:
     """{'schema.table': {'rows': n, 'sum64': '...', 'hash': algorithm}} in the connection's current
     transaction; algorithms maps 'schema.table' to md5 (default), hash_record or count."""
-    out = {}
-    for schema, table in tables:
-        key = table_key(schema, table)
-        algorithm = (algorithms or {}).get(key, "md5")
-        rows, total = conn.execute(fingerprint_sql(schema, table, algorithm)).fetchone()
-        out[key] = {"rows": int(rows), "sum64": total if algorithm != "count" else None, "hash": algorithm}
-    return out
+    return run_fingerprints([conn], [(s, t, None) for s, t in tables], algorithms)
 
 
 def parallel_fingerprints(params: ConnParams, tables: Sequence[Tuple[str, str]], workers: int = 2,
-                          algorithms: Optional[Dict[str, str]] = None) -> Dict[str, Dict[str, Any]]:
-    """table_fingerprints over `workers` connections (for a database nobody writes to)."""
+                          algorithms: Optional[Dict[str, str]] = None, server_major: int = 0
+                          ) -> Dict[str, Dict[str, Any]]:
+    """Fingerprints over `workers` new connections (for a database nobody writes to, e.g. a scratch DB)."""
     if not tables:
         return {}
-    workers = max(1, min(workers, len(tables)))
-    buckets: List[List[Tuple[str, str]]] = [[] for _ in range(workers)]
-    for index, item in enumerate(tables):  # caller passes biggest first: round-robin balances well enough
-        buckets[index % workers].append(item)
-
-    def run(bucket):
-        conn = connect(params, autocommit=True)
-        try:
-            return table_fingerprints(conn, bucket, algorithms)
-        finally:
+    conns = [connect(params, autocommit=True) for _ in range(max(1, workers))]
+    try:
+        units = work_units(conns[0], tables, len(conns), server_major)
+        return run_fingerprints(conns, units, algorithms)
+    finally:
+        for conn in conns:
             conn.close()
-
-    out: Dict[str, Dict[str, Any]] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(run, buckets):
-            out.update(part)
-    return out
-
-
-def tables_by_size(conn, tables: Sequence[Tuple[str, str]]) -> List[Tuple[str, str]]:
-    sizes = {}
-    for schema, table in tables:
-        rel = f"{quote_ident(schema)}.{quote_ident(table)}"
-        sizes[(schema, table)] = conn.execute(
-            "SELECT pg_catalog.pg_relation_size(%s::pg_catalog.regclass)", (rel,)).fetchone()[0]
-    return sorted(tables, key=lambda t: -sizes[t])
 
 
 def compare_fingerprints(expected: Dict[str, Dict[str, Any]], actual: Dict[str, Dict[str, Any]]

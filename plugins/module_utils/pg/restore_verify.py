@@ -13,7 +13,7 @@ from ..verdict import FAIL, PASS, artifact, make_verdict, measurement, status_fr
 from . import PgError
 from .connection import ConnParams, connect, server_version
 from .content import (compare_fingerprints, constraint_counts, constraint_violations, list_tables,
-                      parallel_fingerprints, sequences_behind, tables_by_size)
+                      parallel_fingerprints, sequences_behind)
 from .restore import RestoreOptions, create_database, drop_database, load_backup, restore_into
 
 SCRATCH_PREFIX = "preflight_verify_"
@@ -48,7 +48,7 @@ def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int 
     conn = connect(params, autocommit=True)
     try:
         major = server_version(conn)["major"]
-        tables = tables_by_size(conn, list_tables(conn))
+        tables = list_tables(conn)
         violations = constraint_violations(conn)
         checked = constraint_counts(conn)
         seq_count, behind = sequences_behind(conn)
@@ -65,7 +65,7 @@ def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int 
                 incomparable.append({"table": key, "problem": f"content hash hash_record is only comparable on the "
                                      f"same major version (backup {backup_major}, restore {major}); back up with "
                                      "content_hash md5"})
-    actual = parallel_fingerprints(params, tables, workers, algorithms)
+    actual = parallel_fingerprints(params, tables, workers, algorithms, server_major=major)
     return Comparison(differing_tables=incomparable + compare_fingerprints(expected, actual),
                       constraint_violations=violations,
                       sequences_behind=behind, tables_compared=len(actual), sequences_checked=seq_count,

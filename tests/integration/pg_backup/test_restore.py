@@ -198,3 +198,13 @@ def test_hash_record_refused_across_major_versions(new_db, superuser, tmp_path):
     result = restore_verify(superuser, art.path, RestoreOptions())
     assert result.properties["data_matches"] == "fail"
     assert "only comparable on the same major version" in result.comparison.differing_tables[0]["problem"]
+
+
+def test_block_range_split_adds_up_to_the_whole_table(new_db, monkeypatch):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import content
+    db = new_db("CREATE TABLE t (id int PRIMARY KEY, v text);"
+                "INSERT INTO t SELECT g, repeat('x', g % 50) FROM generate_series(1, 20000) g;")
+    whole = content.parallel_fingerprints(db, [("public", "t")], workers=1, server_major=15)
+    monkeypatch.setattr(content, "SPLIT_BLOCKS", 2)
+    split = content.parallel_fingerprints(db, [("public", "t")], workers=3, server_major=15)
+    assert split == whole and whole["public.t"]["rows"] == 20000

@@ -116,8 +116,9 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                              opts.exclude_schemas)
         hashed: Dict[str, Any] = {}
 
+        extra: List[Any] = []
+
         def compute():
-            extra = []
             try:
                 if opts.schema_only:
                     hashed["tables"] = {f"{s}.{t}": {"rows": None, "sum64": None} for s, t in tables}
@@ -160,6 +161,14 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                                     threads=opts.compression_threads, recipients=opts.encrypt_recipients,
                                     content_type=FORMATS[opts.format][1], source_identity=identity, source=source,
                                     **({"opener": opener} if opener else {}))
+        except BaseException:
+            # Do not wait for hashes nobody will use: cancel the running hash queries.
+            for busy in [conn] + list(extra):
+                try:
+                    busy.cancel()
+                except Exception:
+                    pass
+            raise
         finally:
             worker.join()
     finally:

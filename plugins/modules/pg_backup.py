@@ -100,7 +100,7 @@ attributes:
     support: none
     description: Not applicable.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

@@ -61,7 +61,7 @@ def _quoted_pattern(name: str, default_schema: Optional[str] = "public") -> str:
     """Exact-name pg_dump pattern: double quotes switch off its wildcards and case folding."""
     if default_schema is None:
         return quote_ident(name)
-    schema, _, table = name.rpartition(".")
+    schema, _dot, table = name.rpartition(".")
     return f"{quote_ident(schema or default_schema)}.{quote_ident(table)}"
 
 
@@ -126,7 +126,7 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                 algorithms = {f"{s}.{t}": choose_algorithm(conn, s, t, opts.content_hash, version["major"])
                               for s, t in tables}
                 # More connections in the very same snapshot hash big tables in block ranges.
-                for _ in range(max(0, opts.hash_jobs - 1) if len(tables) else 0):
+                for _index in range(max(0, opts.hash_jobs - 1) if len(tables) else 0):
                     other = connect(params.with_db(identity["dbname"]), autocommit=True)
                     extra.append(other)
                     other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -201,22 +201,23 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
     conn = connect(params, autocommit=True)
     try:
         version = server_version(conn)
+        pg_dump = None
         try:
             pg_dump = find_tool("pg_dump", version["major"], opts.bindir)
         except PgError as exc:
-            pg_dump, _ = None, problems.append(str(exc))
+            problems.append(str(exc))
         dbname = conn.execute("SELECT current_database()").fetchone()[0]
         tables = list_tables(conn, opts.include_tables, opts.exclude_tables, opts.include_schemas,
                              opts.exclude_schemas)
         denied = [f"{s}.{t}" for s, t in tables if not conn.execute(
             "SELECT pg_catalog.has_table_privilege(%s, 'SELECT')",
             (f"{quote_ident(s)}.{quote_ident(t)}",)).fetchone()[0]]
-        denied += [f"sequence {s}.{n}" for s, n in conn.execute(
+        sequences = conn.execute(
             "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
             "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname NOT LIKE 'pg\\_%' "
             "AND n.nspname <> 'information_schema' "
-            "AND NOT CASE WHEN c.relkind = 'S' THEN pg_catalog.has_sequence_privilege(c.oid, 'SELECT') END"
-            ).fetchall()]
+            "AND NOT CASE WHEN c.relkind = 'S' THEN pg_catalog.has_sequence_privilege(c.oid, 'SELECT') END").fetchall()
+        denied += [f"sequence {s}.{n}" for s, n in sequences]
         if denied:
             problems.append(f"user {params.user or 'default'} lacks SELECT on {', '.join(denied[:10])}"
                             + (f" and {len(denied) - 10} more" if len(denied) > 10 else ""))

@@ -31,7 +31,7 @@ ORDER BY 1, 2
 
 def qualify(name: str, default_schema: str = "public") -> Tuple[str, str]:
     """'s.t' -> ('s', 't'); 't' -> ('public', 't'). Names are exact (no patterns)."""
-    schema, _, table = name.rpartition(".")
+    schema, _dot, table = name.rpartition(".")
     return (schema or default_schema, table)
 
 
@@ -168,14 +168,14 @@ def run_fingerprints(conns: Sequence[Any], units, algorithms: Optional[Dict[str,
     if errors:
         raise PgError(f"hashing table content failed: {errors[0]}")
     out = {}
-    for schema, table, _ in units:
+    for schema, table, _blocks in units:
         key = table_key(schema, table)
         if key in out:
             continue
         algorithm = (algorithms or {}).get(key, "md5")
         parts = partial[key]
-        out[key] = {"rows": sum(r for r, _ in parts), "hash": algorithm,
-                    "sum64": None if algorithm == "count" else str(sum(int(t) for _, t in parts))}
+        out[key] = {"rows": sum(rows for rows, _total in parts), "hash": algorithm,
+                    "sum64": None if algorithm == "count" else str(sum(int(total) for _rows, total in parts))}
     return dict(sorted(out.items()))
 
 
@@ -192,7 +192,7 @@ def parallel_fingerprints(params: ConnParams, tables: Sequence[Tuple[str, str]],
     """Fingerprints over `workers` new connections (for a database nobody writes to, e.g. a scratch DB)."""
     if not tables:
         return {}
-    conns = [connect(params, autocommit=True) for _ in range(max(1, workers))]
+    conns = [connect(params, autocommit=True) for _index in range(max(1, workers))]
     try:
         units = work_units(conns[0], tables, len(conns), server_major)
         return run_fingerprints(conns, units, algorithms)

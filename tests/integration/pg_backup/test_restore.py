@@ -208,3 +208,37 @@ def test_block_range_split_adds_up_to_the_whole_table(new_db, monkeypatch):
     monkeypatch.setattr(content, "SPLIT_BLOCKS", 2)
     split = content.parallel_fingerprints(db, [("public", "t")], workers=3, server_major=15)
     assert split == whole and whole["public.t"]["rows"] == 20000
+
+
+def test_writes_during_the_backup_do_not_break_consistency(new_db, superuser, tmp_path, run_sql):
+    """Rows committed while pg_dump is streaming belong to neither the dump nor the recorded hashes."""
+    import threading
+    db = new_db("CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200000) g;"
+                "ALTER TABLE big ADD PRIMARY KEY (id);")
+    streaming, written = threading.Event(), threading.Event()
+
+    class Held:
+        def __init__(self, path):
+            self.handle = open(path, "xb")
+
+        def write(self, data):
+            if not streaming.is_set():
+                streaming.set()
+                assert written.wait(60)
+            return self.handle.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+    def writer():
+        assert streaming.wait(60)
+        run_sql(db, "INSERT INTO big SELECT g, 'late' FROM generate_series(200001, 200100) g",
+                "UPDATE big SET v = 'changed' WHERE id <= 10", "DELETE FROM big WHERE id BETWEEN 100 AND 120")
+        written.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    art = run_backup(db, BackupOptions(dest=str(tmp_path), compression_threads=0), opener=Held)
+    thread.join()
+    assert art.manifest["source"]["tables"]["public.big"]["rows"] == 200000
+    assert set(restore_verify(superuser, art.path, RestoreOptions()).properties.values()) == {"pass"}

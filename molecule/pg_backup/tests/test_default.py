@@ -15,7 +15,7 @@ BASE = "/tmp/molecule-pg_backup"
 
 def _artifact():
     found = glob.glob(f"{BASE}/backups/molecule-*-*.dump.zst.age")
-    assert len(found) == 1, found
+    assert len(found) == 1, found  # converge starts from an empty directory
     return found[0]
 
 

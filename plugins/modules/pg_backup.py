@@ -94,8 +94,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space, and
-      reports the file it would write; writes nothing.
+    description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
+      below a third of the table data size, a cautious floor for the compressed dump), and reports the file it would
+      write; writes nothing.
   diff_mode:
     support: none
     description: Not applicable.

@@ -78,8 +78,8 @@ class FaultLoops:
             await asyncio.sleep(0.05)
             f = self.faults
             if f.stall_every_s > 0 and f.stall_ms > 0 and time.monotonic() - last >= f.stall_every_s:
+                last += f.stall_every_s          # start-to-start period, so stalls stay on a fixed grid
                 time.sleep(f.stall_ms / 1000.0)   # deliberately blocking: the whole server freezes
-                last = time.monotonic()
             elif f.stall_every_s <= 0:
                 last = time.monotonic()
 

@@ -54,7 +54,8 @@ def sustain_windows(plan: Plan, duration: float) -> List[tuple]:
     return chosen or [(0.0, duration)]
 
 
-def collect_stats(recorder: Recorder, plan: Plan, duration: float) -> Dict[str, Any]:
+def collect_stats(recorder: Recorder, plan: Plan, duration: float,
+                  endpoints_from_samples: bool = False) -> Dict[str, Any]:
     wins = {n: (a, b) for n, a, b in stage_windows(plan.stages)}
     stages = {}
     for s in plan.stages:
@@ -66,7 +67,10 @@ def collect_stats(recorder: Recorder, plan: Plan, duration: float) -> Dict[str, 
             continue   # a deliberate pause
         stages[s.name] = dict(recorder.scope_stats(stage=s.name, seconds=seconds or None), start_s=a,
                               end_s=min(b, duration), target=s.target)
-    endpoints = {r.name: recorder.scope_stats(endpoint=r.name, seconds=duration or None) for r in plan.requests}
+    names = [r.name for r in plan.requests]
+    if endpoints_from_samples:   # a user's locustfile names its own requests
+        names = sorted({e for _, e in recorder.hists})
+    endpoints = {n: recorder.scope_stats(endpoint=n, seconds=duration or None) for n in names}
     return {"overall": recorder.scope_stats(seconds=duration or None), "stages": stages, "endpoints": endpoints}
 
 
@@ -126,7 +130,8 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
         run = external.run(opts["engine"], plan, recorder, opts, sampler)
     run["error_kinds"] = dict(recorder.error_kinds)
     duration = run["duration"]
-    stats = collect_stats(recorder, plan, duration)
+    stats = collect_stats(recorder, plan, duration,
+                          endpoints_from_samples=opts["engine"] == "locust" and bool(opts["locust"].get("locustfile")))
     res = resources.summarize(sampler.samples, sustain_windows(plan, duration))
     res["errors"] = sampler.errors
     checks = thresholds.evaluate(stats, limits, opts["threshold_scopes"], opts["threshold_overrides"], res,

@@ -85,8 +85,9 @@ attributes:
     description: Read-only; runs the same requests in check mode.
   diff_mode:
     support: none
+    description: Nothing on the target changes, so there is nothing to diff.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""
@@ -103,7 +104,8 @@ verdict:
   description: The evidence contract; C(fail) names the failing dependency or the HTTP problem.
   returned: always
   type: dict
-  sample: {"status": "fail", "summary": "http://127.0.0.1:8080/healthz unhealthy after 4 attempt(s): HTTP 503, expected 200; dependency postgres:connection is failing",
+  sample: {"status": "fail",
+           "summary": "http://127.0.0.1:8080/healthz unhealthy after 4 attempt(s): HTTP 503; dependency postgres:connection is failing",
            "evidence": {"artifacts": [], "findings": {"problems": 2}, "measurements": []}}
 status_code:
   description: HTTP status of the last attempt (null when no answer).

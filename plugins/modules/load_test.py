@@ -168,11 +168,12 @@ attributes:
     description: Validates the plan and the target allowlist; sends no request and returns a C(pending) verdict.
   diff_mode:
     support: none
+    description: Nothing on the target changes, so there is nothing to diff.
 requirements:
   - aiohttp
   - hdrhistogram
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

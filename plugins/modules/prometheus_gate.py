@@ -96,8 +96,9 @@ attributes:
     description: Read-only; runs the same queries in check mode.
   diff_mode:
     support: none
+    description: Nothing on the target changes, so there is nothing to diff.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

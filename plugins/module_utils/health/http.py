@@ -13,9 +13,10 @@ import socket
 import ssl
 import time
 import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
+
+from ansible.module_utils.urls import SSLValidationError, open_url
 
 from ..verdict import FAIL, PASS, make_verdict, measurement
 
@@ -56,22 +57,19 @@ class Attempt:
 
 
 def fetch(opts: HealthOptions) -> Attempt:
-    ctx = None
-    if opts.url.startswith("https://"):
-        ctx = ssl.create_default_context(cafile=opts.ca_path) if opts.validate_certs else ssl._create_unverified_context()
-    req = urllib.request.Request(opts.url, method=opts.method, headers=opts.headers)
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(req, timeout=opts.timeout, context=ctx) as resp:
+        with open_url(opts.url, method=opts.method, headers=opts.headers, timeout=opts.timeout,
+                      validate_certs=opts.validate_certs, ca_path=opts.ca_path, follow_redirects="safe") as resp:
             body = resp.read(1 << 20)
             return Attempt(resp.status, (time.perf_counter() - started) * 1000, body,
                            resp.headers.get("Content-Type", ""))
     except urllib.error.HTTPError as exc:
         return Attempt(exc.code, (time.perf_counter() - started) * 1000, exc.read(1 << 20),
                        exc.headers.get("Content-Type", ""))
-    except (urllib.error.URLError, socket.timeout, ssl.SSLError, ConnectionError, OSError) as exc:
+    except (urllib.error.URLError, socket.timeout, ssl.SSLError, SSLValidationError, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        kind = "TLS error" if isinstance(reason, ssl.SSLError) else \
+        kind = "TLS error" if isinstance(reason, (ssl.SSLError, SSLValidationError)) else \
             "DNS failure" if isinstance(reason, socket.gaierror) else \
             "timeout" if isinstance(reason, (socket.timeout, TimeoutError)) else "connection failed"
         return Attempt(None, (time.perf_counter() - started) * 1000, error=f"{kind}: {reason}")

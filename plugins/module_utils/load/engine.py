@@ -74,7 +74,7 @@ class Engine:
         return asyncio.get_running_loop().time() - self.t0
 
     def stage_at(self, t: float) -> Optional[Tuple[Stage, float]]:
-        for stage, (_, start, end) in zip(self.plan.stages, self.windows):
+        for stage, (_name, start, end) in zip(self.plan.stages, self.windows):
             if t < end:
                 return stage, t - start
         return None
@@ -132,18 +132,18 @@ class Engine:
             want = int(round(located[0].level_at(located[1])))
             users = [(t, d) for t, d in users if not t.done()]
             live = [(t, d) for t, d in users if not d.is_set()]
-            for _ in range(want - len(live)):
+            for dummy in range(want - len(live)):
                 done = asyncio.Event()
                 users.append((asyncio.ensure_future(user(done)), done))
-            for _, done in live[want:] if want < len(live) else []:
+            for task, done in live[want:] if want < len(live) else []:
                 done.set()
             await asyncio.sleep(TICK)
-        for _, done in users:
+        for task, done in users:
             done.set()
         if users:
-            await asyncio.wait([t for t, _ in users], timeout=self.plan.timeout + 1)
-            for t, _ in users:
-                t.cancel()
+            await asyncio.wait([task for task, done in users], timeout=self.plan.timeout + 1)
+            for task, done in users:
+                task.cancel()
 
     async def _open(self, session) -> None:
         in_flight = asyncio.Semaphore(self.plan.max_in_flight)

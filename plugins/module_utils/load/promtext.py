@@ -28,7 +28,7 @@ def parse(text: str) -> List[Sample]:
         match = _LINE.match(line)
         if not match:
             raise PromTextError(f"line {number} is not a metric sample: {line[:120]!r}")
-        name, _, raw_labels, raw_value = match.group(1), match.group(2), match.group(3), match.group(4)
+        name, raw_labels, raw_value = match.group(1), match.group(3), match.group(4)
         labels = {k: v.replace('\\"', '"').replace("\\\\", "\\") for k, v in _LABEL.findall(raw_labels or "")}
         try:
             value = float(raw_value.replace("+Inf", "inf").replace("-Inf", "-inf"))

@@ -64,8 +64,12 @@ def svg_plot(result: Dict[str, Any], width: int = 760, height: int = 260) -> str
     w, h = width - pad_l - 10, height - pad_b - pad_t
     t_end = max(result["run"]["duration"], max((p["t"] for p in points), default=0), 0.001)
     y_max = max([p["p95_ms"] or 0 for p in points] + [p["max_ms"] or 0 for p in points] + [1.0]) * 1.1
-    sx = lambda t: pad_l + w * t / t_end  # noqa: E731
-    sy = lambda v: pad_t + h - h * v / y_max  # noqa: E731
+
+    def sx(t: float) -> float:
+        return pad_l + w * t / t_end
+
+    def sy(v: float) -> float:
+        return pad_t + h - h * v / y_max
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="11">',
              f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="#fafafa" stroke="#999"/>']
@@ -119,8 +123,8 @@ def junit(result: Dict[str, Any]) -> str:
         msg = None if c["ok"] else (f"{c['name']}: {c['value']} not {c['comparison']} {c['limit']}" if c["ok"] is False
                                     else f"{c['name']}: no data ({c['note']})")
         cases.append((c["name"], msg, c["ok"] is None))
-    failures = sum(1 for _, m, skip in cases if m and not skip)
-    skipped = sum(1 for _, m, skip in cases if m and skip)
+    failures = sum(1 for case in cases if case[1] and not case[2])
+    skipped = sum(1 for case in cases if case[1] and case[2])
     body = []
     for name, msg, skip in cases:
         inner = ""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
+
+from ansible.module_utils.urls import open_url
 
 from . import promtext
 
@@ -47,7 +48,7 @@ class Sampler:
             with open(f"/proc/{self.pid}/statm") as fh:
                 rss = int(fh.read().split()[1]) * PAGE
             return (int(fields[11]) + int(fields[12])) / CLK_TCK, float(rss)
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as resp:
+        with open_url(self.metrics_url, timeout=5) as resp:
             samples = promtext.parse(resp.read().decode("utf-8", "replace"))
         cpu = promtext.value(samples, "process_cpu_seconds_total")
         rss = promtext.value(samples, "process_resident_memory_bytes")
@@ -79,9 +80,9 @@ def slope(points: List[Tuple[float, float]]) -> Optional[float]:
     if len(points) < 3:
         return None
     n = len(points)
-    mx = sum(x for x, _ in points) / n
-    my = sum(y for _, y in points) / n
-    sxx = sum((x - mx) ** 2 for x, _ in points)
+    mx = sum(p[0] for p in points) / n
+    my = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mx) ** 2 for p in points)
     if sxx == 0:
         return None
     return sum((x - mx) * (y - my) for x, y in points) / sxx

@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import asdict
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from ..verdict import FAIL, PASS, artifact, make_verdict, measurement, status_from
 from . import report, resources, thresholds
@@ -69,7 +68,7 @@ def collect_stats(recorder: Recorder, plan: Plan, duration: float,
                               end_s=min(b, duration), target=s.target)
     names = [r.name for r in plan.requests]
     if endpoints_from_samples:   # a user's locustfile names its own requests
-        names = sorted({e for _, e in recorder.hists})
+        names = sorted({key[1] for key in recorder.hists})
     endpoints = {n: recorder.scope_stats(endpoint=n, seconds=duration or None) for n in names}
     return {"overall": recorder.scope_stats(seconds=duration or None), "stages": stages, "endpoints": endpoints}
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import ssl
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
+
+from ansible.module_utils.urls import open_url
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 AGGREGATES = ("max", "min", "avg", "last")
@@ -37,13 +37,9 @@ class Api:
 
     def _get(self, base: str, path: str, params: Optional[Dict[str, Any]] = None) -> Any:
         url = base.rstrip("/") + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
-        ctx = None
-        if url.startswith("https://"):
-            ctx = ssl.create_default_context(cafile=self.ca_path) if self.validate_certs \
-                else ssl._create_unverified_context()
-        req = urllib.request.Request(url, headers=self.headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout, context=ctx) as resp:
+            with open_url(url, headers=self.headers, timeout=self.timeout, validate_certs=self.validate_certs,
+                          ca_path=self.ca_path) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
             try:
@@ -91,11 +87,12 @@ def check_query(api: Api, q: Dict[str, Any], now: Optional[float] = None) -> Dic
         agg = q.get("aggregate", "max")
         if agg not in AGGREGATES:
             raise MonitoringError(f"query {name!r}: aggregate must be one of {', '.join(AGGREGATES)}")
-        data = api.prom("/api/v1/query_range", {"query": query, "start": now - float(q["range_seconds"]),
-                                                 "end": now, "step": q.get("step_seconds") or 1})
+        params = {"query": query, "start": now - float(q["range_seconds"]), "end": now,
+                  "step": q.get("step_seconds") or 1}
+        data = api.prom("/api/v1/query_range", params)
         series = []
         for s in data["result"]:
-            vals = [float(v) for _, v in s["values"] if not math.isnan(float(v))]
+            vals = [float(pair[1]) for pair in s["values"] if not math.isnan(float(pair[1]))]
             if vals:
                 series.append((s["metric"], {"max": max(vals), "min": min(vals), "avg": sum(vals) / len(vals),
                                              "last": vals[-1]}[agg]))

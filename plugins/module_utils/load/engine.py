@@ -182,7 +182,7 @@ class Engine:
 
     async def _watch(self) -> None:
         while not self.stop.is_set():
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(1.0)   # evaluating percentiles costs a few ms per scope
             reason = self.should_abort(self.now()) if self.should_abort else ""
             if reason:
                 self.info.aborted = reason

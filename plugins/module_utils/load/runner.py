@@ -106,6 +106,20 @@ async def _run_builtin(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sam
     return info
 
 
+def _asyncio_run(coro):
+    """asyncio.run on uvloop when it is installed (about twice the requests per CPU second)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    loop = uvloop.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
 def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
     """Run the test described by module-style options and return the full result with its verdict."""
     opts = dict(DEFAULTS)
@@ -122,7 +136,7 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
                                 interval=interval)
     recorder = Recorder(window_s=max(plan.duration / 300.0, 0.1))
     if opts["engine"] == "builtin":
-        info = asyncio.run(_run_builtin(plan, recorder, opts, sampler, limits))
+        info = _asyncio_run(_run_builtin(plan, recorder, opts, sampler, limits))
         run = asdict(info)
     else:
         from . import external

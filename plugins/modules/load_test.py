@@ -148,6 +148,12 @@ options:
   seed:
     description: Seed of the request-mix chooser, for repeatable mixes.
     type: int
+  workers:
+    description:
+      - Processes for the built-in engine (one core each). Each runs the stages at 1/N of the users or rate;
+        their HDR histograms are merged. O(abort_on_fail) then applies within each worker.
+    type: int
+    default: 1
   locust:
     description:
       - Locust settings for O(engine=locust) - C(locustfile), C(workers) (local worker processes),
@@ -277,6 +283,7 @@ def main():
             report_dir=dict(type="path", default=""),
             report_name=dict(type="str", default="load_test"),
             seed=dict(type="int"),
+            workers=dict(type="int", default=1),
             locust=dict(type="dict", default={}),
             k6=dict(type="dict", default={}),
         ),

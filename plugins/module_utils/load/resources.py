@@ -92,7 +92,8 @@ def summarize(samples: List[Sample], sustain: List[Tuple[float, float]]) -> Dict
     """cpu_percent (mean and max between samples), rss, memory growth slope over the sustain windows."""
     out: Dict[str, Any] = {"samples": len(samples), "cpu_percent_mean": None, "cpu_percent_max": None,
                            "rss_mb_start": None, "rss_mb_end": None, "rss_mb_max": None,
-                           "memory_growth_mb_per_10min": None, "memory_growth_samples": 0}
+                           "memory_growth_mb_per_10min": None, "memory_growth_mb_in_window": None,
+                           "memory_growth_samples": 0}
     if len(samples) >= 2:
         rates = [100.0 * (b.cpu_seconds - a.cpu_seconds) / (b.t - a.t)
                  for a, b in zip(samples, samples[1:]) if b.t > a.t]
@@ -109,4 +110,7 @@ def summarize(samples: List[Sample], sustain: List[Tuple[float, float]]) -> Dict
     out["memory_growth_samples"] = len(points)
     if per_second is not None:
         out["memory_growth_mb_per_10min"] = per_second * 600.0
+        # What the fitted line grows over the window itself: short runs extrapolate a few MB of
+        # allocator warm-up into hundreds per 10 min, so the gate also needs a real absolute growth.
+        out["memory_growth_mb_in_window"] = per_second * (points[-1][0] - points[0][0])
     return out

@@ -21,7 +21,7 @@ DEFAULTS: Dict[str, Any] = {
     "threshold_overrides": [], "abort_on_fail": False, "target_metrics_url": "", "target_pid": 0,
     "sample_interval": 0.0, "sustain_stages": [], "allowed_hosts": [], "allow_loopback": True,
     "validate_certs": True, "ca_path": None, "report_dir": "", "report_name": "load_test", "seed": None,
-    "locust": {}, "k6": {},
+    "locust": {}, "k6": {}, "workers": 1,
 }
 ENGINES = ("builtin", "locust", "k6")
 MODELS = ("closed", "open")
@@ -135,7 +135,10 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
     sampler = resources.Sampler(metrics_url=opts["target_metrics_url"], pid=int(opts["target_pid"] or 0),
                                 interval=interval)
     recorder = Recorder(window_s=max(plan.duration / 300.0, 0.1))
-    if opts["engine"] == "builtin":
+    if opts["engine"] == "builtin" and int(opts["workers"]) > 1:
+        from .workers import run_workers
+        run = run_workers(plan, recorder, opts, sampler, int(opts["workers"]))
+    elif opts["engine"] == "builtin":
         info = _asyncio_run(_run_builtin(plan, recorder, opts, sampler, limits))
         run = asdict(info)
     else:

@@ -58,6 +58,18 @@ def test_injected_latency_fails_p95_in_the_right_stage_and_endpoint(app, faults,
     assert "p95_ms[endpoint=search]" in result["verdict"]["summary"]
 
 
+def test_two_worker_processes_merge_their_histograms(app, faults):
+    stages = [{"name": "steady", "duration": 2, "target": 100, "start": 100}]
+    result = run(app, model="open", stages=stages, workers=2, target_metrics_url=app["url"] + "/metrics")
+    overall = result["stats"]["overall"]
+    assert result["run"]["workers"] == 2 and result["verdict"]["status"] == "pass", result["verdict"]["summary"]
+    assert 150 <= overall["requests"] <= 210 and overall["p99_ms"] is not None
+    assert sum(w["count"] for w in result["timeline"]) == overall["requests"]
+    faults(error_rate=0.3, error_paths=["/api/search"])
+    bad = run(app, model="open", stages=stages, workers=2)
+    assert "error_rate[endpoint=search]" in failed(bad)
+
+
 def test_injected_errors_fail_the_error_rate(app, faults):
     faults(error_rate=0.2, error_paths=["/api/search"])
     result = run(app, model="open", stages=[{"duration": 2, "target": 100, "start": 100}])

@@ -105,3 +105,14 @@ def test_memory_slope_is_a_regression_not_first_vs_last():
     assert res["memory_growth_mb_per_10min"] == pytest.approx(600)
     assert res["cpu_percent_mean"] == pytest.approx(50)
     assert slope([(0, 1), (1, 2)]) is None
+
+
+def test_memory_growth_in_a_short_window_below_noise_floor_passes():
+    stats = {"overall": _stats(10), "stages": {}, "endpoints": {}}
+    res = {"memory_growth_mb_per_10min": 300.0, "memory_growth_mb_in_window": 1.0}
+    checks = thresholds.evaluate(stats, thresholds.resolve_limits({}), resources=res, resources_enabled=True)
+    mem = next(c for c in checks if c.limit_name == "memory_growth_mb_per_10min")
+    assert mem.ok is True and "noise floor" in mem.note
+    res["memory_growth_mb_in_window"] = 20.0
+    checks = thresholds.evaluate(stats, thresholds.resolve_limits({}), resources=res, resources_enabled=True)
+    assert next(c for c in checks if c.limit_name == "memory_growth_mb_per_10min").ok is False

@@ -83,10 +83,12 @@ def svg_plot(result: Dict[str, Any], width: int = 760, height: int = 260) -> str
         parts.append(f'<line x1="{sx(t):.1f}" y1="{pad_t}" x2="{sx(t):.1f}" y2="{pad_t + h}" stroke="#ccc"/>'
                      f'<text x="{sx(t) + 3:.1f}" y="{pad_t + 11}" fill="#666">{html.escape(stage["name"])}</text>')
         t += stage["duration"]
-    for key, colour in (("max_ms", "#d62728"), ("p95_ms", "#ff7f0e"), ("p50_ms", "#1f77b4")):
+    # max last and dashed: in windows with few requests it equals p95 and would be hidden under it
+    for key, colour, dash in (("p50_ms", "#1f77b4", ""), ("p95_ms", "#ff7f0e", ""), ("max_ms", "#d62728", "4 3")):
         coords = " ".join(f"{sx(p['t']):.1f},{sy(p[key]):.1f}" for p in points if p[key] is not None)
         if coords:
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{coords}"/>')
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}" '
+                         f'points="{coords}"/>')
     parts.append(f'<text x="{pad_l + w}" y="{height - 8}" text-anchor="end">time s (0–{t_end:.1f})</text>'
                  f'<text x="{pad_l}" y="{height - 8}" fill="#1f77b4">p50</text>'
                  f'<text x="{pad_l + 30}" y="{height - 8}" fill="#ff7f0e">p95</text>'

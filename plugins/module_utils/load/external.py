@@ -30,7 +30,10 @@ from .stats import Recorder
 def run(engine: str, plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sampler) -> Dict[str, Any]:
     if engine == "locust":
         return run_locust(plan, recorder, opts, sampler)
-    raise LoadTestError(f"engine {engine!r} is not available in this build; use builtin or locust")
+    if engine == "k6":
+        from .k6 import run_k6
+        return run_k6(plan, recorder, opts, sampler)
+    raise LoadTestError(f"unknown engine {engine!r}")
 
 
 def _locust_exe(settings: Dict[str, Any]) -> List[str]:

@@ -147,7 +147,8 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
     run["error_kinds"] = dict(recorder.error_kinds)
     duration = run["duration"]
     stats = collect_stats(recorder, plan, duration,
-                          endpoints_from_samples=opts["engine"] == "locust" and bool(opts["locust"].get("locustfile")))
+                          endpoints_from_samples=bool((opts["engine"] == "locust" and opts["locust"].get("locustfile"))
+                                                      or (opts["engine"] == "k6" and opts["k6"].get("script"))))
     res = resources.summarize(sampler.samples, sustain_windows(plan, duration))
     res["errors"] = sampler.errors
     checks = thresholds.evaluate(stats, limits, opts["threshold_scopes"], opts["threshold_overrides"], res,

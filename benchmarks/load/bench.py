@@ -85,12 +85,14 @@ def run_wrk(url: str, duration: int) -> dict:
 
 
 BUILTIN = """
-import json, sys
+import json, sys, time
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import run_load_test
+cpu0 = time.process_time()
 r = run_load_test({"requests": [sys.argv[1]], "model": "closed", "thresholds": {},
                    "stages": [{"duration": float(sys.argv[2]), "target": 64, "start": 64}]})
 o = r["stats"]["overall"]
-print(json.dumps({"requests": o["requests"], "seconds": r["run"]["duration"], "p50_ms": o["p50_ms"], "p99_ms": o["p99_ms"]}))
+print(json.dumps({"requests": o["requests"], "seconds": r["run"]["duration"], "p50_ms": o["p50_ms"],
+                  "p99_ms": o["p99_ms"], "cpu_in_run": time.process_time() - cpu0}))
 """
 
 LOCUSTFILE = """
@@ -124,6 +126,29 @@ def run_locust(url: str, duration: int, work: Path) -> dict:
         agg = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
     return {"requests": int(agg["Request Count"]), "seconds": duration, "cpu": cpu,
             "p50_ms": float(agg["50%"]), "p99_ms": float(agg["99%"])}
+
+
+K6_SCRIPT = """
+import http from 'k6/http';
+export const options = { vus: 64, duration: __ENV.DURATION, discardResponseBodies: true,
+                         summaryTrendStats: ['med', 'p(99)'] };
+export default function () { http.get(__ENV.URL); }
+"""
+
+
+def run_k6(url: str, duration: int, work: Path) -> dict:
+    exe = shutil.which("k6") or str(Path(os.environ.get("DEPLOYSAFE_CACHE", Path.home() / ".cache/deploysafe-preflight"))
+                                     / "bin" / "k6")
+    if not os.path.exists(exe):
+        return {}
+    script, summary = work / "k6.js", work / "k6-summary.json"
+    script.write_text(K6_SCRIPT)
+    out, cpu = timed([exe, "run", "--quiet", "--no-color", "-e", f"URL={url}", "-e", f"DURATION={duration}s",
+                      "--summary-export", str(summary), str(script)])
+    doc = json.loads(summary.read_text())["metrics"]
+    dur = doc["http_req_duration"]
+    return {"requests": int(doc["http_reqs"]["count"]), "seconds": duration, "cpu": cpu,
+            "p50_ms": dur["med"], "p99_ms": dur["p(99)"]}
 
 
 def coordinated_omission() -> dict:
@@ -163,18 +188,26 @@ def main() -> None:
         rows["wrk -t1 -c64"] = run_wrk(url, args.duration)
         rows["built-in (aiohttp), 64 users"] = run_builtin(url, args.duration)
         rows["Locust FastHttpUser, 64 users"] = run_locust(url, args.duration, work)
+        k6 = run_k6(url, args.duration, work)
+        if k6:
+            rows["k6 v2.2.0, 64 VUs (GOMAXPROCS=1)"] = k6
     finally:
         nginx.terminate()
         nginx.wait()
         shutil.rmtree(work, ignore_errors=True)
-    print("| tool | req/s | p50 ms | p99 ms | CPU-ms/1k req |")
-    print("|---|---|---|---|---|")
+    print("| tool | req/s | p50 ms | p99 ms | CPU-ms/1k req (incl. start-up) | CPU-ms/1k in run |")
+    print("|---|---|---|---|---|---|")
     for name, r in rows.items():
         rps = r["requests"] / r["seconds"]
-        print(f"| {name} | {rps:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {1e6 * r['cpu'] / r['requests']:.1f} |")
+        in_run = f"{1e6 * r['cpu_in_run'] / r['requests']:.1f}" if "cpu_in_run" in r else "–"
+        print(f"| {name} | {rps:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {1e6 * r['cpu'] / r['requests']:.1f} "
+              f"| {in_run} |")
     b, l = rows["built-in (aiohttp), 64 users"], rows["Locust FastHttpUser, 64 users"]
     ratio = (b["requests"] / b["seconds"]) / (l["requests"] / l["seconds"])
     print(f"\nbuilt-in / Locust FastHttpUser throughput: {ratio:.2f}x")
+    k = rows.get("k6 v2.2.0, 64 VUs (GOMAXPROCS=1)")
+    if k:
+        print(f"built-in / k6 throughput: {(b['requests'] / b['seconds']) / (k['requests'] / k['seconds']):.2f}x")
     if not args.skip_co:
         co = coordinated_omission()
         print(f"\nstalls 1 s every 3 s over 8 s: open-model p99 {co['open']:.0f} ms (expected {co['expected']:.0f}), "

@@ -77,3 +77,35 @@ def test_promtext_parse():
     assert promtext.value(samples, "missing") is None
     with pytest.raises(promtext.PromTextError):
         promtext.parse("not a metric line at all {")
+
+
+def test_k6_result_files_missing_or_truncated(tmp_path):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.load import k6
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.load.plan import build_stages, Plan, build_requests
+    plan = Plan(requests=build_requests(["http://127.0.0.1/"]), stages=build_stages(None, [{"duration": 1, "target": 1}]))
+    with pytest.raises(LoadTestError, match="samples.json missing"):
+        k6._load_samples(str(tmp_path / "samples.json"), plan, Recorder())
+    with pytest.raises(LoadTestError, match="missing"):
+        k6._cross_check(str(tmp_path / "summary.json"), 0)
+    (tmp_path / "summary.json").write_text('{"metrics": {"http_reqs": {"cou')
+    with pytest.raises(LoadTestError, match="truncated"):
+        k6._cross_check(str(tmp_path / "summary.json"), 0)
+    # one whole sample line and one cut off: the cut one is skipped, the count check then fails
+    (tmp_path / "samples.json").write_text(
+        '{"type":"Point","metric":"http_req_duration","data":{"time":"2026-11-25T14:00:00.123456789Z","value":5,'
+        '"tags":{"name":"a","status":"200","expected_response":"true"}}}\n{"type":"Point","metric":"http_req_dur')
+    rec = Recorder()
+    assert k6._load_samples(str(tmp_path / "samples.json"), plan, rec) == 1 and rec.total == 1
+    (tmp_path / "summary.json").write_text('{"metrics": {"http_reqs": {"count": 100}}}')
+    with pytest.raises(LoadTestError, match="output truncated"):
+        k6._cross_check(str(tmp_path / "summary.json"), 1)
+
+
+def test_k6_stages_jump_where_a_stage_starts_elsewhere():
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.load import k6
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.load.plan import build_stages, Plan, build_requests
+    plan = Plan(requests=build_requests(["http://127.0.0.1/"]), stages=build_stages("spike", None, time_scale=0.01))
+    assert k6._k6_stages(plan) == [{"duration": "600ms", "target": 20}, {"duration": "1ms", "target": 200},
+                                   {"duration": "600ms", "target": 200}, {"duration": "1ms", "target": 20},
+                                   {"duration": "600ms", "target": 20}]
+    assert k6.scenario(plan)["executor"] == "ramping-vus"

@@ -111,7 +111,7 @@ def run_k6(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sample
         stop = threading.Event()
         thread = _sample_thread(sampler, t0, stop) if sampler.enabled else None
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, cwd=work,
+            proc = subprocess.run(argv, capture_output=True, text=True, cwd=work, check=False,
                                   timeout=plan.max_duration + plan.timeout + 60)
         except subprocess.TimeoutExpired:
             raise LoadTestError(f"k6 did not finish within the time bound ({plan.max_duration:g}s)") from None

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import threading
 import time
@@ -104,4 +103,3 @@ def run_workers(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: S
             "aborted": next((i["aborted"] for i in infos if i["aborted"]), ""),
             "stage_windows": infos[0]["stage_windows"], "first_errors": first_errors,
             "late_sends": sum(i["late_sends"] for i in infos), "workers": workers}
-

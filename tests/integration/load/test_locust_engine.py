@@ -9,7 +9,8 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner i
 
 MIX = [{"url": "/api/workspaces", "name": "workspaces", "weight": 2},
        {"url": "/api/search?q=backup", "name": "search", "weight": 1}]
-STAGES = [{"name": "ramp", "duration": 1.5, "target": 6}, {"name": "sustain", "duration": 3, "target": 6}]
+# The ramp starts at 2 users: on a loaded machine Locust needs a moment to spawn the first ones.
+STAGES = [{"name": "ramp", "duration": 2.5, "start": 2, "target": 6}, {"name": "sustain", "duration": 3, "target": 6}]
 
 
 def both(app, **opts):

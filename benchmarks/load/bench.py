@@ -1,0 +1,218 @@
+"""Load-generator throughput on one core: built-in engine vs wrk vs Locust FastHttpUser against nginx.
+
+nginx (Debian) serves a 100-byte file on 127.0.0.1 with one worker pinned to the last CPU; each
+generator is pinned to CPU 0 and runs closed-loop with 64 connections/users for DURATION seconds.
+CPU-ms per 1k requests = (user+sys of the generator process tree) / requests * 1000.
+
+Also: coordinated-omission accuracy of the open model against the sample service stalling 1 s every
+3 s (expected p99 from the wrk2-style model: 1 - 0.01 * T / (n_stalls * 1 s)).
+
+Run: PYTHONPATH=.collection:. .venv/bin/python benchmarks/load/bench.py [--duration 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+GEN_CPU = "0"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_nginx(work: Path) -> tuple:
+    port = free_port()
+    (work / "www").mkdir()
+    (work / "www" / "small.txt").write_bytes(b"x" * 100)
+    conf = work / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
+  uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+  keepalive_requests 1000000;
+  server {{ listen 127.0.0.1:{port}; root {work}/www; }}
+}}
+""")
+    (work / "tmp").mkdir()
+    last_cpu = str(os.cpu_count() - 1)
+    proc = subprocess.Popen(["taskset", "-c", last_cpu, "nginx", "-c", str(conf), "-p", str(work)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(0.5)
+    return proc, f"http://127.0.0.1:{port}/small.txt"
+
+
+def timed(argv, env=None) -> tuple:
+    """Run argv pinned to GEN_CPU; return (stdout, cpu_seconds of the child tree)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["taskset", "-c", GEN_CPU] + argv, capture_output=True, text=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if out.returncode not in (0, 1):
+        raise RuntimeError(f"{argv[0]} failed: {out.stderr[-500:]}")
+    return out.stdout, cpu
+
+
+def run_wrk(url: str, duration: int) -> dict:
+    out, cpu = timed(["wrk", "-t1", "-c64", f"-d{duration}s", "--latency", url])
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {"requests": reqs, "seconds": duration, "cpu": cpu,
+            "p50_ms": float(p50.group(1)) * scale[p50.group(2)], "p99_ms": float(p99.group(1)) * scale[p99.group(2)]}
+
+
+BUILTIN = """
+import json, sys, time
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import run_load_test
+cpu0 = time.process_time()
+r = run_load_test({"requests": [sys.argv[1]], "model": "closed", "thresholds": {},
+                   "stages": [{"duration": float(sys.argv[2]), "target": 64, "start": 64}]})
+o = r["stats"]["overall"]
+print(json.dumps({"requests": o["requests"], "seconds": r["run"]["duration"], "p50_ms": o["p50_ms"],
+                  "p99_ms": o["p99_ms"], "cpu_in_run": time.process_time() - cpu0}))
+"""
+
+LOCUSTFILE = """
+from locust import constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+class Fast(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def small(self):
+        self.client.get("/small.txt")
+"""
+
+
+def run_builtin(url: str, duration: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=f"{ROOT / '.collection'}:{ROOT}")
+    out, cpu = timed([sys.executable, "-c", BUILTIN, url, str(duration)], env=env)
+    return dict(json.loads(out.strip().splitlines()[-1]), cpu=cpu)
+
+
+def run_locust(url: str, duration: int, work: Path) -> dict:
+    lf = work / "locustfile.py"
+    lf.write_text(LOCUSTFILE)
+    prefix = work / "locust"
+    host = url.rsplit("/", 1)[0]
+    out, cpu = timed([str(VENV_BIN / "locust"), "-f", str(lf), "--headless", "-u", "64", "-r", "64", "-t", f"{duration}s",
+                      "-H", host, "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR"])
+    import csv
+    with open(f"{prefix}_stats.csv") as fh:
+        agg = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    return {"requests": int(agg["Request Count"]), "seconds": duration, "cpu": cpu,
+            "p50_ms": float(agg["50%"]), "p99_ms": float(agg["99%"])}
+
+
+K6_SCRIPT = """
+import http from 'k6/http';
+export const options = { vus: 64, duration: __ENV.DURATION, discardResponseBodies: true,
+                         summaryTrendStats: ['med', 'p(99)'] };
+export default function () { http.get(__ENV.URL); }
+"""
+
+
+def run_k6(url: str, duration: int, work: Path) -> dict:
+    exe = shutil.which("k6") or str(Path(os.environ.get("DEPLOYSAFE_CACHE", Path.home() / ".cache/deploysafe-preflight"))
+                                     / "bin" / "k6")
+    if not os.path.exists(exe):
+        return {}
+    script, summary = work / "k6.js", work / "k6-summary.json"
+    script.write_text(K6_SCRIPT)
+    out, cpu = timed([exe, "run", "--quiet", "--no-color", "-e", f"URL={url}", "-e", f"DURATION={duration}s",
+                      "--summary-export", str(summary), str(script)])
+    doc = json.loads(summary.read_text())["metrics"]
+    dur = doc["http_req_duration"]
+    return {"requests": int(doc["http_reqs"]["count"]), "seconds": duration, "cpu": cpu,
+            "p50_ms": dur["med"], "p99_ms": dur["p(99)"]}
+
+
+def coordinated_omission() -> dict:
+    sys.path[:0] = [str(ROOT / ".collection"), str(ROOT)]
+    import urllib.request
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import run_load_test
+    from deploysafe_testenv import TestEnv
+
+    def faults(url, **kw):
+        req = urllib.request.Request(url + "/admin/faults", data=json.dumps(kw).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req).close()
+
+    out = {}
+    with TestEnv() as env:
+        env.start("app")
+        url = env["app"].data["url"]
+        for model, target in (("open", 50), ("closed", 5)):
+            faults(url, stall_every_s=0)
+            faults(url, stall_every_s=3, stall_ms=1000)
+            r = run_load_test({"base_url": url, "requests": ["/api/search?q=backup"], "model": model,
+                               "stages": [{"duration": 8, "target": target, "start": target}]})
+            out[model] = r["stats"]["overall"]["p99_ms"]
+    out["expected"] = 960.0
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--skip-co", action="store_true")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="deploysafe-bench-"))
+    nginx, url = start_nginx(work)
+    rows = {}
+    try:
+        rows["wrk -t1 -c64"] = run_wrk(url, args.duration)
+        rows["built-in (aiohttp), 64 users"] = run_builtin(url, args.duration)
+        rows["Locust FastHttpUser, 64 users"] = run_locust(url, args.duration, work)
+        k6 = run_k6(url, args.duration, work)
+        if k6:
+            rows["k6 v2.2.0, 64 VUs (GOMAXPROCS=1)"] = k6
+    finally:
+        nginx.terminate()
+        nginx.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    print("| tool | req/s | p50 ms | p99 ms | CPU-ms/1k req (incl. start-up) | CPU-ms/1k in run |")
+    print("|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        rps = r["requests"] / r["seconds"]
+        in_run = f"{1e6 * r['cpu_in_run'] / r['requests']:.1f}" if "cpu_in_run" in r else "–"
+        print(f"| {name} | {rps:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {1e6 * r['cpu'] / r['requests']:.1f} "
+              f"| {in_run} |")
+    b, l = rows["built-in (aiohttp), 64 users"], rows["Locust FastHttpUser, 64 users"]
+    ratio = (b["requests"] / b["seconds"]) / (l["requests"] / l["seconds"])
+    print(f"\nbuilt-in / Locust FastHttpUser throughput: {ratio:.2f}x")
+    k = rows.get("k6 v2.2.0, 64 VUs (GOMAXPROCS=1)")
+    if k:
+        print(f"built-in / k6 throughput: {(b['requests'] / b['seconds']) / (k['requests'] / k['seconds']):.2f}x")
+    if not args.skip_co:
+        co = coordinated_omission()
+        print(f"\nstalls 1 s every 3 s over 8 s: open-model p99 {co['open']:.0f} ms (expected {co['expected']:.0f}), "
+              f"closed-model p99 {co['closed']:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

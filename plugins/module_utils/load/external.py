@@ -1,0 +1,224 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Scale-out engines: Locust (headless, optionally with worker processes) run as separate processes.
+
+Per-request samples recorded by a hook file feed the same Recorder (HDR histograms per stage and
+endpoint) as the built-in engine; Locust's own CSV stats are read to check the samples are complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any, Dict, List
+
+from .locust_files import HOOKS, PLAN_USERS
+from .plan import LoadTestError, Plan
+from .resources import Sampler
+from .stats import Recorder
+
+
+def run(engine: str, plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sampler) -> Dict[str, Any]:
+    if engine == "locust":
+        return run_locust(plan, recorder, opts, sampler)
+    if engine == "k6":
+        from .k6 import run_k6
+        return run_k6(plan, recorder, opts, sampler)
+    raise LoadTestError(f"unknown engine {engine!r}")
+
+
+def _locust_exe(settings: Dict[str, Any]) -> List[str]:
+    exe = settings.get("executable")
+    if exe:
+        return [exe]
+    found = shutil.which("locust") or os.path.join(os.path.dirname(sys.executable), "locust")
+    if not os.path.exists(found):
+        raise LoadTestError("locust is not installed on this host (pip install locust==2.47.0), or set locust.executable")
+    return [found]
+
+
+def _sample_thread(sampler: Sampler, t0: float, stop: threading.Event) -> threading.Thread:
+    def loop():
+        while True:
+            t = time.monotonic() - t0
+            try:
+                cpu, rss = sampler.read()
+                from .resources import Sample
+                sampler.samples.append(Sample(t, cpu, rss))
+            except Exception as exc:  # a failed scrape is evidence, not a crash
+                if len(sampler.errors) < 20:
+                    sampler.errors.append(f"t={t:.1f}s: {type(exc).__name__}: {exc}")
+            if stop.wait(sampler.interval):
+                return
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sampler) -> Dict[str, Any]:
+    if plan.model != "closed":
+        raise LoadTestError("Locust runs virtual users only: use model=closed with engine=locust")
+    settings = dict(opts.get("locust") or {})
+    workers = int(settings.get("workers", 0))
+    exe = _locust_exe(settings)
+    work = tempfile.mkdtemp(prefix="deploysafe-locust-")
+    try:
+        hooks = os.path.join(work, "deploysafe_hooks.py")
+        with open(hooks, "w") as fh:
+            fh.write(HOOKS)
+        if settings.get("locustfile"):
+            if not os.path.exists(settings["locustfile"]):
+                raise LoadTestError(f"locustfile {settings['locustfile']} does not exist")
+            files = f"{settings['locustfile']},{hooks}"
+        else:
+            users = os.path.join(work, "deploysafe_plan_users.py")
+            with open(users, "w") as fh:
+                fh.write(PLAN_USERS)
+            files = f"{users},{hooks}"
+        host = opts["base_url"] or "/".join(plan.requests[0].url.split("/", 3)[:3])
+        plan_doc = {"host": host, "think_time": plan.think_time, "timeout": plan.timeout,
+                    "stages": [{"name": s.name, "duration": s.duration, "start": s.start, "target": s.target}
+                               for s in plan.stages],
+                    "requests": [{"name": r.name, "method": r.method, "url": r.url, "weight": r.weight,
+                                  "headers": r.headers, "json": r.json, "expect_status": r.expect_status}
+                                 for r in plan.requests]}
+        env = dict(os.environ, DEPLOYSAFE_LOAD_PLAN=json.dumps(plan_doc), DEPLOYSAFE_LOAD_SAMPLES=work,
+                   PYTHONUNBUFFERED="1")
+        csv_prefix = os.path.join(work, "stats")
+        common = ["-f", files, "--host", host, "--loglevel", "WARNING"]
+        classes = list(settings.get("user_classes") or [])
+        tags = list(settings.get("tags") or [])
+        master = exe + common + ["--headless", "--csv", csv_prefix, "--run-time", f"{int(plan.max_duration)}s",
+                                 "--stop-timeout", str(int(plan.timeout) + 1), "--exit-code-on-error", "0"]
+        if tags:
+            master += ["--tags"] + tags
+        master += classes
+        procs: List[subprocess.Popen] = []
+        logs = []
+        expect = int(settings.get("expect_workers", workers))
+        if expect:
+            port = int(settings.get("master_port", 0)) or _free_port()
+            master += ["--master", "--expect-workers", str(expect), "--master-bind-host",
+                       settings.get("master_bind_host", "127.0.0.1"), "--master-bind-port", str(port)]
+        t0 = time.monotonic()
+        log = open(os.path.join(work, "master.log"), "w+")
+        logs.append(log)
+        procs.append(subprocess.Popen(master, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True))
+        for i in range(workers):
+            wlog = open(os.path.join(work, f"worker{i}.log"), "w+")
+            logs.append(wlog)
+            procs.append(subprocess.Popen(exe + common + ["--worker", "--master-host", "127.0.0.1", "--master-port",
+                                                          str(port)] + classes, env=env, cwd=work, stdout=wlog,
+                                          stderr=subprocess.STDOUT, start_new_session=True))
+        stop = threading.Event()
+        thread = _sample_thread(sampler, t0, stop) if sampler.enabled else None
+        deadline = t0 + plan.max_duration + plan.timeout + 60
+        aborted = ""
+        try:
+            while procs[0].poll() is None:
+                if time.monotonic() > deadline:
+                    aborted = f"time bound reached ({plan.max_duration:g}s)"
+                    break
+                time.sleep(0.2)
+        finally:
+            stop.set()
+            for p in procs:
+                _stop(p)
+            if thread:
+                thread.join()
+        duration = time.monotonic() - t0
+        code = procs[0].returncode
+        log.seek(0)
+        master_log = log.read()[-2000:]
+        for lg in logs:
+            lg.close()
+        if code not in (0, 1, -signal.SIGTERM) and not aborted:
+            raise LoadTestError(f"Locust exited with code {code}: {master_log.strip()[-800:]}")
+        start_epoch = _start_epoch(work, master_log)
+        sent = _load_samples(work, start_epoch, plan, recorder)
+        _cross_check(csv_prefix + "_stats.csv", sent, master_log)
+        first = {}
+        for kind in recorder.error_kinds:
+            first.setdefault(kind, f"Locust reported {kind}")
+        stage_end = sum(s.duration for s in plan.stages)
+        return {"duration": min(duration, stage_end) if sent else duration, "sent": sent, "aborted": aborted,
+                "stage_windows": [], "first_errors": first, "late_sends": 0, "workers": workers}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+
+def _start_epoch(work: str, log: str) -> float:
+    try:
+        with open(os.path.join(work, "start")) as fh:
+            return float(fh.read())
+    except (OSError, ValueError):
+        raise LoadTestError(f"Locust never started the test (no start mark): {log.strip()[-800:]}") from None
+
+
+def _load_samples(work: str, start: float, plan: Plan, recorder: Recorder) -> int:
+    """Feed per-request samples into the recorder; stage by start time relative to the test start."""
+    ends, names, t = [], [], 0.0
+    for s in plan.stages:
+        t += s.duration
+        ends.append(t)
+        names.append(s.name)
+    count = 0
+    for path in sorted(glob.glob(os.path.join(work, "samples-*.tsv"))):
+        with open(path) as fh:
+            for line in fh:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) != 5:
+                    continue   # a line cut by a killed worker
+                at, name, ms, ok, kind = float(parts[0]) - start, parts[1], float(parts[2]), parts[3] == "1", parts[4]
+                stage = next((n for n, e in zip(names, ends) if at < e), names[-1])
+                recorder.record(stage, name, max(at, 0.0), ms / 1000.0, ok, kind)
+                count += 1
+    return count
+
+
+def _cross_check(stats_csv: str, samples: int, log: str) -> None:
+    """Locust's own totals must match the samples, or the result is incomplete."""
+    try:
+        with open(stats_csv, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError:
+        raise LoadTestError(f"Locust stats file {os.path.basename(stats_csv)} is missing: {log.strip()[-600:]}") from None
+    total = next((r for r in rows if r.get("Name") == "Aggregated"), None)
+    if total is None or "Request Count" not in total:
+        raise LoadTestError(f"Locust stats file {os.path.basename(stats_csv)} is truncated (no Aggregated row)")
+    reported = int(total["Request Count"])
+    # Requests still in flight when Locust writes its final CSV may add a few samples; missing ones
+    # mean a sample file was lost.
+    if samples < reported - max(5, reported // 100):
+        raise LoadTestError(f"Locust reported {reported} requests but {samples} samples were recorded: "
+                            "the worker sample files are incomplete")

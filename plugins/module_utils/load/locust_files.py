@@ -1,0 +1,107 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Locustfiles written next to a Locust run (kept as text so Ansible ships them with the module).
+
+HOOKS is loaded beside any locustfile: it records every request (start time, name, latency, success)
+to a per-process file, so thresholds per stage and endpoint are evaluated from the same raw data as
+the built-in engine, and it drives users through the plan's stages with a LoadTestShape.
+PLAN_USERS runs the plan's own weighted request mix when no locustfile is given.
+"""
+
+HOOKS = r'''
+import json
+import os
+import socket
+import time
+
+from locust import LoadTestShape, events
+
+PLAN = json.loads(os.environ["DEPLOYSAFE_LOAD_PLAN"])
+OUT_DIR = os.environ["DEPLOYSAFE_LOAD_SAMPLES"]
+_buffer = []
+_handle = None
+
+
+def _flush():
+    global _handle
+    if _handle is None:
+        _handle = open(os.path.join(OUT_DIR, "samples-%s-%d.tsv" % (socket.gethostname(), os.getpid())), "a")
+    _handle.write("".join(_buffer))
+    _buffer.clear()
+    _handle.flush()
+
+
+@events.request.add_listener
+def _record(request_type, name, response_time, response_length, exception=None, start_time=None, **kw):
+    start = start_time if start_time is not None else time.time() - response_time / 1000.0
+    text = str(exception) if exception is not None else ""
+    kind = "" if exception is None else (text if text.startswith("http_") else type(exception).__name__)
+    _buffer.append("%.6f\t%s\t%.3f\t%d\t%s\n" % (start, name.replace("\t", " "), response_time,
+                                                  0 if exception else 1, kind))
+    if len(_buffer) >= 500:
+        _flush()
+
+
+@events.test_start.add_listener
+def _started(environment, **kw):
+    from locust.runners import WorkerRunner
+    if not isinstance(environment.runner, WorkerRunner):
+        with open(os.path.join(OUT_DIR, "start"), "w") as fh:
+            fh.write("%.6f" % time.time())
+
+
+@events.quitting.add_listener
+def _quit(environment, **kw):
+    _flush()
+
+
+@events.test_stop.add_listener
+def _stopped(environment, **kw):
+    _flush()
+
+
+class PlanShape(LoadTestShape):
+    """Users follow the plan's stages linearly, like the built-in closed model."""
+
+    def tick(self):
+        t = self.get_run_time()
+        offset = 0.0
+        for stage in PLAN["stages"]:
+            if t < offset + stage["duration"]:
+                frac = (t - offset) / stage["duration"]
+                users = round(stage["start"] + (stage["target"] - stage["start"]) * frac)
+                return (max(int(users), 0), max(users, 1) * 10.0)
+            offset += stage["duration"]
+        return None
+'''
+
+PLAN_USERS = r'''
+import json
+import os
+import random
+
+from locust import between, constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+PLAN = json.loads(os.environ["DEPLOYSAFE_LOAD_PLAN"])
+
+
+class PlanUser(FastHttpUser):
+    """The load_test request mix: same names, weights and success rule as the built-in engine."""
+    host = PLAN["host"]
+    wait_time = between(PLAN["think_time"] * 0.5, PLAN["think_time"] * 1.5) if PLAN["think_time"] else constant(0)
+    network_timeout = PLAN["timeout"]
+    connection_timeout = PLAN["timeout"]
+
+    @task
+    def mixed(self):
+        req = random.choices(PLAN["requests"], weights=[r["weight"] for r in PLAN["requests"]])[0]
+        with self.client.request(req["method"], req["url"], name=req["name"], headers=req["headers"] or None,
+                                 json=req["json"], catch_response=True) as resp:
+            expected = req["expect_status"]
+            ok = resp.status_code in expected if expected else 0 < resp.status_code < 400
+            if ok:
+                resp.success()
+            else:
+                resp.failure("http_%s" % resp.status_code)
+'''

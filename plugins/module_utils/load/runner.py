@@ -1,0 +1,204 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""load_test end to end: plan -> engine (built-in, Locust or k6) -> statistics -> thresholds -> verdict + reports."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Any, Dict, List
+
+from ..verdict import FAIL, PASS, artifact, make_verdict, measurement, status_from
+from . import report, resources, thresholds
+from .engine import Engine, stage_windows
+from .plan import LoadTestError, Plan, build_requests, build_stages, check_targets
+from .stats import Recorder
+
+DEFAULTS: Dict[str, Any] = {
+    "engine": "builtin", "base_url": "", "requests": [], "model": "closed", "profile": "smoke", "stages": [],
+    "time_scale": 1.0, "target_scale": 1.0, "think_time": 0.0, "timeout": 10.0, "max_requests": 1_000_000,
+    "max_duration": 3600.0, "max_in_flight": 1024, "thresholds": {}, "threshold_scopes": ["overall", "stage", "endpoint"],
+    "threshold_overrides": [], "abort_on_fail": False, "target_metrics_url": "", "target_pid": 0,
+    "sample_interval": 0.0, "sustain_stages": [], "allowed_hosts": [], "allow_loopback": True,
+    "validate_certs": True, "ca_path": None, "report_dir": "", "report_name": "load_test", "seed": None,
+    "locust": {}, "k6": {}, "workers": 1,
+}
+ENGINES = ("builtin", "locust", "k6")
+MODELS = ("closed", "open")
+
+
+def build_plan(opts: Dict[str, Any]) -> Plan:
+    if opts["model"] not in MODELS:
+        raise LoadTestError(f"model must be one of {', '.join(MODELS)}, not {opts['model']!r}")
+    requests = build_requests(opts["requests"], opts["base_url"])
+    check_targets(requests, opts["allowed_hosts"], opts["allow_loopback"])
+    stages = build_stages(opts["profile"], opts["stages"], float(opts["time_scale"]), float(opts["target_scale"]))
+    for name in opts["sustain_stages"]:
+        if name not in [s.name for s in stages]:
+            raise LoadTestError(f"sustain stage {name!r} is not a stage of this plan")
+    for key in ("max_requests", "max_duration", "timeout", "max_in_flight"):
+        if float(opts[key]) <= 0:
+            raise LoadTestError(f"{key} must be > 0")
+    return Plan(requests=requests, stages=stages, model=opts["model"], think_time=float(opts["think_time"]),
+                timeout=float(opts["timeout"]), max_requests=int(opts["max_requests"]),
+                max_duration=float(opts["max_duration"]), max_in_flight=int(opts["max_in_flight"]),
+                sustain_stages=list(opts["sustain_stages"]))
+
+
+def sustain_windows(plan: Plan, duration: float) -> List[tuple]:
+    """Where the memory slope is fitted: named sustain stages, else flat loaded stages, else the whole run."""
+    wins = stage_windows(plan.stages)
+    chosen = [(a, min(b, duration)) for (n, a, b), s in zip(wins, plan.stages)
+              if (n in plan.sustain_stages if plan.sustain_stages else (s.flat and s.target > 0))]
+    return chosen or [(0.0, duration)]
+
+
+def collect_stats(recorder: Recorder, plan: Plan, duration: float,
+                  endpoints_from_samples: bool = False) -> Dict[str, Any]:
+    wins = {n: (a, b) for n, a, b in stage_windows(plan.stages)}
+    stages = {}
+    for s in plan.stages:
+        a, b = wins[s.name]
+        seconds = max(min(b, duration) - a, 0.0)
+        if seconds <= 0 and not any(k[0] == s.name for k in recorder.hists):
+            continue   # never reached (aborted before it)
+        if s.start == 0 and s.target == 0:
+            continue   # a deliberate pause
+        stages[s.name] = dict(recorder.scope_stats(stage=s.name, seconds=seconds or None), start_s=a,
+                              end_s=min(b, duration), target=s.target)
+    names = [r.name for r in plan.requests]
+    if endpoints_from_samples:   # a user's locustfile names its own requests
+        names = sorted({key[1] for key in recorder.hists})
+    endpoints = {n: recorder.scope_stats(endpoint=n, seconds=duration or None) for n in names}
+    return {"overall": recorder.scope_stats(seconds=duration or None), "stages": stages, "endpoints": endpoints}
+
+
+def _abort_check(recorder: Recorder, plan: Plan, limits: Dict[str, float]):
+    latency_limits = {k: v for k, v in limits.items() if k not in thresholds.OVERALL_ONLY}
+
+    def should_abort(now: float) -> str:
+        if recorder.total < 50:
+            return ""
+        stats = collect_stats(recorder, plan, now)
+        ended = {n for n, a, b in stage_windows(plan.stages) if b <= now}
+        stats["stages"] = {k: v for k, v in stats["stages"].items() if k in ended}
+        stats["endpoints"] = {}
+        for check in thresholds.evaluate(stats, latency_limits, ("overall", "stage")):
+            if check.ok is False:
+                return f"abort_on_fail: {check.name} = {check.value:.4g} (limit {check.comparison} {check.limit:g})"
+        return ""
+    return should_abort
+
+
+async def _run_builtin(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: resources.Sampler, limits):
+    engine = Engine(plan, recorder, verify_tls=opts["validate_certs"], ca_path=opts["ca_path"], seed=opts["seed"],
+                    should_abort=_abort_check(recorder, plan, limits) if opts["abort_on_fail"] else None)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(sampler.run(lambda: loop.time() - engine.t0 if engine.t0 else 0.0, stop)) \
+        if sampler.enabled else None
+    try:
+        info = await engine.run()
+    finally:
+        stop.set()
+        if task:
+            await task
+    return info
+
+
+def _asyncio_run(coro):
+    """asyncio.run on uvloop when it is installed (about twice the requests per CPU second)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    loop = uvloop.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
+    """Run the test described by module-style options and return the full result with its verdict."""
+    opts = dict(DEFAULTS)
+    unknown = set(options) - set(DEFAULTS)
+    if unknown:
+        raise LoadTestError(f"unknown options: {', '.join(sorted(unknown))}")
+    opts.update({k: v for k, v in options.items() if v is not None})
+    if opts["engine"] not in ENGINES:
+        raise LoadTestError(f"engine must be one of {', '.join(ENGINES)}, not {opts['engine']!r}")
+    plan = build_plan(opts)
+    limits = thresholds.resolve_limits(opts["thresholds"])
+    interval = float(opts["sample_interval"]) or min(1.0, max(0.1, plan.duration / 60.0))
+    sampler = resources.Sampler(metrics_url=opts["target_metrics_url"], pid=int(opts["target_pid"] or 0),
+                                interval=interval)
+    recorder = Recorder(window_s=max(plan.duration / 300.0, 0.1))
+    if opts["engine"] == "builtin" and int(opts["workers"]) > 1:
+        from .workers import run_workers
+        run = run_workers(plan, recorder, opts, sampler, int(opts["workers"]))
+    elif opts["engine"] == "builtin":
+        info = _asyncio_run(_run_builtin(plan, recorder, opts, sampler, limits))
+        run = asdict(info)
+    else:
+        from . import external
+        run = external.run(opts["engine"], plan, recorder, opts, sampler)
+    run["error_kinds"] = dict(recorder.error_kinds)
+    duration = run["duration"]
+    stats = collect_stats(recorder, plan, duration,
+                          endpoints_from_samples=bool((opts["engine"] == "locust" and opts["locust"].get("locustfile"))
+                                                      or (opts["engine"] == "k6" and opts["k6"].get("script"))))
+    res = resources.summarize(sampler.samples, sustain_windows(plan, duration))
+    res["errors"] = sampler.errors
+    checks = thresholds.evaluate(stats, limits, opts["threshold_scopes"], opts["threshold_overrides"], res,
+                                 sampler.enabled)
+    result = {"engine": opts["engine"], "model": plan.model, "run": run, "stats": stats, "resources": res,
+              "checks": [c.as_dict() for c in checks], "timeline": report.timeline(recorder),
+              "plan": {"stages": [asdict(s) for s in plan.stages], "requests": [r.name for r in plan.requests]}}
+    result["verdict"] = decide(result, checks)
+    if opts["report_dir"]:
+        result["reports"] = report.write_all(result, opts["report_dir"], opts["report_name"])
+        result["verdict"]["evidence"]["artifacts"] = [artifact(p, kind=k) for k, p in result["reports"].items()]
+    return result
+
+
+def decide(result: Dict[str, Any], checks: List[thresholds.Check]) -> Dict[str, Any]:
+    overall = result["stats"]["overall"]
+    completed = overall["ok"]
+    gate = [measurement("requests_completed", completed, "count", 0, ">")]
+    gate += [measurement(c.name, c.value, _unit(c.limit_name), c.limit, c.comparison) for c in checks]
+    failed = [c for c in checks if c.ok is False]
+    undecided = [c for c in checks if c.ok is None]
+    run = result["run"]
+    if completed == 0:
+        status = FAIL
+        why = "; ".join(f"{k}: {v}" for k, v in list(run.get("first_errors", {}).items())[:3])
+        summary = f"no request completed successfully ({overall['requests']} sent){': ' + why if why else ''}"
+    else:
+        status = status_from([c.ok for c in checks]) if checks else PASS
+        parts = [f"{overall['requests']} requests, {overall['rps']:.1f} req/s, p95 {overall['p95_ms']:.1f} ms, "
+                 f"errors {100 * overall['error_rate']:.2f}%"]
+        if failed:
+            parts.append("failed: " + ", ".join(f"{c.name}={c.value:.4g} (limit {c.comparison} {c.limit:g})"
+                                                for c in failed[:6]))
+        if undecided:
+            parts.append("undecided: " + ", ".join(f"{c.name} ({c.note})" for c in undecided[:6]))
+        if run.get("aborted"):
+            parts.append("stopped early: " + run["aborted"])
+        summary = "; ".join(parts)
+    findings = {"thresholds_failed": len(failed), "thresholds_undecided": len(undecided)}
+    for kind, n in _error_kinds(result).items():
+        findings[f"errors_{kind}"] = n
+    return make_verdict(status, summary, findings=findings, measurements=gate)
+
+
+def _error_kinds(result: Dict[str, Any]) -> Dict[str, int]:
+    return dict(result["run"].get("error_kinds", {}))
+
+
+def _unit(limit_name: str) -> str:
+    if limit_name.endswith("_ms"):
+        return "ms"
+    return {"error_rate": "ratio", "min_rps": "req/s", "cpu_percent": "%",
+            "memory_growth_mb_per_10min": "MB/10min"}.get(limit_name, "")

@@ -1,0 +1,105 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""More than one core for the built-in engine: forked worker processes, each running the plan at
+1/N of its users or rate, send back HDR-encoded histograms that the parent merges."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from dataclasses import asdict, replace
+from typing import Any, Dict, List
+
+from .engine import Engine
+from .plan import LoadTestError, Plan
+from .resources import Sampler
+from .stats import Recorder, Window
+
+
+def _share(plan: Plan, workers: int, index: int) -> Plan:
+    """Worker `index`'s slice: targets and the request bound divided evenly (remainders to the first)."""
+    def part(value: float) -> float:
+        if plan.model == "open":
+            return value / workers
+        base, extra = divmod(int(round(value)), workers)
+        return base + (1 if index < extra else 0)
+    stages = [replace(s, start=part(s.start), target=part(s.target)) for s in plan.stages]
+    bound = plan.max_requests // workers + (1 if index < plan.max_requests % workers else 0)
+    return replace(plan, stages=stages, max_requests=max(bound, 1))
+
+
+def _worker(plan: Plan, window_s: float, opts: Dict[str, Any], seed: Any, conn) -> None:
+    try:
+        from .runner import _asyncio_run
+        recorder = Recorder(window_s=window_s)
+
+        async def go():
+            return await Engine(plan, recorder, verify_tls=opts["validate_certs"], ca_path=opts["ca_path"],
+                                seed=seed).run()
+        info = _asyncio_run(go())
+        hists, counts = recorder.encoded()
+        conn.send({"hists": hists, "counts": counts, "error_kinds": recorder.error_kinds, "info": asdict(info),
+                   "windows": [asdict(w) for w in recorder.windows]})
+    except Exception as exc:  # reported by the parent with the worker's message
+        conn.send({"error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        conn.close()
+
+
+def run_workers(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sampler, workers: int) -> Dict[str, Any]:
+    ctx = multiprocessing.get_context("fork")
+    pipes, procs = [], []
+    t0 = time.monotonic()
+    stop = threading.Event()
+    thread = None
+    if sampler.enabled:
+        from .external import _sample_thread
+        thread = _sample_thread(sampler, t0, stop)
+    try:
+        for i in range(workers):
+            parent, child = ctx.Pipe(duplex=False)
+            seed = None if opts["seed"] is None else int(opts["seed"]) + i
+            proc = ctx.Process(target=_worker, args=(_share(plan, workers, i), recorder.window_s, opts, seed, child),
+                               daemon=True)
+            proc.start()
+            child.close()
+            pipes.append(parent)
+            procs.append(proc)
+        results: List[Dict[str, Any]] = []
+        for parent, proc in zip(pipes, procs):
+            if not parent.poll(plan.max_duration + plan.timeout + 60):
+                raise LoadTestError("a load worker process did not report back in time")
+            results.append(parent.recv())
+            proc.join(10)
+    finally:
+        stop.set()
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+        if thread:
+            thread.join()
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        raise LoadTestError(f"load worker failed: {errors[0]}")
+    for r in results:
+        recorder.merge_encoded(r["hists"], r["counts"])
+        for kind, n in r["error_kinds"].items():
+            recorder.error_kinds[kind] = recorder.error_kinds.get(kind, 0) + n
+        for i, w in enumerate(r["windows"]):
+            while len(recorder.windows) <= i:
+                recorder.windows.append(Window(start=len(recorder.windows) * recorder.window_s))
+            mine = recorder.windows[i]
+            mine.count += w["count"]
+            mine.errors += w["errors"]
+            mine.max_us = max(mine.max_us, w["max_us"])
+            mine.sample = (mine.sample + w["sample"])[: max(len(mine.sample), len(w["sample"])) * 2]
+    infos = [r["info"] for r in results]
+    first_errors: Dict[str, str] = {}
+    for info in infos:
+        for kind, msg in info["first_errors"].items():
+            first_errors.setdefault(kind, msg)
+    return {"duration": max(i["duration"] for i in infos), "sent": sum(i["sent"] for i in infos),
+            "aborted": next((i["aborted"] for i in infos if i["aborted"]), ""),
+            "stage_windows": infos[0]["stage_windows"], "first_errors": first_errors,
+            "late_sends": sum(i["late_sends"] for i in infos), "workers": workers}

@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: health_check
+short_description: Check an HTTP(S) health endpoint, including each dependency it reports
+version_added: 0.1.0
+description:
+  - Requests O(url) with retries and exponential backoff until it is healthy or attempts run out.
+  - Healthy means the expected HTTP status, latency within the budget, and (with O(check_body)) a JSON body
+    whose top-level status and every dependency pass. Understands the C(application/health+json) draft
+    (C(status), C(checks)) and the Spring Boot shape (C(status), C(components)).
+  - C(warn)/degraded is not a pass unless O(allow_degraded) is set. A failing dependency is named in the summary.
+options:
+  url:
+    description: Health endpoint URL.
+    type: str
+    required: true
+  method:
+    description: HTTP method.
+    type: str
+    default: GET
+  headers:
+    description: Extra request headers.
+    type: dict
+    default: {}
+  expected_status:
+    description: Acceptable HTTP status codes.
+    type: list
+    elements: int
+    default: [200]
+  timeout:
+    description: Per-attempt timeout, seconds.
+    type: float
+    default: 5.0
+  retries:
+    description: Extra attempts after the first one fails.
+    type: int
+    default: 3
+  backoff:
+    description: Pause before the first retry, seconds; doubles each retry up to O(max_backoff).
+    type: float
+    default: 1.0
+  max_backoff:
+    description: Longest pause between attempts, seconds.
+    type: float
+    default: 30.0
+  latency_budget_ms:
+    description: Fail when the answer takes longer than this.
+    type: float
+  check_body:
+    description: Parse the body as JSON and judge its top-level status and dependencies.
+    type: bool
+    default: true
+  required_dependencies:
+    description: Dependency names (for example V(postgres:connection)) that must be reported.
+    type: list
+    elements: str
+    default: []
+  ignore_dependencies:
+    description: Dependency names whose state does not count.
+    type: list
+    elements: str
+    default: []
+  allow_degraded:
+    description: Accept C(warn)/degraded states.
+    type: bool
+    default: false
+  validate_certs:
+    description: Verify the TLS certificate of HTTPS URLs.
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle to verify HTTPS URLs with.
+    type: path
+notes:
+  - Returns C(verdict) (status C(pass) or C(fail), summary, evidence); store it with
+    M(deploysafe.preflight.record_verdict).
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same requests in check mode.
+  diff_mode:
+    support: none
+    description: Nothing on the target changes, so there is nothing to diff.
+author:
+  - deploysafe.preflight contributors (@deploysafe)
+"""
+
+EXAMPLES = r"""
+- name: Service and its database are healthy
+  deploysafe.preflight.health_check:
+    url: http://127.0.0.1:8080/healthz
+    required_dependencies: [postgres:connection]
+    latency_budget_ms: 500
+  register: health
+"""
+
+RETURN = r"""
+verdict:
+  description: The evidence contract; C(fail) names the failing dependency or the HTTP problem.
+  returned: always
+  type: dict
+  sample: {"status": "fail",
+           "summary": "http://127.0.0.1:8080/healthz unhealthy after 4 attempt(s): HTTP 503; dependency postgres:connection is failing",
+           "evidence": {"artifacts": [], "findings": {"problems": 2}, "measurements": []}}
+status_code:
+  description: HTTP status of the last attempt (null when no answer).
+  returned: always
+  type: int
+  sample: 200
+dependencies:
+  description: Dependency name to normalised status (pass, warn, fail).
+  returned: always
+  type: dict
+  sample: {"postgres:connection": "pass", "search:index": "warn"}
+health:
+  description: The parsed JSON body of the last attempt.
+  returned: when the body is JSON
+  type: dict
+  sample: {"status": "pass", "checks": {}}
+attempts:
+  description: Status, latency and problems of every attempt.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"status": 200, "latency_ms": 3.1, "problems": []}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.health.http import (
+    HealthCheckError, HealthOptions, check_health)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type="str", required=True),
+            method=dict(type="str", default="GET"),
+            headers=dict(type="dict", default={}),
+            expected_status=dict(type="list", elements="int", default=[200]),
+            timeout=dict(type="float", default=5.0),
+            retries=dict(type="int", default=3),
+            backoff=dict(type="float", default=1.0),
+            max_backoff=dict(type="float", default=30.0),
+            latency_budget_ms=dict(type="float"),
+            check_body=dict(type="bool", default=True),
+            required_dependencies=dict(type="list", elements="str", default=[]),
+            ignore_dependencies=dict(type="list", elements="str", default=[]),
+            allow_degraded=dict(type="bool", default=False),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = check_health(HealthOptions(**module.params))
+    except HealthCheckError as exc:
+        module.fail_json(msg=f"health_check: {exc}")
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

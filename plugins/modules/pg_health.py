@@ -1,0 +1,190 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pg_health
+short_description: Check PostgreSQL connection headroom, long transactions, blocked locks and slow statements
+version_added: 0.1.0
+description:
+  - Fails before connection exhaustion (connections in use versus C(max_connections) minus the superuser
+    reserve), on transactions open longer than O(long_transaction_seconds), and on sessions waiting for a
+    lock longer than O(blocked_seconds).
+  - Reports the slowest statements from C(pg_stat_statements) when the extension is installed, and fails
+    when one is slower on average than O(slow_statement_mean_ms).
+  - Meant to run before and during a load test.
+options:
+  login_host:
+    description: Host name or IP; empty uses O(login_unix_socket).
+    type: str
+    default: ""
+  login_unix_socket:
+    description: Directory of the server's unix socket.
+    type: str
+    default: ""
+  port:
+    description: Server port.
+    type: int
+    default: 5432
+  login_user:
+    description: Role to connect as. Sessions of other roles are visible only with C(pg_read_all_stats).
+    type: str
+    default: postgres
+  login_password:
+    description: Password of O(login_user).
+    type: str
+  db:
+    description: Database to connect to (pg_stat_statements is looked up there).
+    type: str
+    default: postgres
+  connect_timeout:
+    description: Connection timeout, seconds.
+    type: int
+    default: 10
+  ssl_mode:
+    description: libpq C(sslmode).
+    type: str
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+    default: prefer
+  ca_cert:
+    description: CA certificate for C(verify-ca)/C(verify-full).
+    type: path
+  max_connections_pct:
+    description: Fail when this share (percent) of usable connections is in use.
+    type: float
+    default: 80.0
+  long_transaction_seconds:
+    description: Transactions open longer than this fail the check.
+    type: float
+    default: 300.0
+  blocked_seconds:
+    description: Sessions waiting for a lock longer than this count as blocked.
+    type: float
+    default: 5.0
+  max_blocked:
+    description: Most blocked sessions tolerated.
+    type: int
+    default: 0
+  slow_statement_mean_ms:
+    description: Fail when a statement's mean time in pg_stat_statements exceeds this; no limit when unset.
+    type: float
+  top_statements:
+    description: How many of the slowest statements to report.
+    type: int
+    default: 5
+notes:
+  - Returns C(verdict) (status C(pass) or C(fail), summary, evidence); store it with
+    M(deploysafe.preflight.record_verdict).
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same queries in check mode.
+  diff_mode:
+    support: none
+    description: Nothing on the target changes, so there is nothing to diff.
+requirements:
+  - psycopg >= 3
+author:
+  - deploysafe.preflight contributors (@deploysafe)
+"""
+
+EXAMPLES = r"""
+- name: Database has headroom before the load test
+  deploysafe.preflight.pg_health:
+    login_host: 127.0.0.1
+    port: 5432
+    login_user: postgres
+    login_password: "{{ pg_superpassword }}"
+    db: app
+    max_connections_pct: 70
+    long_transaction_seconds: 60
+    slow_statement_mean_ms: 250
+  register: pg
+"""
+
+RETURN = r"""
+verdict:
+  description: The evidence contract; the summary names each problem (pids, durations, the slow statement).
+  returned: always
+  type: dict
+  sample: {"status": "pass", "summary": "PostgreSQL 127.0.0.1:5432/app: healthy (4/97 connections, no long transactions or blocked locks)",
+           "evidence": {"artifacts": [], "findings": {"problems": 0}, "measurements": []}}
+connections:
+  description: Connections in use, max_connections, reserved, used_pct.
+  returned: success
+  type: dict
+  sample: {"in_use": 4, "max_connections": 100, "reserved": 3, "used_pct": 4.1}
+long_transactions:
+  description: Transactions open longer than the limit (pid, user, database, state, seconds, query).
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+blocked:
+  description: Sessions waiting for locks (pid, user, blocked_by, seconds, query).
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+statements:
+  description: Slowest statements by mean time (query, calls, mean_ms, total_ms); null without pg_stat_statements.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"query": "SELECT id, name FROM workspaces ORDER BY id LIMIT $1", "calls": 1200, "mean_ms": 0.2, "total_ms": 240.0}]
+pg_stat_statements:
+  description: Whether the extension is installed in O(db).
+  returned: success
+  type: bool
+  sample: true
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.deploysafe.preflight.plugins.module_utils.health import pg
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            login_host=dict(type="str", default=""),
+            login_unix_socket=dict(type="str", default=""),
+            port=dict(type="int", default=5432),
+            login_user=dict(type="str", default="postgres"),
+            login_password=dict(type="str", no_log=True),
+            db=dict(type="str", default="postgres"),
+            connect_timeout=dict(type="int", default=10),
+            ssl_mode=dict(type="str", default="prefer",
+                          choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+            ca_cert=dict(type="path"),
+            max_connections_pct=dict(type="float", default=80.0),
+            long_transaction_seconds=dict(type="float", default=300.0),
+            blocked_seconds=dict(type="float", default=5.0),
+            max_blocked=dict(type="int", default=0),
+            slow_statement_mean_ms=dict(type="float"),
+            top_statements=dict(type="int", default=5),
+        ),
+        supports_check_mode=True,
+    )
+    if not pg.HAS_PSYCOPG:
+        module.fail_json(msg=missing_required_lib("psycopg"))
+    p = module.params
+    conninfo = {"host": p["login_host"] or p["login_unix_socket"] or None, "port": p["port"], "user": p["login_user"],
+                "dbname": p["db"], "connect_timeout": p["connect_timeout"], "sslmode": p["ssl_mode"],
+                "application_name": "deploysafe-pg_health"}
+    if p["login_password"]:
+        conninfo["password"] = p["login_password"]
+    if p["ca_cert"]:
+        conninfo["sslrootcert"] = p["ca_cert"]
+    opts = pg.PgHealthOptions(**{k: p[k] for k in ("max_connections_pct", "long_transaction_seconds", "blocked_seconds",
+                                                   "max_blocked", "slow_statement_mean_ms", "top_statements")})
+    try:
+        result = pg.check_pg_health(conninfo, opts)
+    except pg.PgHealthError as exc:
+        module.fail_json(msg=f"pg_health: {exc}")
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Helpers for load-gate tests: fault control on the real sample service."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+
+import pytest
+
+
+def set_faults(url: str, method: str = "POST", **faults) -> dict:
+    req = urllib.request.Request(url + "/admin/faults", method=method, data=json.dumps(faults).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture
+def faults(app):
+    """faults(**settings) sets faults on the sample service; they are reset after the test."""
+    set_faults(app["url"], "DELETE")
+    yield lambda **kw: set_faults(app["url"], **kw)
+    set_faults(app["url"], "DELETE")
+
+
+@pytest.fixture
+def at_times(app):
+    """Schedule fault changes at offsets (seconds) from now, in a thread, while a run goes on."""
+    timers = []
+
+    def schedule(*events):
+        for delay, settings in events:
+            method = "DELETE" if settings is None else "POST"
+            timer = threading.Timer(delay, set_faults, args=(app["url"], method), kwargs=settings or {})
+            timer.start()
+            timers.append(timer)
+    yield schedule
+    for timer in timers:
+        timer.cancel()

@@ -20,7 +20,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.ite
     SIGNOFF_NAME, ChecklistError, Item,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
-    FAIL, PASS, make_verdict, verdict_record, write_verdict,
+    FAIL, PASS, atomic_write_bytes, make_verdict, verdict_record,
 )
 
 DECISIONS = ("approve", "reject")
@@ -80,5 +80,8 @@ def _existing(run_dir: str) -> Optional[Dict[str, Any]]:
 
 
 def store_signoff(run_dir: str, record: Dict[str, Any]) -> str:
-    """Write the planned record atomically; returns its path."""
-    return write_verdict(run_dir, SIGNOFF_NAME, record["verdict"], record["details"])
+    """Write the planned record (its time included) atomically, formatted as write_verdict does; returns its path."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, SIGNOFF_NAME + ".json")
+    atomic_write_bytes(path, (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())
+    return path

@@ -65,6 +65,7 @@ attributes:
     description: Evaluates and returns the result; writes no report.
   diff_mode:
     support: none
+    description: Reports are files; the result carries the decision and items instead of a diff.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

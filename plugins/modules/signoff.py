@@ -71,6 +71,7 @@ attributes:
     description: Evaluates and refuses exactly as a real run would; writes nothing.
   diff_mode:
     support: none
+    description: The returned record shows what is stored; no diff is produced.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

@@ -49,7 +49,7 @@ def build_items(items: Optional[List[Dict[str, Any]]] = None, critical: Optional
     unless it says otherwise (an unplanned check should block rather than slip through).
     `critical` maps names to a criticality that overrides both.
     """
-    source = items or [{"name": name} for name, _, _ in DEFAULT_ITEMS]
+    source = items or [{"name": entry[0]} for entry in DEFAULT_ITEMS]
     result: List[Item] = []
     for position, entry in enumerate(source, 1):
         if not isinstance(entry, dict):

@@ -12,7 +12,7 @@ import html
 from typing import Any, Dict, List
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.render import (
-    ICONS, findings_text, measurement_text, signoff_line,
+    ICONS, findings_text, signoff_line,
 )
 
 _CSS = """

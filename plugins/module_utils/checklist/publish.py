@@ -1,0 +1,66 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write the rendered reports atomically into <run_dir>/report/, only the files whose content changed."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Dict, Iterable, Tuple
+
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import ChecklistError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.render import (
+    render_json, render_junit, render_markdown,
+)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.render_html import render_html
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import atomic_write_bytes
+
+# checklist.json, the model itself, is always written: it carries the generation time reused below.
+FORMATS: Dict[str, Tuple[str, Callable[[Dict[str, Any]], bytes]]] = {
+    "json": ("checklist.json", render_json),
+    "markdown": ("checklist.md", render_markdown),
+    "html": ("checklist.html", render_html),
+    "junit": ("checklist.junit.xml", render_junit),
+}
+
+
+def _without_time(model: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in model.items() if k != "generated_at"}
+
+
+def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], check_mode: bool = False
+            ) -> Tuple[bool, Dict[str, str]]:
+    """(changed, {format: path}). A model equal to the stored one except for its generation time keeps
+    the stored time, so unchanged evidence renders to identical bytes and nothing is rewritten."""
+    wanted = ["json"] + [f for f in formats if f != "json"]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise ChecklistError(f"unknown report formats {unknown}; use {sorted(FORMATS)}")
+    json_path = os.path.join(report_dir, FORMATS["json"][0])
+    try:
+        with open(json_path, encoding="utf-8") as handle:
+            previous = json.load(handle)
+        canonical = json.loads(render_json(model))
+        if isinstance(previous, dict) and _without_time(previous) == _without_time(canonical):
+            model = dict(model, generated_at=previous["generated_at"])
+    except (OSError, ValueError, KeyError):
+        pass
+    changed, paths = False, {}
+    for fmt in wanted:
+        name, render = FORMATS[fmt]
+        path = paths[fmt] = os.path.join(report_dir, name)
+        data = render(model)
+        try:
+            with open(path, "rb") as handle:
+                if handle.read() == data:
+                    continue
+        except OSError:
+            pass
+        changed = True
+        if not check_mode:
+            try:
+                os.makedirs(report_dir, mode=0o755, exist_ok=True)
+                atomic_write_bytes(path, data, mode=0o644)
+            except OSError as exc:
+                raise ChecklistError(f"cannot write report {path}: {exc.strerror or exc}") from exc
+    return changed, paths

@@ -1,0 +1,126 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Text renderers of the one report model: JSON, Markdown and JUnit XML (HTML is in render_html)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+from typing import Any, Dict, List
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+ICONS = {"pass": "PASS", "fail": "FAIL", "pending": "PENDING"}
+
+
+def render_json(model: Dict[str, Any]) -> bytes:
+    return (json.dumps(model, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
+def measurement_text(m: Dict[str, Any]) -> str:
+    """'restore_duration 2.4 s (<= 300 s: ok)'."""
+    text = f"{m.get('name')} {m.get('value')} {m.get('unit')}"
+    if m.get("comparison"):
+        text += f" ({m['comparison']} {m.get('threshold')} {m.get('unit')}: {'ok' if m.get('ok') else 'NOT MET'})"
+    return text
+
+
+def findings_text(findings: Dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(findings.items(), key=lambda kv: str(kv[0]))) or "none"
+
+
+def decision_line(model: Dict[str, Any]) -> str:
+    return f"{model['decision'].upper()} - {model['decision_reason']}"
+
+
+def signoff_line(s: Dict[str, Any]) -> str:
+    if not s["recorded"]:
+        return "not recorded"
+    words = {"approve": "approved", "reject": "rejected"}.get(s["decision"], str(s["decision"]))
+    text = f"{words} by {s['by']} at {s['at']}"
+    if s["change_ticket"]:
+        text += f", change {s['change_ticket']}"
+    if s["comment"]:
+        text += f": {s['comment']}"
+    if s["override"]:
+        text += f" - OVERRIDE (not pass at sign-off: {', '.join(s['not_pass_at_signoff'])}; reason: {s['override_reason']})"
+    if s["status"] == "pending":
+        text += f" - NOT VALID: {s['reason']}"
+    return text
+
+
+def _md(value: Any) -> str:
+    """Markdown-safe inline text: HTML escaped (viewers render raw HTML), no table breaks or newlines."""
+    text = html.escape(str(value), quote=False).replace("|", "\\|").replace("`", "'")
+    return " ".join(text.split())
+
+
+def render_markdown(model: Dict[str, Any]) -> bytes:
+    c = model["counts"]
+    lines: List[str] = [
+        f"# {_md(model['title'])}: {model['decision'].upper()}", "",
+        f"**Decision: {model['decision'].upper()}** - {_md(model['decision_reason'])}", "",
+        f"- Items: {c['pass']} pass, {c['fail']} fail, {c['pending']} pending of {c['total']}"
+        f" (critical failed {c['critical_failed']}, critical open {c['critical_open']})",
+        f"- Sign-off: {_md(signoff_line(model['signoff']))}",
+        f"- Run directory: `{_md(model['run_dir'])}`; generated {model['generated_at']}", "",
+    ]
+    if model["signoff"]["override"]:
+        lines += [f"> **OVERRIDE**: {_md(model['signoff']['override_reason'])}", ""]
+    if model["warnings"]:
+        lines += ["## Warnings", ""] + [f"- {_md(w)}" for w in model["warnings"]] + [""]
+    lines += ["## Checklist", "", "| # | Item | Critical | Status | Summary |", "|---|---|---|---|---|"]
+    for r in model["items"]:
+        lines.append(f"| {_md(r['id'])} | {_md(r['title'])} (`{_md(r['name'])}`) | {'yes' if r['critical'] else 'no'} "
+                     f"| **{ICONS[r['status']]}** | {_md(r['summary'])} |")
+    lines += ["", "## Evidence", ""]
+    for r in model["items"]:
+        ev = r["evidence"]
+        lines += [f"### {_md(r['id'])}. {_md(r['title'])}: {ICONS[r['status']]}", "", _md(r["summary"]) or "-", ""]
+        if r["reason"]:
+            lines.append(f"- Reason: {_md(r['reason'])}")
+        lines.append(f"- Recorded: {_md(r['recorded_at'] or 'never')}; findings: {_md(findings_text(ev['findings']))}")
+        for m in ev["measurements"]:
+            lines.append(f"- Measurement: {_md(measurement_text(m))}")
+        for a in ev["artifacts"]:
+            lines.append(f"- Artifact: `{_md(a.get('path'))}` sha256 `{_md(a.get('sha256'))}` ({_md(a.get('size_bytes', '?'))} bytes)")
+        lines.append("")
+    return ("\n".join(lines).rstrip() + "\n").encode()
+
+
+def _x(value: Any) -> str:
+    return _XML_INVALID.sub("?", str(value))
+
+
+def render_junit(model: Dict[str, Any]) -> bytes:
+    """One testcase per item: fail is <failure>, pending is <skipped> with the reason."""
+    c = model["counts"]
+    attrs = {"name": _x(model["title"]), "tests": str(c["total"]), "failures": str(c["fail"]), "errors": "0",
+             "skipped": str(c["pending"]), "timestamp": model["generated_at"]}
+    suites = ET.Element("testsuites", {k: attrs[k] for k in ("name", "tests", "failures", "errors", "skipped")})
+    suite = ET.SubElement(suites, "testsuite", attrs)
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("decision", model["decision"]), ("decision_reason", model["decision_reason"]),
+                        ("signoff", signoff_line(model["signoff"])), ("run_dir", model["run_dir"])):
+        ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+    for r in model["items"]:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": "preflight.checklist." + ("critical" if r["critical"] else "advisory"),
+            "name": _x(f"{r['id']} {r['name']}: {r['title']}"), "time": "0"})
+        if r["status"] == "fail":
+            node = ET.SubElement(case, "failure", {"message": _x(r["summary"]), "type": "fail"})
+            node.text = _x(_evidence_text(r))
+        elif r["status"] == "pending":
+            ET.SubElement(case, "skipped", {"message": _x(r["reason"] or r["summary"] or "pending")})
+        ET.SubElement(case, "system-out").text = _x(_evidence_text(r))
+    ET.indent(suites)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
+
+
+def _evidence_text(r: Dict[str, Any]) -> str:
+    ev = r["evidence"]
+    lines = [r["summary"], f"findings: {findings_text(ev['findings'])}"]
+    lines += [f"measurement: {measurement_text(m)}" for m in ev["measurements"]]
+    lines += [f"artifact: {a.get('path')} sha256 {a.get('sha256')}" for a in ev["artifacts"]]
+    return "\n".join(lines)

@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: checklist_report
+short_description: Evaluate the 12-item pre-deployment checklist of a run directory and write its report
+version_added: 0.1.0
+description:
+  - Reads the verdict of every checklist item from C(<run_dir>/<name>.json) (written by
+    M(deploysafe.preflight.record_verdict)) and the human sign-off from C(<run_dir>/signoff.json)
+    (written by M(deploysafe.preflight.signoff)).
+  - An item whose file is missing, unreadable, malformed or older than O(max_age) is C(pending) with the
+    reason; it never counts as a pass.
+  - The decision is C(go) only when every critical item is C(pass) and an approving sign-off covers the
+    evidence as it is now; C(no-go) when a critical item fails or the sign-off rejects; C(pending) otherwise.
+    A failed item that is not critical is listed as a warning.
+  - Writes C(checklist.json) (the report model) and, per O(formats), C(checklist.md), C(checklist.html)
+    (self-contained) and C(checklist.junit.xml) into O(report_dir), atomically. Files are rewritten only
+    when their content changes; the generation time alone does not count as a change.
+options:
+  run_dir:
+    description: Directory of the pre-deployment run holding the verdict files.
+    type: path
+    required: true
+  items:
+    description:
+      - The checklist, replacing the 12 default items. Each entry is a dict with C(name) (the verdict file
+        C(<name>.json)), and optionally C(id), C(title) and C(critical).
+      - A name of a default item inherits its title and criticality; other names are critical unless
+        C(critical=false).
+    type: list
+    elements: dict
+    default: []
+  critical:
+    description: Criticality per item name, overriding the item list, for example C(backup_schedule=true).
+    type: dict
+    default: {}
+  max_age:
+    description:
+      - Verdicts recorded longer ago than this are C(pending) (stale). Seconds, or a number with C(s),
+        C(m), C(h) or C(d). Empty means no limit.
+    type: str
+    default: ""
+  report_dir:
+    description: Where the reports go; default C(<run_dir>/report).
+    type: path
+  formats:
+    description: Report formats besides C(json), which is always written.
+    type: list
+    elements: str
+    choices: [json, markdown, html, junit]
+    default: [json, markdown, html, junit]
+  title:
+    description: Title of the report.
+    type: str
+    default: Pre-deployment checklist
+extends_documentation_fragment:
+  - deploysafe.preflight.verdict
+attributes:
+  check_mode:
+    support: full
+    description: Evaluates and returns the result; writes no report.
+  diff_mode:
+    support: none
+    description: Reports are files; the result carries the decision and items instead of a diff.
+author:
+  - deploysafe.preflight contributors (@deploysafe)
+"""
+
+EXAMPLES = r"""
+- name: Evaluate the checklist and write the reports
+  deploysafe.preflight.checklist_report:
+    run_dir: "{{ preflight_run_dir }}"
+    max_age: 24h
+  register: checklist
+
+- name: Make backup_schedule critical and drop the monitoring gate
+  deploysafe.preflight.checklist_report:
+    run_dir: /var/lib/preflight/run1
+    items:
+      - {name: image_validate}
+      - {name: pg_backup}
+      - {name: backup_schedule, critical: true}
+      - {name: signoff}
+"""
+
+RETURN = r"""
+decision:
+  description: C(go), C(no-go) or C(pending).
+  returned: always
+  type: str
+  sample: pending
+decision_reason:
+  description: Why, in one line.
+  returned: always
+  type: str
+  sample: "critical items open: load_test; sign-off: no sign-off recorded"
+counts:
+  description: Items per status, plus C(total), C(critical_failed), C(critical_open) and C(warnings).
+  returned: always
+  type: dict
+  sample: {"pass": 10, "fail": 1, "pending": 1, "total": 12, "critical_failed": 0, "critical_open": 0, "warnings": 1}
+warnings_list:
+  description: Failed items that are not critical.
+  returned: always
+  type: list
+  elements: str
+  sample: ["backup_schedule (not critical) failed: no timer found"]
+signoff:
+  description: The recorded sign-off (C(recorded), C(status), C(decision), C(by), C(at), C(comment),
+    C(change_ticket), C(override), C(override_reason), C(reason)).
+  returned: always
+  type: dict
+  sample: {"recorded": true, "status": "pass", "decision": "approve", "by": "alice", "override": false}
+items:
+  description: Every item with C(id), C(name), C(title), C(critical), C(status), C(summary), C(reason),
+    C(recorded_at), C(source) and C(evidence).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": 1, "name": "image_validate", "status": "pass", "critical": true, "summary": "digest pinned"}]
+reports:
+  description: Path of each report by format (also in check mode, where nothing is written).
+  returned: always
+  type: dict
+  sample: {"json": "/run/report/checklist.json", "html": "/run/report/checklist.html"}
+verdict:
+  description: The checklist's own verdict (C(pass) for go, C(fail) for no-go, C(pending) otherwise).
+  returned: always
+  type: dict
+  sample: {"status": "pending", "summary": "checklist pending", "evidence": {"artifacts": [], "findings": {}, "measurements": []}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.module_support import run_report
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            run_dir=dict(type="path", required=True),
+            items=dict(type="list", elements="dict", default=[]),
+            critical=dict(type="dict", default={}),
+            max_age=dict(type="str", default=""),
+            report_dir=dict(type="path"),
+            formats=dict(type="list", elements="str", choices=["json", "markdown", "html", "junit"],
+                         default=["json", "markdown", "html", "junit"]),
+            title=dict(type="str", default="Pre-deployment checklist"),
+        ),
+        supports_check_mode=True,
+    )
+    result, error = run_report(module.params, module.check_mode)
+    if error:
+        module.fail_json(msg=error)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

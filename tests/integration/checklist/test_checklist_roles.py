@@ -1,0 +1,113 @@
+"""checklist_report, signoff and the two roles end to end through ansible-playbook."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+ITEMS = ["image_validate", "manifest_validate", "security_scan", "pg_backup", "s3_backup", "backup_schedule",
+         "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate"]
+
+RECORD = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - deploysafe.preflight.record_verdict:
+        run_dir: "{run_dir}"
+        name: "{{{{ item.0 }}}}"
+        verdict: {{status: "{{{{ item.1 }}}}", summary: "{{{{ item.0 }}}} {{{{ item.1 }}}}",
+                  evidence: {{artifacts: [], findings: {{high: 0}}, measurements: []}}}}
+      loop: {pairs}
+"""
+
+ROLES = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    preflight_run_dir: "{run_dir}"
+  tasks:
+    - ansible.builtin.include_role:
+        name: deploysafe.preflight.{role}
+    - ansible.builtin.copy:
+        content: "{{{{ ({role}_result | default({{}})) | to_json }}}}"
+        dest: "{run_dir}.{role}.json"
+      check_mode: false
+"""
+
+
+def record(ansible_playbook, run_dir, statuses):
+    pairs = json.dumps([[name, statuses.get(name, "pass")] for name in ITEMS if statuses.get(name) != "missing"])
+    proc = ansible_playbook(RECORD.format(run_dir=run_dir, pairs=pairs))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def role(ansible_playbook, run_dir, name, *args):
+    proc = ansible_playbook(ROLES.format(run_dir=run_dir, role=name), *args)
+    result_file = run_dir.parent / f"{run_dir.name}.{name}.json"
+    result = json.loads(result_file.read_text()) if result_file.exists() and proc.returncode == 0 else None
+    return proc, result
+
+
+def test_pending_then_signed_go_with_idempotence(ansible_playbook, tmp_path):
+    run_dir = tmp_path / "run"
+    record(ansible_playbook, run_dir, {"backup_schedule": "fail"})
+    proc, result = role(ansible_playbook, run_dir, "checklist", "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["decision"] == "pending" and not (run_dir / "report").exists()  # check mode writes nothing
+
+    proc, result = role(ansible_playbook, run_dir, "checklist")
+    assert result["changed"] and result["decision"] == "pending"
+    assert result["warnings_list"] == ["backup_schedule (not critical) failed: backup_schedule fail"]
+    for name in ("checklist.json", "checklist.md", "checklist.html", "checklist.junit.xml"):
+        assert (run_dir / "report" / name).is_file()
+    proc, result = role(ansible_playbook, run_dir, "checklist")
+    assert result["changed"] is False  # only the generation time would differ
+
+    proc, result = role(ansible_playbook, run_dir, "signoff", "-e", "signoff_decision=approve",
+                        "-e", "preflight_signoff_by=alice", "-e", "signoff_change_ticket=CHG-7")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["changed"] and result["record"]["details"]["by"] == "alice"
+    proc, result = role(ansible_playbook, run_dir, "signoff", "-e", "signoff_decision=approve",
+                        "-e", "preflight_signoff_by=alice", "-e", "signoff_change_ticket=CHG-7")
+    assert result["changed"] is False
+
+    proc, result = role(ansible_playbook, run_dir, "checklist")
+    assert result["changed"] and result["decision"] == "go", result["decision_reason"]
+    suite = ET.parse(run_dir / "report" / "checklist.junit.xml").getroot()
+    assert suite.get("tests") == "12" and suite.get("failures") == "1" and suite.get("skipped") == "0"
+
+
+def test_signoff_refused_without_override_and_recorded_with_one(ansible_playbook, tmp_path):
+    run_dir = tmp_path / "run"
+    record(ansible_playbook, run_dir, {"load_test": "fail", "s3_backup": "missing"})
+    args = ("-e", "signoff_decision=approve", "-e", "preflight_signoff_by=bob")
+    proc, _ = role(ansible_playbook, run_dir, "signoff", *args, "--check")
+    assert proc.returncode != 0 and "sign-off refused: 2 critical item(s)" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr and not (run_dir / "signoff.json").exists()
+
+    proc, result = role(ansible_playbook, run_dir, "signoff", *args, "-e", "signoff_override_reason='owner accepts'")
+    assert proc.returncode == 0, proc.stdout
+    assert result["override"] is True
+    proc, result = role(ansible_playbook, run_dir, "checklist", "-e", "checklist_fail_on_no_go=true")
+    assert proc.returncode != 0 and "Pre-deployment checklist is NO-GO" in proc.stdout
+    model = json.loads((run_dir / "report" / "checklist.json").read_text())
+    assert model["decision"] == "no-go" and model["signoff"]["override"] is True
+    assert "OVERRIDE" in (run_dir / "report" / "checklist.html").read_text()
+
+
+def test_signoff_without_identity_is_a_clear_error(ansible_playbook, tmp_path):
+    run_dir = tmp_path / "run"
+    proc, _ = role(ansible_playbook, run_dir, "signoff", "-e", "signoff_decision=approve")
+    assert proc.returncode != 0 and "preflight_signoff_by" in proc.stdout
+
+
+def test_set_stats_summary_is_emitted(ansible_playbook, tmp_path):
+    run_dir = tmp_path / "run"
+    record(ansible_playbook, run_dir, {})
+    proc = ansible_playbook(ROLES.format(run_dir=run_dir, role="checklist"),
+                            extra_env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
+    assert proc.returncode == 0, proc.stdout
+    stats = proc.stdout[proc.stdout.index("CUSTOM STATS"):]
+    assert "preflight_checklist" in stats and '"decision": "pending"' in stats and "checklist.html" in stats

@@ -1,0 +1,25 @@
+"""Fixtures: a run directory, and one where every item but the sign-off passed."""
+
+from __future__ import annotations
+
+import pytest
+from checklist_helpers import put
+
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import SIGNOFF_NAME, build_items
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import measurement
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def all_pass(run_dir):
+    """Every item except the sign-off recorded as pass."""
+    for item in build_items():
+        if item.name != SIGNOFF_NAME:
+            put(run_dir, item.name, measurements=[measurement("duration", 1.5, "s", 10, "<=")])
+    return run_dir

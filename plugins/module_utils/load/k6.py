@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -133,10 +134,13 @@ def run_k6(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sample
 
 
 def _ts(text: str) -> float:
-    # k6 writes RFC 3339 with nanoseconds; Python 3.9 parses at most microseconds
-    head, _sep, tail = text.partition(".")
-    frac, zone = tail[:6], tail.lstrip("0123456789")
-    return datetime.fromisoformat(f"{head}.{frac.ljust(6, '0')}{zone.replace('Z', '+00:00')}").timestamp()
+    # k6 writes RFC 3339 with up to nanoseconds; Python 3.9 parses at most microseconds
+    match = re.fullmatch(r"([^.Zz+]+?(?:[+-]\d\d:\d\d)?)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)?", text.strip())
+    if not match:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    head, frac, zone = match.group(1), (match.group(2) or "")[:6], match.group(3) or ""
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    return datetime.fromisoformat(f"{head}.{frac.ljust(6, '0')}{zone}").timestamp()
 
 
 def _load_samples(path: str, plan: Plan, recorder: Recorder) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Notes shared by every check module that returns the evidence contract.
     DOCUMENTATION = r"""
+options: {}
 notes:
   - Returns C(verdict) with C(status) C(pass), C(fail) or C(pending), a C(summary) and C(evidence)
     (C(artifacts) with path and sha256, C(findings) counts, C(measurements) with units).

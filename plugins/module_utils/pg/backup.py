@@ -1,0 +1,224 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pg_backup: a snapshot-consistent pg_dump streamed through the archive layer, with per-table hashes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from ..archive import ArchiveError, CommandProducer, artifact_name, write_artifact
+from ..verdict import FAIL, PASS, artifact, make_verdict, measurement
+from . import PgError
+from .connection import ConnParams, connect, quote_ident, server_version
+from .content import list_tables, table_fingerprints
+from .tools import find_tool
+
+FORMATS = {"custom": ("-Fc", "application/vnd.postgresql.pg-dump.custom"),
+           "plain": ("-Fp", "application/sql")}
+
+
+@dataclass
+class BackupOptions:
+    dest: str
+    prefix: str = "pg"
+    format: str = "custom"
+    schema_only: bool = False
+    data_only: bool = False
+    include_tables: Sequence[str] = ()
+    exclude_tables: Sequence[str] = ()
+    include_schemas: Sequence[str] = ()
+    exclude_schemas: Sequence[str] = ()
+    compression_level: int = 3
+    compression_threads: int = -1
+    encrypt_recipients: Sequence[str] = ()
+    bindir: Optional[str] = None
+
+
+@dataclass
+class BackupResult:
+    path: str
+    manifest_path: str
+    manifest: Dict[str, Any]
+    stored_bytes: int
+    plaintext_bytes: int
+    sha256: str
+    plaintext_sha256: str
+    duration_s: float
+    throughput_mb_s: float
+    tables: int
+    warnings: List[str] = field(default_factory=list)
+
+
+def _quoted_pattern(name: str, default_schema: Optional[str] = "public") -> str:
+    """Exact-name pg_dump pattern: double quotes switch off its wildcards and case folding."""
+    if default_schema is None:
+        return quote_ident(name)
+    schema, _, table = name.rpartition(".")
+    return f"{quote_ident(schema or default_schema)}.{quote_ident(table)}"
+
+
+def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str]) -> List[str]:
+    if opts.format not in FORMATS:
+        raise PgError(f"format {opts.format!r} is not supported here; use one of {sorted(FORMATS)}")
+    if opts.schema_only and opts.data_only:
+        raise PgError("schema_only and data_only exclude each other")
+    argv = [pg_dump, FORMATS[opts.format][0], "--no-password"]
+    if opts.format == "custom":
+        argv.append("--compress=0")  # zstd outside is faster and smaller than pg_dump's gzip
+    if snapshot:
+        argv.append(f"--snapshot={snapshot}")
+    if opts.schema_only:
+        argv.append("--schema-only")
+    if opts.data_only:
+        argv.append("--data-only")
+    for flag, names, default in (("-t", opts.include_tables, "public"), ("-T", opts.exclude_tables, "public"),
+                                 ("-n", opts.include_schemas, None), ("-N", opts.exclude_schemas, None)):
+        for name in names:
+            argv += [flag, _quoted_pattern(name, default)]
+    return argv
+
+
+def _identity(conn, params: ConnParams) -> Dict[str, Any]:
+    ident: Dict[str, Any] = {"kind": "postgresql", "host": params.effective_host, "port": params.port,
+                             "dbname": conn.execute("SELECT current_database()").fetchone()[0]}
+    try:
+        ident["system_identifier"] = str(conn.execute(
+            "SELECT system_identifier FROM pg_catalog.pg_control_system()").fetchone()[0])
+    except Exception:  # not granted to ordinary roles (autocommit: nothing to roll back)
+        pass
+    return ident
+
+
+def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=None) -> BackupResult:
+    """Dump params.dbname with pg_dump inside an exported REPEATABLE READ snapshot, hash every table in
+    that same snapshot (concurrently, on the server), and publish artifact + manifest atomically.
+    opener replaces the archive layer's partial-file opener (tests use it to hold the stream)."""
+    conn = connect(params, autocommit=True)
+    try:
+        version = server_version(conn)
+        pg_dump = find_tool("pg_dump", version["major"], opts.bindir)
+        identity = _identity(conn, params)
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        snapshot = conn.execute("SELECT pg_catalog.pg_export_snapshot()").fetchone()[0]
+        tables = list_tables(conn, opts.include_tables, opts.exclude_tables, opts.include_schemas,
+                             opts.exclude_schemas)
+        hashed: Dict[str, Any] = {}
+
+        def compute():
+            try:
+                if opts.schema_only:
+                    hashed["tables"] = {f"{s}.{t}": {"rows": None, "sum64": None} for s, t in tables}
+                else:
+                    hashed["tables"] = table_fingerprints(conn, tables)
+            except BaseException as exc:
+                hashed["error"] = exc
+
+        worker = threading.Thread(target=compute, name="pg-table-hashes", daemon=True)
+        producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=params.with_db(identity["dbname"]).env(),
+                                   name="pg_dump")
+        worker.start()
+
+        def source() -> Dict[str, Any]:
+            worker.join()
+            if "error" in hashed:
+                raise PgError(f"computing per-table row counts and hashes failed: {hashed['error']}")
+            return {"server_version": version["text"], "server_version_num": version["num"],
+                    "format": opts.format, "schema_only": opts.schema_only, "data_only": opts.data_only,
+                    "snapshot": snapshot, "pg_dump": pg_dump, "tables": hashed["tables"],
+                    "table_hash": "count + sum(first 64 bits of md5(row::text)) with pinned settings"}
+
+        name = artifact_name(opts.prefix, identity["dbname"], clock(), encrypted=bool(opts.encrypt_recipients))
+        try:
+            result = write_artifact(producer, opts.dest, name, level=opts.compression_level,
+                                    threads=opts.compression_threads, recipients=opts.encrypt_recipients,
+                                    content_type=FORMATS[opts.format][1], source_identity=identity, source=source,
+                                    **({"opener": opener} if opener else {}))
+        finally:
+            worker.join()
+    finally:
+        conn.close()
+    rate = result.plaintext_bytes / result.duration_s / 1e6 if result.duration_s else 0.0
+    return BackupResult(path=result.path, manifest_path=result.manifest_path, manifest=result.manifest,
+                        stored_bytes=result.stored_bytes, plaintext_bytes=result.plaintext_bytes,
+                        sha256=result.sha256, plaintext_sha256=result.plaintext_sha256,
+                        duration_s=result.duration_s, throughput_mb_s=round(rate, 1), tables=len(tables),
+                        warnings=result.warnings)
+
+
+def backup_verdict(result: BackupResult) -> Dict[str, Any]:
+    ratio = result.plaintext_bytes / result.stored_bytes if result.stored_bytes else 0.0
+    return make_verdict(
+        PASS, f"backup {os.path.basename(result.path)} written ({result.stored_bytes} bytes, {result.tables} tables)",
+        artifacts=[artifact(result.path, sha256=result.sha256, kind="backup"),
+                   artifact(result.manifest_path, kind="manifest")],
+        findings={"tables": result.tables, "warnings": len(result.warnings)},
+        measurements=[measurement("backup_duration", result.duration_s, "s"),
+                      measurement("stored_bytes", result.stored_bytes, "bytes"),
+                      measurement("plaintext_bytes", result.plaintext_bytes, "bytes"),
+                      measurement("throughput", result.throughput_mb_s, "MB/s"),
+                      measurement("compression_ratio", round(ratio, 2), "x")])
+
+
+def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dict[str, Any]:
+    """check_mode: connect, check privileges, pg_dump version and free space; write nothing."""
+    problems: List[str] = []
+    conn = connect(params, autocommit=True)
+    try:
+        version = server_version(conn)
+        try:
+            pg_dump = find_tool("pg_dump", version["major"], opts.bindir)
+        except PgError as exc:
+            pg_dump, _ = None, problems.append(str(exc))
+        dbname = conn.execute("SELECT current_database()").fetchone()[0]
+        tables = list_tables(conn, opts.include_tables, opts.exclude_tables, opts.include_schemas,
+                             opts.exclude_schemas)
+        denied = [f"{s}.{t}" for s, t in tables if not conn.execute(
+            "SELECT pg_catalog.has_table_privilege(%s, 'SELECT')",
+            (f"{quote_ident(s)}.{quote_ident(t)}",)).fetchone()[0]]
+        denied += [f"sequence {s}.{n}" for s, n in conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname NOT LIKE 'pg\\_%' "
+            "AND n.nspname <> 'information_schema' "
+            "AND NOT CASE WHEN c.relkind = 'S' THEN pg_catalog.has_sequence_privilege(c.oid, 'SELECT') END"
+            ).fetchall()]
+        if denied:
+            problems.append(f"user {params.user or 'default'} lacks SELECT on {', '.join(denied[:10])}"
+                            + (f" and {len(denied) - 10} more" if len(denied) > 10 else ""))
+        estimate = sum(conn.execute("SELECT pg_catalog.pg_table_size(%s::pg_catalog.regclass)",
+                                    (f"{quote_ident(s)}.{quote_ident(t)}",)).fetchone()[0] for s, t in tables)
+    finally:
+        conn.close()
+    free = None
+    if not os.path.isdir(opts.dest):
+        problems.append(f"destination {opts.dest} does not exist or is not a directory")
+    elif not os.access(opts.dest, os.W_OK | os.X_OK):
+        problems.append(f"destination {opts.dest} is not writable")
+    else:
+        free = shutil.disk_usage(opts.dest).free
+        # Needed space is unknown before compressing; a third of the table data is a cautious floor.
+        if free < estimate // 3:
+            problems.append(f"destination {opts.dest} has {free} bytes free, less than a third of the "
+                            f"{estimate} bytes of table data")
+    name = artifact_name(opts.prefix, dbname, clock(), encrypted=bool(opts.encrypt_recipients))
+    return {"would_write": os.path.join(opts.dest, name), "manifest": os.path.join(opts.dest, name) + ".manifest.json",
+            "server_version": version["text"], "pg_dump": pg_dump, "tables": len(tables),
+            "estimated_table_bytes": estimate, "free_bytes": free, "problems": problems,
+            "argv": dump_argv(pg_dump or "pg_dump", opts, "<snapshot>")}
+
+
+def plan_verdict(plan: Dict[str, Any]) -> Dict[str, Any]:
+    ok = not plan["problems"]
+    return make_verdict(PASS if ok else FAIL,
+                        f"would write {plan['would_write']}" if ok else "; ".join(plan["problems"]),
+                        findings={"problems": len(plan["problems"]), "tables": plan["tables"]},
+                        measurements=[measurement("free_bytes", plan["free_bytes"], "bytes"),
+                                      measurement("estimated_table_bytes", plan["estimated_table_bytes"], "bytes")])
+
+
+__all__ = ["BackupOptions", "BackupResult", "run_backup", "plan_backup", "backup_verdict", "plan_verdict",
+           "ArchiveError"]

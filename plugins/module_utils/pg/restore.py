@@ -1,0 +1,191 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restore an artifact with the real pg_restore (or psql for plain dumps), into a target or a scratch DB."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from ..archive import ArchiveError, load_identities, load_manifest, manifest_path, read_artifact, split_stderr
+from . import PgError
+from .connection import ConnParams, connect, quote_ident, server_version
+from .content import is_empty
+from .tools import find_tool
+
+
+@dataclass
+class RestoreOptions:
+    jobs: int = 2
+    clean: bool = False
+    create: bool = False
+    force: bool = False
+    no_owner: bool = False
+    no_privileges: bool = False
+    identity_file: Optional[str] = None
+    manifest_file: Optional[str] = None
+    work_dir: Optional[str] = None
+    bindir: Optional[str] = None
+
+
+def load_backup(path: str, manifest_file: Optional[str] = None) -> Dict[str, Any]:
+    """The artifact's manifest, after checking both exist and the manifest is intact."""
+    if not os.path.isfile(path):
+        raise PgError(f"backup artifact {path} does not exist")
+    return load_manifest(manifest_file or manifest_path(path))
+
+
+def restore_argv(tool: str, fmt: str, dbname: str, opts: RestoreOptions, source_file: Optional[str]) -> List[str]:
+    if fmt == "plain":
+        return [tool, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", f"--dbname={dbname}",
+                "-f", source_file or "-"]
+    argv = [tool, "--no-password", "--exit-on-error", f"--dbname={dbname}"]
+    if source_file and opts.jobs > 1:
+        argv.append(f"--jobs={opts.jobs}")
+    if opts.clean:
+        argv += ["--clean", "--if-exists"]
+    if opts.create:
+        argv.append("--create")
+    if opts.no_owner:
+        argv.append("--no-owner")
+    if opts.no_privileges:
+        argv.append("--no-privileges")
+    if source_file:
+        argv.append(source_file)
+    return argv
+
+
+def _check_plaintext(path: str, manifest: Dict[str, Any], result) -> None:
+    if result.error:
+        raise PgError(f"cannot restore {path}: {result.error}")
+    plain = manifest["plaintext"]
+    if (result.plaintext_bytes, result.plaintext_sha256) != (plain["bytes"], plain["sha256"]):
+        raise PgError(f"cannot restore {path}: its content ({result.plaintext_bytes} bytes, sha256 "
+                      f"{result.plaintext_sha256}) differs from the manifest ({plain['bytes']} bytes, {plain['sha256']})")
+
+
+def _finish(proc: subprocess.Popen, stderr_file, tool: str, target: str) -> List[str]:
+    code = proc.wait()
+    stderr_file.seek(0)
+    errors, warnings = split_stderr(stderr_file.read(65536).decode("utf-8", "replace"))
+    if code != 0 or errors:
+        detail = "; ".join(errors[-5:] or warnings[-5:]) or "no message"
+        raise PgError(f"{os.path.basename(tool)} into {target} failed (exit status {code}): {detail}")
+    return warnings
+
+
+def restore_into(params: ConnParams, path: str, manifest: Dict[str, Any], opts: RestoreOptions,
+                 server_major: int, dbname: str) -> Dict[str, Any]:
+    """Feed the artifact's plaintext to pg_restore/psql connected to `dbname`.
+
+    Parallel custom-format restores need a seekable file: the plaintext then goes to a 0600 temporary
+    file in work_dir first. Otherwise it is piped straight into the tool's stdin.
+    """
+    fmt = manifest["source"].get("format", "custom")
+    encrypted = bool(manifest["encryption"])
+    identities = load_identities(opts.identity_file) if encrypted and opts.identity_file else []
+    if encrypted and not identities:
+        raise PgError(f"{path} is age-encrypted: set identity_file to restore it")
+    tool = find_tool("psql" if fmt == "plain" else "pg_restore", server_major, opts.bindir)
+    env = params.env()
+    started = time.monotonic()
+    stderr_file = tempfile.TemporaryFile()
+    tmp_path = None
+    try:
+        if fmt == "custom" and opts.jobs > 1:
+            fd, tmp_path = tempfile.mkstemp(prefix=".restore-", suffix=".dump", dir=opts.work_dir)
+            with os.fdopen(fd, "wb") as handle:
+                try:
+                    result = read_artifact(path, handle, encrypted=encrypted, identities=identities)
+                except ArchiveError as exc:
+                    raise PgError(f"cannot unpack {path} into {tmp_path}: {exc}") from None
+            _check_plaintext(path, manifest, result)
+            unpacked = time.monotonic()
+            proc = subprocess.Popen(restore_argv(tool, fmt, dbname, opts, tmp_path), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=stderr_file, env=env)
+            warnings = _finish(proc, stderr_file, tool, dbname)
+        else:
+            proc = subprocess.Popen(restore_argv(tool, fmt, dbname, opts, None), stdin=subprocess.PIPE,
+                                    stdout=subprocess.DEVNULL, stderr=stderr_file, env=env)
+            feed_error = None
+            try:
+                result = read_artifact(path, proc.stdin, encrypted=encrypted, identities=identities)
+            except ArchiveError as exc:
+                feed_error, result = exc, None
+            finally:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass
+            unpacked = None
+            warnings = _finish(proc, stderr_file, tool, dbname)  # the tool's own error explains a broken pipe
+            if feed_error:
+                raise PgError(str(feed_error))
+            _check_plaintext(path, manifest, result)
+    finally:
+        stderr_file.close()
+        if tmp_path and os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+    done = time.monotonic()
+    return {"tool": tool, "format": fmt, "jobs": opts.jobs if fmt == "custom" and opts.jobs > 1 else 1,
+            "duration_s": round(done - started, 3),
+            "unpack_s": round(unpacked - started, 3) if unpacked else None, "warnings": warnings}
+
+
+def plan_restore(params: ConnParams, path: str, opts: RestoreOptions) -> Dict[str, Any]:
+    """What pg_restore would do, and whether it would refuse (non-empty target without force)."""
+    manifest = load_backup(path, opts.manifest_file)
+    conn = connect(params, autocommit=True)
+    try:
+        version = server_version(conn)
+        target = conn.execute("SELECT current_database()").fetchone()[0]
+        if opts.create:
+            target = manifest["source_identity"].get("dbname") or "?"
+            exists = conn.execute("SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (target,)).fetchone()
+            occupied = f"database {target} already exists" if exists else None
+        else:
+            occupied = is_empty(conn)
+    finally:
+        conn.close()
+    fmt = manifest["source"].get("format", "custom")
+    if fmt == "plain" and (opts.clean or opts.create):
+        raise PgError("clean and create apply to custom-format backups; a plain SQL backup is replayed as is")
+    refuse = None
+    if occupied and not opts.force:
+        refuse = (f"target database {target} on {params.where()} is not empty ({occupied}); "
+                  "set force: true to restore into it anyway" + ("" if opts.clean else " (with clean: true to drop "
+                                                                   "the backup's objects first)"))
+    return {"artifact": path, "target": target, "server_version": version["text"], "server_major": version["major"],
+            "format": fmt, "jobs": opts.jobs, "clean": opts.clean, "create": opts.create,
+            "target_occupied": occupied, "refused": refuse, "manifest": manifest,
+            "connect_db": params.dbname}
+
+
+def restore_artifact(params: ConnParams, path: str, opts: RestoreOptions, check_mode: bool = False) -> Dict[str, Any]:
+    """pg_restore module: refuse a non-empty target unless force; in check mode only plan."""
+    plan = plan_restore(params, path, opts)
+    if plan["refused"]:
+        raise PgError(plan["refused"])
+    plan.pop("manifest")
+    if check_mode:
+        return {"plan": plan, "changed": True}
+    manifest = load_backup(path, opts.manifest_file)
+    connect_db = params.dbname if not opts.create else (params.dbname or "postgres")
+    run = restore_into(params, path, manifest, opts, plan["server_major"], connect_db or plan["target"])
+    return {"plan": plan, "changed": True, **run}
+
+
+def create_database(admin, name: str) -> None:
+    admin.execute(f"CREATE DATABASE {quote_ident(name)} TEMPLATE template0")
+
+
+def drop_database(admin, name: str, server_major: int) -> None:
+    force = " WITH (FORCE)" if server_major >= 13 else ""
+    if not force:
+        admin.execute("SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_catalog.pg_backend_pid()", (name,))
+    admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}{force}")

@@ -1,0 +1,141 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Proof of restorability: restore into a scratch database and compare it with the manifest."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+from ..verdict import FAIL, PASS, artifact, make_verdict, measurement, status_from
+from . import PgError
+from .connection import ConnParams, connect, server_version
+from .content import (compare_fingerprints, constraint_counts, constraint_violations, list_tables,
+                      parallel_fingerprints, sequences_behind, tables_by_size)
+from .restore import RestoreOptions, create_database, drop_database, load_backup, restore_into
+
+SCRATCH_PREFIX = "preflight_verify_"
+
+
+@dataclass
+class Comparison:
+    differing_tables: List[Dict[str, Any]]
+    constraint_violations: List[Dict[str, Any]]
+    sequences_behind: List[Dict[str, Any]]
+    tables_compared: int
+    sequences_checked: int
+    constraints_checked: Dict[str, int]
+    duration_s: float
+
+
+@dataclass
+class RestoreVerifyResult:
+    scratch_db: str
+    kept: bool
+    restore: Dict[str, Any]
+    comparison: Optional[Comparison]
+    max_duration: float
+    total_s: float
+    properties: Dict[str, str] = field(default_factory=dict)
+
+
+def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int = 2) -> Comparison:
+    """Compare a restored database with a manifest: (a) per-table counts/hashes, (b) FK and check
+    constraints hold for every row, (c) owned sequences are not behind their column's max."""
+    started = time.monotonic()
+    conn = connect(params, autocommit=True)
+    try:
+        tables = tables_by_size(conn, list_tables(conn))
+        violations = constraint_violations(conn)
+        checked = constraint_counts(conn)
+        seq_count, behind = sequences_behind(conn)
+    finally:
+        conn.close()
+    actual = parallel_fingerprints(params, tables, workers)
+    expected = manifest["source"].get("tables", {})
+    return Comparison(differing_tables=compare_fingerprints(expected, actual), constraint_violations=violations,
+                      sequences_behind=behind, tables_compared=len(actual), sequences_checked=seq_count,
+                      constraints_checked=checked, duration_s=round(time.monotonic() - started, 3))
+
+
+def restore_verify(server: ConnParams, path: str, opts: RestoreOptions, *, max_duration: float = 300.0,
+                   keep_scratch: bool = False, scratch_name: Optional[str] = None,
+                   before_compare: Optional[Callable[[ConnParams], None]] = None) -> RestoreVerifyResult:
+    """Restore `path` into a new scratch database on `server` (server.dbname is only the maintenance
+    database to connect to), prove it matches the manifest, then drop the scratch database unless
+    keep_scratch. before_compare(scratch_params) runs between restore and comparison (tests use it)."""
+    started = time.monotonic()
+    manifest = load_backup(path, opts.manifest_file)
+    if manifest["source"].get("data_only"):
+        raise PgError(f"{path} is a data-only backup: it cannot be restored into an empty scratch database")
+    admin_params = server.with_db(server.dbname or "postgres")
+    admin = connect(admin_params, autocommit=True, pin=False)
+    scratch = scratch_name or SCRATCH_PREFIX + secrets.token_hex(6)
+    try:
+        major = server_version(admin)["major"]
+        try:
+            create_database(admin, scratch)
+        except Exception as exc:
+            raise PgError(f"cannot create scratch database {scratch} on {server.where()} as "
+                          f"{server.user or 'default user'}: {' '.join(str(exc).split())}") from None
+        comparison = None
+        try:
+            scratch_params = server.with_db(scratch)
+            restore = restore_into(scratch_params, path, manifest, RestoreOptions(**{
+                **opts.__dict__, "clean": False, "create": False}), major, scratch)
+            if before_compare:
+                before_compare(scratch_params)
+            comparison = compare_database(scratch_params, manifest, workers=max(1, opts.jobs))
+        finally:
+            if not keep_scratch:
+                drop_database(admin, scratch, major)
+    finally:
+        admin.close()
+    result = RestoreVerifyResult(scratch_db=scratch, kept=keep_scratch, restore=restore, comparison=comparison,
+                                 max_duration=max_duration, total_s=round(time.monotonic() - started, 3))
+    result.properties = properties(result)
+    return result
+
+
+def properties(result: RestoreVerifyResult) -> Dict[str, str]:
+    comp = result.comparison
+    return {
+        "data_matches": PASS if not comp.differing_tables else FAIL,
+        "constraints_valid": PASS if not comp.constraint_violations else FAIL,
+        "sequences_not_behind": PASS if not comp.sequences_behind else FAIL,
+        "restore_duration": PASS if result.restore["duration_s"] <= result.max_duration else FAIL,
+    }
+
+
+def restore_verify_verdict(path: str, manifest_file: str, result: RestoreVerifyResult) -> Dict[str, Any]:
+    comp = result.comparison
+    status = status_from(v == PASS for v in result.properties.values())
+    if status == PASS:
+        summary = (f"{comp.tables_compared} tables restored identical, constraints valid, sequences ahead, "
+                   f"restore took {result.restore['duration_s']} s")
+    else:
+        parts = []
+        if comp.differing_tables:
+            parts.append("tables differ: " + ", ".join(f"{d['table']} ({d['problem']})" for d in comp.differing_tables))
+        if comp.constraint_violations:
+            parts.append("constraint violations: " + ", ".join(
+                f"{v['table']}.{v['constraint']} ({v['violating_rows']} rows)" for v in comp.constraint_violations))
+        if comp.sequences_behind:
+            parts.append("sequences behind: " + ", ".join(s["sequence"] for s in comp.sequences_behind))
+        if result.properties["restore_duration"] != PASS:
+            parts.append(f"restore took {result.restore['duration_s']} s > {result.max_duration} s")
+        summary = "; ".join(parts)
+    return make_verdict(status, summary,
+                        artifacts=[artifact(path, kind="backup"), artifact(manifest_file, kind="manifest")],
+                        findings={"differing_tables": len(comp.differing_tables),
+                                  "constraint_violations": len(comp.constraint_violations),
+                                  "sequences_behind": len(comp.sequences_behind)},
+                        measurements=[
+                            measurement("restore_duration", result.restore["duration_s"], "s",
+                                        result.max_duration, "<="),
+                            measurement("compare_duration", comp.duration_s, "s"),
+                            measurement("total_duration", result.total_s, "s"),
+                            measurement("tables_compared", comp.tables_compared, "tables"),
+                        ])

@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pg_backup
+short_description: Back up a PostgreSQL database with pg_dump, zstd, optional age encryption and a manifest
+version_added: 0.1.0
+description:
+  - Runs the real C(pg_dump) of the server's major version inside an exported REPEATABLE READ snapshot, and in
+    that same snapshot computes each table's row count and content hash in SQL (for M(deploysafe.preflight.pg_restore_verify)).
+  - Streams the dump through zstd and, with O(encrypt_recipients), age encryption into
+    C(<dest>/<prefix>-<db>-<UTC YYYYmmddTHHMMSSZ>.dump.zst[.age]), computing sha256 of the stored bytes and of the
+    plaintext on the way; nothing is held in memory.
+  - Publishes atomically (C(.partial), fsync, rename) and writes C(<artifact>.manifest.json) beside it. Any non-zero
+    exit or error on C(pg_dump)'s stderr fails the task and leaves no artifact and no manifest.
+options:
+  dest:
+    description: Existing directory the artifact and its manifest are written to (mode 0600).
+    type: path
+    required: true
+  prefix:
+    description: First part of the artifact name.
+    type: str
+    default: pg
+  format:
+    description: C(custom) (pg_restore, parallel restore) or C(plain) (SQL replayed with psql).
+    type: str
+    choices: [custom, plain]
+    default: custom
+  schema_only:
+    description: Dump only the schema (no data; restore-verify then compares table presence only).
+    type: bool
+    default: false
+  data_only:
+    description: Dump only the data.
+    type: bool
+    default: false
+  include_tables:
+    description: Exact table names (C(schema.table), or C(table) for C(public)) to dump; default all.
+    type: list
+    elements: str
+    default: []
+  exclude_tables:
+    description: Exact table names not to dump.
+    type: list
+    elements: str
+    default: []
+  include_schemas:
+    description: Exact schema names to dump; default all.
+    type: list
+    elements: str
+    default: []
+  exclude_schemas:
+    description: Exact schema names not to dump.
+    type: list
+    elements: str
+    default: []
+  compression_level:
+    description: zstd level (1 fastest .. 19 smallest).
+    type: int
+    default: 3
+  compression_threads:
+    description: zstd worker threads; C(-1) means one per CPU, C(0) compresses in the calling thread.
+    type: int
+    default: -1
+  encrypt_recipients:
+    description: age public keys (C(age1...) or C(ssh-ed25519 ...)); when set the artifact is encrypted to all of them.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - deploysafe.preflight.postgres
+  - deploysafe.preflight.verdict
+attributes:
+  check_mode:
+    support: full
+    description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space, and
+      reports the file it would write; writes nothing.
+  diff_mode:
+    support: none
+    description: Not applicable.
+author:
+  - deploysafe.preflight contributors
+"""
+
+EXAMPLES = r"""
+- name: Back up the app database, encrypted to the backup key
+  deploysafe.preflight.pg_backup:
+    host: db.internal
+    user: backup
+    password: "{{ vault_backup_password }}"
+    dbname: app
+    dest: /var/backups/pg
+    prefix: nightly
+    encrypt_recipients: ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"]
+  register: backup
+"""
+
+RETURN = r"""
+path:
+  description: The published artifact.
+  returned: success and not check mode
+  type: str
+  sample: /var/backups/pg/nightly-app-20261125T140000Z.dump.zst.age
+manifest_path:
+  description: The manifest beside the artifact.
+  returned: success and not check mode
+  type: str
+  sample: /var/backups/pg/nightly-app-20261125T140000Z.dump.zst.age.manifest.json
+manifest:
+  description: The manifest (sizes, both sha256s, compression, recipients' fingerprints, server version, tables).
+  returned: success and not check mode
+  type: dict
+  sample: {"artifact": {"bytes": 45936, "sha256": "0821ed3e..."}, "source": {"tables": {"public.orders": {"rows": 3000}}}}
+stored_bytes:
+  description: Size of the artifact.
+  returned: success and not check mode
+  type: int
+  sample: 45936
+plaintext_bytes:
+  description: Size of the dump before compression and encryption.
+  returned: success and not check mode
+  type: int
+  sample: 311866
+sha256:
+  description: sha256 of the artifact's bytes.
+  returned: success and not check mode
+  type: str
+  sample: 0821ed3ea9ce63f166232451ee0bdd5c3603189d37672dee7be315a31ce350ff
+plaintext_sha256:
+  description: sha256 of the dump itself.
+  returned: success and not check mode
+  type: str
+  sample: 5f0c7a3c9e0d6f8b2a1e4d7c6b5a49382716f5e4d3c2b1a09f8e7d6c5b4a3928
+duration:
+  description: Seconds from the start of pg_dump to the published manifest.
+  returned: success and not check mode
+  type: float
+  sample: 0.81
+throughput:
+  description: Plaintext MB per second.
+  returned: success and not check mode
+  type: float
+  sample: 380.2
+warnings_pg_dump:
+  description: Warning lines pg_dump printed (not errors).
+  returned: success and not check mode
+  type: list
+  elements: str
+  sample: []
+plan:
+  description: In check mode, what would be written and the problems found.
+  returned: check mode
+  type: dict
+  sample: {"would_write": "/var/backups/pg/nightly-app-20261125T140000Z.dump.zst", "tables": 5, "problems": []}
+verdict:
+  description: Evidence contract (status, summary, evidence with the artifact, manifest and measurements).
+  returned: always
+  type: dict
+  sample: {"status": "pass", "summary": "backup nightly-app-20261125T140000Z.dump.zst.age written",
+           "evidence": {"artifacts": [], "findings": {"tables": 5}, "measurements": []}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import missing_libraries, postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.backup import (
+    BackupOptions, backup_verdict, plan_backup, plan_verdict, run_backup)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
+
+
+def main():
+    spec = postgres_argument_spec()
+    spec.update(
+        dest=dict(type="path", required=True),
+        prefix=dict(type="str", default="pg"),
+        format=dict(type="str", choices=["custom", "plain"], default="custom"),
+        schema_only=dict(type="bool", default=False),
+        data_only=dict(type="bool", default=False),
+        include_tables=dict(type="list", elements="str", default=[]),
+        exclude_tables=dict(type="list", elements="str", default=[]),
+        include_schemas=dict(type="list", elements="str", default=[]),
+        exclude_schemas=dict(type="list", elements="str", default=[]),
+        compression_level=dict(type="int", default=3),
+        compression_threads=dict(type="int", default=-1),
+        encrypt_recipients=dict(type="list", elements="str", default=[]),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           mutually_exclusive=[("schema_only", "data_only")])
+    p = module.params
+    missing = missing_libraries(age=bool(p["encrypt_recipients"]))
+    if missing:
+        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    opts = BackupOptions(dest=p["dest"], prefix=p["prefix"], format=p["format"], schema_only=p["schema_only"],
+                         data_only=p["data_only"], include_tables=p["include_tables"],
+                         exclude_tables=p["exclude_tables"], include_schemas=p["include_schemas"],
+                         exclude_schemas=p["exclude_schemas"], compression_level=p["compression_level"],
+                         compression_threads=p["compression_threads"], encrypt_recipients=p["encrypt_recipients"],
+                         bindir=p["bindir"])
+    params = ConnParams.from_params(p)
+    try:
+        if module.check_mode:
+            plan = plan_backup(params, opts)
+            verdict = plan_verdict(plan)
+            if plan["problems"]:
+                module.fail_json(msg="; ".join(plan["problems"]), plan=plan, verdict=verdict)
+            module.exit_json(changed=True, plan=plan, verdict=verdict)
+        result = run_backup(params, opts)
+    except (PgError, ArchiveError) as exc:
+        module.fail_json(msg=f"pg_backup of {params.dbname or 'default database'} to {opts.dest} failed: {exc}")
+    module.exit_json(changed=True, path=result.path, manifest_path=result.manifest_path, manifest=result.manifest,
+                     stored_bytes=result.stored_bytes, plaintext_bytes=result.plaintext_bytes, sha256=result.sha256,
+                     plaintext_sha256=result.plaintext_sha256, duration=result.duration_s,
+                     throughput=result.throughput_mb_s, warnings_pg_dump=result.warnings,
+                     verdict=backup_verdict(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -172,3 +172,14 @@ def prefix_is_empty(client, bucket: str, prefix: str) -> Optional[str]:
     resp = client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
     contents = resp.get("Contents") or []
     return contents[0]["Key"] if contents else None
+
+
+def failure_message(exc: BaseException, action: str, where: str) -> Optional[str]:
+    """The fail_json message for an expected failure (S3Error, ArchiveError, S3/network errors); None for
+    bugs, which should keep their traceback."""
+    from ..archive import ArchiveError
+    if isinstance(exc, (S3Error, ArchiveError)):
+        return f"{action} failed: {exc}"
+    if is_boto_error(exc):
+        return describe(exc, action, where)
+    return None

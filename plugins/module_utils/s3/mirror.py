@@ -68,8 +68,10 @@ def run_mirror(client, conn, opts, name: str):
     jsonl = tempfile.TemporaryFile()
 
     def copy_one(ref: ObjectRef, seq: int):
+        if ref.delete_marker:
+            return Fetched(ref=ref), None, None
         fetched = open_object(client, opts.bucket, ref, opts.before_read)
-        if fetched.vanished or ref.delete_marker:
+        if fetched.vanished:
             return fetched, None, None
         dest = mirror_key(base, fetched.ref, seq, opts.all_versions)
         if fetched.size <= opts.small_object_limit:

@@ -96,12 +96,13 @@ class _Uploader:
         self.slots = threading.Semaphore(2 * max(1, concurrency))
         self.lock = threading.Lock()
         self.errors: List[BaseException] = []
+        self.sequential = concurrency <= 1  # replaying versions: every write in order, deletes included
 
     def put(self, record: ObjectRecord, dest: str, reader, wait: bool) -> None:
         """Upload size bytes of reader as dest; wait=False only for readers already in memory."""
         if self.errors:
             raise self.errors[0]
-        if wait:
+        if wait or self.sequential:
             self._put(record, dest, reader)
             return
         self.slots.acquire()

@@ -111,6 +111,8 @@ class _Uploader:
 
     def _done(self, future) -> None:
         self.slots.release()
+        if future.cancelled():
+            return
         exc = future.exception()
         if exc is not None:
             with self.lock:
@@ -234,6 +236,10 @@ def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: 
                     uploader.put(record, dest, body, wait=True)
             else:
                 raise S3Error("the archive ended before its object manifest member: it is truncated")
+        # Read the rest (manifest member, tar trailer) so the decoder thread finishes cleanly and its
+        # end-of-stream checks (zstd frame checksum, age authentication) still run.
+        while reader.read(1 << 20):
+            pass
     except tarfile.TarError as exc:
         raise S3Error(f"archive {src.location} is not a readable tar stream: {exc}"
                       + _read_problem(thread, outcome)) from None

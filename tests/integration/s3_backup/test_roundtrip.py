@@ -128,3 +128,20 @@ def test_large_object_multipart(conn, client, new_bucket, tmp_path):
     head = client.head_object(Bucket=target, Key="big.bin")
     assert "-" in head["ETag"] and head["ContentType"] == "application/x-big"  # multipart ETag "<md5>-<parts>"
     assert run_verify(conn, VerifyOptions(manifest=result.location, bucket=target)).ok
+
+
+def test_many_small_objects_stream_through_the_pipes(conn, client, new_bucket, tmp_path):
+    """More objects than fit in a pipe buffer (the object manifest alone is > 64 KiB), read ahead
+    concurrently, restored concurrently, in listing order."""
+    from concurrent.futures import ThreadPoolExecutor
+    src = new_bucket()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: client.put_object(Bucket=src, Key=f"many/{i:04d}", Body=os.urandom(i % 700)),
+                      range(600)))
+    result = run_backup(conn, BackupOptions(bucket=src, dest=str(tmp_path), concurrency=8))
+    assert result.objects == 600 and os.path.getsize(result.manifest) > 65536
+    assert [ln["key"] for ln in _lines(result.manifest)] == [f"many/{i:04d}" for i in range(600)]
+    target = new_bucket()
+    restored = run_restore(conn, RestoreOptions(source=result.location, bucket=target, concurrency=8))
+    assert restored.objects == 600 and restored.differing == []
+    assert run_verify(conn, VerifyOptions(manifest=result.location, bucket=target, concurrency=8)).ok

@@ -192,7 +192,7 @@ def backup_name(opts: BackupOptions, when: Optional[float] = None) -> str:
 
 def run_backup(conn: S3Conn, opts: BackupOptions, client=None) -> BackupResult:
     """Back up opts.bucket/opts.prefix; raises S3Error (nothing that looks complete is left behind)."""
-    client = client or make_client(conn)
+    client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     check_bucket(client, opts.bucket, conn.where)
     if opts.mode == "archive":
         return _archive(client, conn, opts)
@@ -251,7 +251,7 @@ def _archive(client, conn: S3Conn, opts: BackupOptions) -> BackupResult:
 
 def plan_backup(conn: S3Conn, opts: BackupOptions, client=None) -> Dict[str, Any]:
     """Check mode: list (without reading content) and check the destination; changes nothing."""
-    client = client or make_client(conn)
+    client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     problems: List[str] = []
     check_bucket(client, opts.bucket, conn.where)
     count = size = 0

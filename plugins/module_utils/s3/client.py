@@ -77,16 +77,18 @@ class S3Conn:
         return self.endpoint_url or f"AWS S3 ({self.region})"
 
 
-def make_client(conn: S3Conn):
-    """A boto3 S3 client. Checksums only when required: newer botocore otherwise sends CRC headers that
-    many S3-compatible servers reject; we compute sha256 ourselves while streaming anyway."""
+def make_client(conn: S3Conn, pool: int = 0):
+    """A boto3 S3 client with at least `pool` pooled connections (a worker may hold two).
+
+    Checksums only when required: newer botocore otherwise sends CRC headers that many S3-compatible
+    servers reject; integrity comes from the sha256 computed while streaming anyway."""
     if boto3 is None:
         raise S3Error("the Python library boto3 is required")
     config = Config(
         s3={"addressing_style": "path" if conn.path_style else "auto"},
         retries={"max_attempts": conn.max_attempts, "mode": "standard"},
         connect_timeout=conn.connect_timeout, read_timeout=conn.read_timeout,
-        max_pool_connections=conn.max_pool,
+        max_pool_connections=max(conn.max_pool, pool),
         request_checksum_calculation="when_required", response_checksum_validation="when_required",
     )
     verify: Any = conn.validate_certs

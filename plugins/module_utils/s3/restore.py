@@ -155,7 +155,7 @@ def _dest(record: ObjectRecord, src: BackupSource, prefix: str, result: RestoreR
 def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResult:
     """Restore opts.source into opts.bucket/prefix. Raises S3Error when the restore could not finish;
     per-object problems (rejected keys, sha256 mismatches) are returned in the result."""
-    client = client or make_client(conn)
+    client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="s3-restore-") as tmp:
         src = open_backup(opts.source, client, tmp)
@@ -293,7 +293,7 @@ def _from_mirror(client, src: BackupSource, opts: RestoreOptions, prefix: str, r
 
 def plan_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> Dict[str, Any]:
     """Check mode: open and (optionally) verify the backup, check the target; writes nothing."""
-    client = client or make_client(conn)
+    client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     with tempfile.TemporaryDirectory(prefix="s3-restore-plan-") as tmp:
         src = open_backup(opts.source, client, tmp)
         prefix = src.source_prefix if opts.prefix is None else opts.prefix

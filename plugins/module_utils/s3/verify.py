@@ -70,7 +70,7 @@ def _compare(record: ObjectRecord, actual: Dict[str, Any], compare_metadata: boo
 def run_verify(conn: S3Conn, opts: VerifyOptions, client=None) -> VerifyResult:
     """Hash every object the manifest expects (latest versions) at opts.bucket/prefix, and list the
     prefix for objects the manifest does not know. Raises S3Error only when it cannot run at all."""
-    client = client or make_client(conn)
+    client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     started = time.monotonic()
     check_bucket(client, opts.bucket, conn.where)
     with tempfile.TemporaryDirectory(prefix="s3-verify-") as tmp:

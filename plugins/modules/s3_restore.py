@@ -57,6 +57,12 @@ options:
     description: Objects uploaded at the same time.
     type: int
     default: 8
+  memory_budget_mb:
+    description:
+      - Memory for objects below the multipart threshold that are read ahead and uploaded in the background
+        (O(concurrency) at a time); larger objects are uploaded in parts, one part in memory at a time.
+    type: int
+    default: 256
   multipart_threshold_mb:
     description: Objects at least this large are uploaded in parts.
     type: int
@@ -180,6 +186,7 @@ def main():
         verify_first=dict(type="bool", default=True),
         versions=dict(type="str", choices=["latest", "all"], default="latest"),
         concurrency=dict(type="int", default=8),
+        memory_budget_mb=dict(type="int", default=256),
         multipart_threshold_mb=dict(type="int", default=64),
         part_size_mb=dict(type="int", default=16),
     )
@@ -191,7 +198,8 @@ def main():
     opts = RestoreOptions(source=p["source"], bucket=p["bucket"], prefix=p["prefix"], force=p["force"],
                           create_bucket=p["create_bucket"], identity_file=p["identity_file"],
                           verify_first=p["verify_first"], versions=p["versions"], concurrency=p["concurrency"],
-                          multipart_threshold=p["multipart_threshold_mb"] * MB, part_size=p["part_size_mb"] * MB)
+                          memory_budget=p["memory_budget_mb"] * MB, multipart_threshold=p["multipart_threshold_mb"] * MB,
+                          part_size=p["part_size_mb"] * MB)
     conn = S3Conn.from_params(p)
     try:
         if module.check_mode:

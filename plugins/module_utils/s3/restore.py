@@ -18,7 +18,8 @@ from ..archive import ArchiveError, load_identities, read_artifact, verify_artif
 from . import S3Error
 from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
-from .objects import MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, read_manifest_lines, target_key, upload_stream
+from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, read_exact, read_manifest_lines, target_key,
+                      upload_stream)
 from .source import BackupSource, open_backup
 
 
@@ -33,7 +34,7 @@ class RestoreOptions:
     verify_first: bool = True
     versions: str = "latest"           # latest | all (replays versions and delete markers in order)
     concurrency: int = 8
-    small_object_limit: int = 4 * 1024 * 1024
+    memory_budget: int = 256 * 1024 * 1024  # bytes of objects held for background uploads
     multipart_threshold: int = MULTIPART_THRESHOLD
     part_size: int = PART_SIZE
 
@@ -97,19 +98,34 @@ class _Uploader:
         self.lock = threading.Lock()
         self.errors: List[BaseException] = []
         self.sequential = concurrency <= 1  # replaying versions: every write in order, deletes included
+        self.budget = threading.Condition()
+        self.in_memory = 0
 
-    def put(self, record: ObjectRecord, dest: str, reader, wait: bool) -> None:
-        """Upload size bytes of reader as dest; wait=False only for readers already in memory."""
+    def put(self, record: ObjectRecord, dest: str, reader) -> None:
+        """Upload record.size bytes of reader as dest. Objects under the multipart threshold are read
+        into memory now and uploaded in the background, within the memory budget; larger ones are
+        uploaded in parts right away (the reader is a stream that moves on)."""
         if self.errors:
             raise self.errors[0]
-        if wait or self.sequential:
+        if self.sequential or record.size >= self.opts.multipart_threshold:
             self._put(record, dest, reader)
             return
+        data = read_exact(reader, record.size)
         self.slots.acquire()
-        future = self.pool.submit(self._put, record, dest, reader)
-        future.add_done_callback(lambda f: self._done(f))
+        self._reserve(len(data))
+        future = self.pool.submit(self._put, record, dest, io.BytesIO(data))
+        future.add_done_callback(lambda f, n=len(data): self._done(f, n))
 
-    def _done(self, future) -> None:
+    def _reserve(self, size: int) -> None:
+        with self.budget:
+            while self.in_memory and self.in_memory + size > self.opts.memory_budget:
+                self.budget.wait()
+            self.in_memory += size
+
+    def _done(self, future, size: int) -> None:
+        with self.budget:
+            self.in_memory -= size
+            self.budget.notify_all()
         self.slots.release()
         if future.cancelled():
             return
@@ -229,11 +245,7 @@ def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: 
                     uploader.client.delete_object(Bucket=opts.bucket, Key=dest)
                     result.delete_markers += 1
                     continue
-                body = tar.extractfile(member)
-                if record.size <= opts.small_object_limit:
-                    uploader.put(record, dest, io.BytesIO(body.read()), wait=False)
-                else:
-                    uploader.put(record, dest, body, wait=True)
+                uploader.put(record, dest, tar.extractfile(member))
             else:
                 raise S3Error("the archive ended before its object manifest member: it is truncated")
         # Read the rest (manifest member, tar trailer) so the decoder thread finishes cleanly and its
@@ -280,15 +292,10 @@ def _from_mirror(client, src: BackupSource, opts: RestoreOptions, prefix: str, r
                 result.differing.append({"key": record.key, "reason": f"missing from the mirror as {record.stored_as}"})
                 continue
             raise
-        if record.size <= opts.small_object_limit:
-            data = body.read()
+        try:
+            uploader.put(record, dest, body)
+        finally:
             body.close()
-            uploader.put(record, dest, io.BytesIO(data), wait=False)
-        else:
-            try:
-                uploader.put(record, dest, body, wait=True)
-            finally:
-                body.close()
 
 
 def plan_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> Dict[str, Any]:

@@ -45,7 +45,7 @@ requirements:
   - zstandard (Python library)
   - pyrage (Python library) for encrypted artifacts
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

@@ -66,6 +66,23 @@ options:
     description: zstd worker threads; C(-1) means one per CPU, C(0) compresses in the calling thread.
     type: int
     default: -1
+  content_hash:
+    description:
+      - How each table's content is fingerprinted at backup time (in the same snapshot as the dump), for
+        M(deploysafe.preflight.pg_restore_verify).
+      - C(md5) sums the first 64 bits of md5 of each row's text; comparable across major versions.
+      - C(hash_record) sums C(hash_record_extended) of each row (PostgreSQL 14+), 3-5 times cheaper; comparable only
+        on the same major version; tables with columns whose hash is not value-based (enums...) use C(md5).
+      - C(count) records row counts only.
+    type: str
+    choices: [md5, hash_record, count]
+    default: md5
+  hash_jobs:
+    description:
+      - Connections, all in the dump's snapshot, that compute the table hashes while pg_dump runs; tables over 64 MB
+        are split in block ranges among them (PostgreSQL 14+).
+    type: int
+    default: 2
   encrypt_recipients:
     description: age public keys (C(age1...) or C(ssh-ed25519 ...)); when set the artifact is encrypted to all of them.
     type: list
@@ -77,13 +94,14 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space, and
-      reports the file it would write; writes nothing.
+    description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
+      below a third of the table data size, a cautious floor for the compressed dump), and reports the file it would
+      write; writes nothing.
   diff_mode:
     support: none
     description: Not applicable.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""
@@ -188,6 +206,8 @@ def main():
         compression_level=dict(type="int", default=3),
         compression_threads=dict(type="int", default=-1),
         encrypt_recipients=dict(type="list", elements="str", default=[]),
+        content_hash=dict(type="str", choices=["md5", "hash_record", "count"], default="md5"),
+        hash_jobs=dict(type="int", default=2),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            mutually_exclusive=[("schema_only", "data_only")])
@@ -200,7 +220,7 @@ def main():
                          exclude_tables=p["exclude_tables"], include_schemas=p["include_schemas"],
                          exclude_schemas=p["exclude_schemas"], compression_level=p["compression_level"],
                          compression_threads=p["compression_threads"], encrypt_recipients=p["encrypt_recipients"],
-                         bindir=p["bindir"])
+                         content_hash=p["content_hash"], hash_jobs=max(1, p["hash_jobs"]), bindir=p["bindir"])
     params = ConnParams.from_params(p)
     try:
         if module.check_mode:

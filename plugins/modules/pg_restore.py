@@ -65,7 +65,7 @@ attributes:
     support: none
     description: Not applicable.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

@@ -64,11 +64,12 @@ attributes:
   check_mode:
     support: partial
     description: Checks that the artifact and its manifest exist and are intact, restores nothing; verdict C(pending).
+    details: Check mode cannot prove restorability, since that needs a restore; it only validates the inputs.
   diff_mode:
     support: none
     description: Not applicable.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -15,7 +16,7 @@ from ..archive import ArchiveError, CommandProducer, artifact_name, write_artifa
 from ..verdict import FAIL, PASS, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
-from .content import list_tables, table_fingerprints
+from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, run_fingerprints, work_units
 from .tools import find_tool
 
 FORMATS = {"custom": ("-Fc", "application/vnd.postgresql.pg-dump.custom"),
@@ -36,6 +37,8 @@ class BackupOptions:
     compression_level: int = 3
     compression_threads: int = -1
     encrypt_recipients: Sequence[str] = ()
+    content_hash: str = "md5"
+    hash_jobs: int = 2
     bindir: Optional[str] = None
 
 
@@ -58,13 +61,15 @@ def _quoted_pattern(name: str, default_schema: Optional[str] = "public") -> str:
     """Exact-name pg_dump pattern: double quotes switch off its wildcards and case folding."""
     if default_schema is None:
         return quote_ident(name)
-    schema, _, table = name.rpartition(".")
+    schema, _dot, table = name.rpartition(".")
     return f"{quote_ident(schema or default_schema)}.{quote_ident(table)}"
 
 
 def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str]) -> List[str]:
     if opts.format not in FORMATS:
         raise PgError(f"format {opts.format!r} is not supported here; use one of {sorted(FORMATS)}")
+    if opts.content_hash not in HASH_ALGORITHMS:
+        raise PgError(f"content_hash {opts.content_hash!r} is not one of {', '.join(HASH_ALGORITHMS)}")
     if opts.schema_only and opts.data_only:
         raise PgError("schema_only and data_only exclude each other")
     argv = [pg_dump, FORMATS[opts.format][0], "--no-password"]
@@ -105,18 +110,34 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
         identity = _identity(conn, params)
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_catalog.pg_export_snapshot()").fetchone()[0]
+        if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+            raise PgError(f"unexpected snapshot id {snapshot!r} from the server")
         tables = list_tables(conn, opts.include_tables, opts.exclude_tables, opts.include_schemas,
                              opts.exclude_schemas)
         hashed: Dict[str, Any] = {}
+
+        extra: List[Any] = []
 
         def compute():
             try:
                 if opts.schema_only:
                     hashed["tables"] = {f"{s}.{t}": {"rows": None, "sum64": None} for s, t in tables}
-                else:
-                    hashed["tables"] = table_fingerprints(conn, tables)
+                    return
+                algorithms = {f"{s}.{t}": choose_algorithm(conn, s, t, opts.content_hash, version["major"])
+                              for s, t in tables}
+                # More connections in the very same snapshot hash big tables in block ranges.
+                for _index in range(max(0, opts.hash_jobs - 1) if len(tables) else 0):
+                    other = connect(params.with_db(identity["dbname"]), autocommit=True)
+                    extra.append(other)
+                    other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    other.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                units = work_units(conn, tables, 1 + len(extra), version["major"])
+                hashed["tables"] = run_fingerprints([conn] + extra, units, algorithms)
             except BaseException as exc:
                 hashed["error"] = exc
+            finally:
+                for other in extra:
+                    other.close()
 
         worker = threading.Thread(target=compute, name="pg-table-hashes", daemon=True)
         producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=params.with_db(identity["dbname"]).env(),
@@ -130,7 +151,9 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
             return {"server_version": version["text"], "server_version_num": version["num"],
                     "format": opts.format, "schema_only": opts.schema_only, "data_only": opts.data_only,
                     "snapshot": snapshot, "pg_dump": pg_dump, "tables": hashed["tables"],
-                    "table_hash": "count + sum(first 64 bits of md5(row::text)) with pinned settings"}
+                    "content_hash": opts.content_hash,
+                    "table_hash": "count + sum of 64-bit row hashes (md5 of row text with pinned settings, or "
+                                  "hash_record_extended); per table in tables.*.hash"}
 
         name = artifact_name(opts.prefix, identity["dbname"], clock(), encrypted=bool(opts.encrypt_recipients))
         try:
@@ -138,6 +161,14 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                                     threads=opts.compression_threads, recipients=opts.encrypt_recipients,
                                     content_type=FORMATS[opts.format][1], source_identity=identity, source=source,
                                     **({"opener": opener} if opener else {}))
+        except BaseException:
+            # Do not wait for hashes nobody will use: cancel the running hash queries.
+            for busy in [conn] + list(extra):
+                try:
+                    busy.cancel()
+                except Exception:
+                    pass
+            raise
         finally:
             worker.join()
     finally:
@@ -170,22 +201,23 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
     conn = connect(params, autocommit=True)
     try:
         version = server_version(conn)
+        pg_dump = None
         try:
             pg_dump = find_tool("pg_dump", version["major"], opts.bindir)
         except PgError as exc:
-            pg_dump, _ = None, problems.append(str(exc))
+            problems.append(str(exc))
         dbname = conn.execute("SELECT current_database()").fetchone()[0]
         tables = list_tables(conn, opts.include_tables, opts.exclude_tables, opts.include_schemas,
                              opts.exclude_schemas)
         denied = [f"{s}.{t}" for s, t in tables if not conn.execute(
             "SELECT pg_catalog.has_table_privilege(%s, 'SELECT')",
             (f"{quote_ident(s)}.{quote_ident(t)}",)).fetchone()[0]]
-        denied += [f"sequence {s}.{n}" for s, n in conn.execute(
+        sequences = conn.execute(
             "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
             "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname NOT LIKE 'pg\\_%' "
             "AND n.nspname <> 'information_schema' "
-            "AND NOT CASE WHEN c.relkind = 'S' THEN pg_catalog.has_sequence_privilege(c.oid, 'SELECT') END"
-            ).fetchall()]
+            "AND NOT CASE WHEN c.relkind = 'S' THEN pg_catalog.has_sequence_privilege(c.oid, 'SELECT') END").fetchall()
+        denied += [f"sequence {s}.{n}" for s, n in sequences]
         if denied:
             problems.append(f"user {params.user or 'default'} lacks SELECT on {', '.join(denied[:10])}"
                             + (f" and {len(denied) - 10} more" if len(denied) > 10 else ""))

@@ -156,9 +156,9 @@ def plan_restore(params: ConnParams, path: str, opts: RestoreOptions) -> Dict[st
         raise PgError("clean and create apply to custom-format backups; a plain SQL backup is replayed as is")
     refuse = None
     if occupied and not opts.force:
+        hint = "" if opts.clean else " (with clean: true to drop the backup's objects first)"
         refuse = (f"target database {target} on {params.where()} is not empty ({occupied}); "
-                  "set force: true to restore into it anyway" + ("" if opts.clean else " (with clean: true to drop "
-                                                                   "the backup's objects first)"))
+                  f"set force: true to restore into it anyway{hint}")
     return {"artifact": path, "target": target, "server_version": version["text"], "server_major": version["major"],
             "format": fmt, "jobs": opts.jobs, "clean": opts.clean, "create": opts.create,
             "target_occupied": occupied, "refused": refuse, "manifest": manifest,

@@ -13,7 +13,7 @@ from ..verdict import FAIL, PASS, artifact, make_verdict, measurement, status_fr
 from . import PgError
 from .connection import ConnParams, connect, server_version
 from .content import (compare_fingerprints, constraint_counts, constraint_violations, list_tables,
-                      parallel_fingerprints, sequences_behind, tables_by_size)
+                      parallel_fingerprints, sequences_behind)
 from .restore import RestoreOptions, create_database, drop_database, load_backup, restore_into
 
 SCRATCH_PREFIX = "preflight_verify_"
@@ -47,15 +47,27 @@ def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int 
     started = time.monotonic()
     conn = connect(params, autocommit=True)
     try:
-        tables = tables_by_size(conn, list_tables(conn))
+        major = server_version(conn)["major"]
+        tables = list_tables(conn)
         violations = constraint_violations(conn)
         checked = constraint_counts(conn)
         seq_count, behind = sequences_behind(conn)
     finally:
         conn.close()
-    actual = parallel_fingerprints(params, tables, workers)
     expected = manifest["source"].get("tables", {})
-    return Comparison(differing_tables=compare_fingerprints(expected, actual), constraint_violations=violations,
+    algorithms = {key: entry.get("hash", "md5") for key, entry in expected.items()}
+    backup_major = int(manifest["source"].get("server_version_num", 0)) // 10000
+    incomparable = []
+    if backup_major != major:
+        for key, algorithm in algorithms.items():
+            if algorithm == "hash_record":
+                algorithms[key] = "count"
+                incomparable.append({"table": key, "problem": f"content hash hash_record is only comparable on the "
+                                     f"same major version (backup {backup_major}, restore {major}); back up with "
+                                     "content_hash md5"})
+    actual = parallel_fingerprints(params, tables, workers, algorithms, server_major=major)
+    return Comparison(differing_tables=incomparable + compare_fingerprints(expected, actual),
+                      constraint_violations=violations,
                       sequences_behind=behind, tables_compared=len(actual), sequences_checked=seq_count,
                       constraints_checked=checked, duration_s=round(time.monotonic() - started, 3))
 

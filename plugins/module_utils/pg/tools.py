@@ -51,7 +51,7 @@ def find_tool(tool: str, server_major: int, bindir: Optional[str] = None) -> str
         raise PgError(f"{tool} not found (looked in {', '.join(candidates) or 'PATH'}); install the PostgreSQL "
                       f"{server_major} client programs or set bindir")
     try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PgError(f"cannot run {path} --version: {exc}") from None
     check_client(path, parse_client_version(out.stdout), server_major)

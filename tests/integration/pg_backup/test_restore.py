@@ -167,3 +167,78 @@ def test_restore_into_empty_target(superuser, backup, keys, new_db, run_sql):
         restore_artifact(target_su, backup.path, _opts(keys))
     restore_artifact(target_su, backup.path, _opts(keys, force=True, clean=True))
     assert run_sql(target_su, "SELECT count(*) FROM orders")[0][0][0] == 3000
+
+
+def test_hash_record_content_hash(new_db, superuser, tmp_path, run_sql):
+    db = new_db("CREATE TYPE mood AS ENUM ('ok', 'sad');"
+                "CREATE TABLE plain_t (id int PRIMARY KEY, v text, at timestamptz DEFAULT now(), j jsonb);"
+                "CREATE TABLE enum_t (id int PRIMARY KEY, m mood);"
+                "INSERT INTO plain_t (id, v, j) SELECT g, 'v' || g, jsonb_build_object('g', g) FROM generate_series(1, 500) g;"
+                "INSERT INTO enum_t SELECT g, 'ok' FROM generate_series(1, 50) g;")
+    art = run_backup(db, BackupOptions(dest=str(tmp_path), content_hash="hash_record"))
+    tables = art.manifest["source"]["tables"]
+    assert tables["public.plain_t"]["hash"] == "hash_record"
+    assert tables["public.enum_t"]["hash"] == "md5"  # an enum hashes its OID, which the restore changes
+    assert set(restore_verify(superuser, art.path, RestoreOptions()).properties.values()) == {"pass"}
+
+    def tamper(scratch):
+        run_sql(scratch, "UPDATE plain_t SET v = 'x' WHERE id = 3")
+
+    result = restore_verify(superuser, art.path, RestoreOptions(), before_compare=tamper)
+    assert [d["table"] for d in result.comparison.differing_tables] == ["public.plain_t"]
+
+
+def test_hash_record_refused_across_major_versions(new_db, superuser, tmp_path):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import load_manifest, write_manifest
+    db = new_db("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10);")
+    art = run_backup(db, BackupOptions(dest=str(tmp_path), content_hash="hash_record"))
+    doc = load_manifest(art.manifest_path)
+    doc["source"]["server_version_num"] = 140011  # pretend the backup came from PostgreSQL 14
+    write_manifest(art.manifest_path, doc)
+    result = restore_verify(superuser, art.path, RestoreOptions())
+    assert result.properties["data_matches"] == "fail"
+    assert "only comparable on the same major version" in result.comparison.differing_tables[0]["problem"]
+
+
+def test_block_range_split_adds_up_to_the_whole_table(new_db, monkeypatch):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import content
+    db = new_db("CREATE TABLE t (id int PRIMARY KEY, v text);"
+                "INSERT INTO t SELECT g, repeat('x', g % 50) FROM generate_series(1, 20000) g;")
+    whole = content.parallel_fingerprints(db, [("public", "t")], workers=1, server_major=15)
+    monkeypatch.setattr(content, "SPLIT_BLOCKS", 2)
+    split = content.parallel_fingerprints(db, [("public", "t")], workers=3, server_major=15)
+    assert split == whole and whole["public.t"]["rows"] == 20000
+
+
+def test_writes_during_the_backup_do_not_break_consistency(new_db, superuser, tmp_path, run_sql):
+    """Rows committed while pg_dump is streaming belong to neither the dump nor the recorded hashes."""
+    import threading
+    db = new_db("CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200000) g;"
+                "ALTER TABLE big ADD PRIMARY KEY (id);")
+    streaming, written = threading.Event(), threading.Event()
+
+    class Held:
+        def __init__(self, path):
+            self.handle = open(path, "xb")
+
+        def write(self, data):
+            if not streaming.is_set():
+                streaming.set()
+                assert written.wait(60)
+            return self.handle.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+    def writer():
+        assert streaming.wait(60)
+        run_sql(db, "INSERT INTO big SELECT g, 'late' FROM generate_series(200001, 200100) g",
+                "UPDATE big SET v = 'changed' WHERE id <= 10", "DELETE FROM big WHERE id BETWEEN 100 AND 120")
+        written.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    art = run_backup(db, BackupOptions(dest=str(tmp_path), compression_threads=0), opener=Held)
+    thread.join()
+    assert art.manifest["source"]["tables"]["public.big"]["rows"] == 200000
+    assert set(restore_verify(superuser, art.path, RestoreOptions()).properties.values()) == {"pass"}

@@ -1,0 +1,60 @@
+"""A few end-to-end runs through ansible, the way a playbook calls the modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_module(name, args, check=False):
+    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
+            f"deploysafe.preflight.{name}", "-a", json.dumps(args)] + (["--check"] if check else [])
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    try:
+        doc = json.loads(out.stdout)
+    except ValueError:
+        pytest.fail(f"no JSON from ansible: {out.stdout[-2000:]} {out.stderr[-2000:]}")
+    return doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def _conn(pg, superuser=False):
+    return {"host": pg["host"], "port": pg["port"], "user": pg["superuser"] if superuser else pg["user"],
+            "password": pg["superpassword"] if superuser else pg["password"]}
+
+
+def test_backup_verify_restore_verify_through_ansible(pg, keys, tmp_path, list_scratch_dbs):
+    checked = run_module("pg_backup", {**_conn(pg), "dbname": "app", "dest": str(tmp_path)}, check=True)
+    assert not checked.get("failed") and checked["verdict"]["status"] == "pass" and os.listdir(tmp_path) == []
+    backup = run_module("pg_backup", {**_conn(pg), "dbname": "app", "dest": str(tmp_path),
+                                      "encrypt_recipients": [keys["recipient"]]})
+    assert backup["changed"] and backup["verdict"]["status"] == "pass", backup.get("msg")
+    verified = run_module("backup_verify", {"path": backup["path"], "identity_file": keys["identity"]})
+    assert verified["verdict"]["status"] == "pass" and not verified.get("failed")
+    proven = run_module("pg_restore_verify", {**_conn(pg, superuser=True), "path": backup["path"],
+                                              "identity_file": keys["identity"]})
+    assert proven["verdict"]["status"] == "pass", proven.get("msg")
+    assert proven["scratch_db"] not in list_scratch_dbs()
+
+    with open(backup["path"], "r+b") as handle:
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 1]))
+    broken = run_module("backup_verify", {"path": backup["path"], "identity_file": keys["identity"]})
+    assert broken["failed"] and "differs at bytes 0-" in broken["msg"]
+    assert broken["verdict"]["status"] == "fail"
+
+
+def test_wrong_password_through_ansible(pg, tmp_path):
+    result = run_module("pg_backup", {**_conn(pg), "password": "not-the-password", "dbname": "app",
+                                      "dest": str(tmp_path)})
+    assert result["failed"]
+    assert "password authentication failed for user 'app'" in result["msg"]
+    assert "not-the-password" not in json.dumps(result)
+    assert os.listdir(tmp_path) == []

@@ -43,7 +43,7 @@ def open_object(client, bucket: str, ref: ObjectRef, before_read: Optional[Calla
     if before_read is not None:
         before_read(ref)
     changed = False
-    for _ in range(retries + 1):
+    for attempt in range(retries + 1):  # pylint: disable=unused-variable
         try:
             resp = get_object(client, bucket, ref)
         except Exception as exc:

@@ -198,8 +198,8 @@ def load_mirror(client, url: str, local_dir: str) -> Dict[str, Any]:
 def split_url(url: str):
     if not url.startswith("s3://"):
         raise S3Error(f"{url!r} is not an s3://bucket/key URL")
-    bucket, _, key = url[5:].partition("/")
-    return bucket, key
+    bucket, sep, key = url[5:].partition("/")
+    return bucket, key if sep else ""
 
 
 __all__ = ["load_mirror", "run_mirror", "split_url", "Fetched", "Optional"]

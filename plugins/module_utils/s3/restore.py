@@ -142,8 +142,8 @@ class _Uploader:
             self.result.objects += 1
             self.result.bytes += record.size
             if record.sha256 and sha != record.sha256:
-                self.result.differing.append({"key": record.key, "reason": f"restored content has sha256 {sha}, "
-                                                                            f"the manifest says {record.sha256}"})
+                reason = f"restored content has sha256 {sha}, the manifest says {record.sha256}"
+                self.result.differing.append({"key": record.key, "reason": reason})
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

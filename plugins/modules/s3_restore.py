@@ -12,9 +12,11 @@ description:
   - Restores a backup written by M(deploysafe.preflight.s3_backup) into O(bucket) under O(prefix), preserving each
     key (relative to the backed-up prefix), content type and user metadata. Objects of O(multipart_threshold_mb) or
     more are uploaded in parts, one part in memory at a time.
-  - An archive is first verified against its manifest (O(verify_first)); a corrupted or edited archive restores
-    nothing. It is then decrypted and decompressed as a stream, and every object's sha256 is compared with the
-    object manifest while it is uploaded.
+  - The sha256 of an archive's bytes is first compared with its sealed manifest (O(verify_first)); a corrupted or
+    edited archive restores nothing. It is then decrypted and decompressed as a stream (zstd frame checksum, age
+    authentication), every object's sha256 is compared with the object manifest while it is uploaded, and the
+    whole plaintext's sha256 with the manifest at the end. Check mode runs the full M(deploysafe.preflight.backup_verify)
+    check instead.
   - The target bucket/prefix must be empty unless O(force=true). Keys with C(.) or C(..) segments, which could
     escape the target prefix, are refused and reported in RV(rejected_keys).
 options:
@@ -43,7 +45,7 @@ options:
     description: age identity file (or SSH private key) of an encrypted archive.
     type: path
   verify_first:
-    description: Verify the archive against its manifest before writing anything.
+    description: Compare the archive's bytes with the sha256 of its manifest before writing anything.
     type: bool
     default: true
   versions:

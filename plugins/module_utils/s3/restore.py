@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..archive import ArchiveError, load_identities, read_artifact, verify_artifact
+from ..verdict import sha256_file
 from . import S3Error
 from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
@@ -151,6 +152,19 @@ class _Uploader:
             raise self.errors[0]
 
 
+def _check_stored_bytes(src: BackupSource, identities) -> None:
+    """Before writing anything: the archive's bytes hash to what its sealed manifest recorded. Cheaper
+    than a full verify (no decompression, no decryption); the content itself is checked while restoring
+    (zstd frame checksum, age authentication, per-object and whole-plaintext sha256). On a mismatch
+    the full verify runs to say where the bytes differ."""
+    art = src.header["artifact"]
+    if os.path.getsize(src.location) == art["bytes"] and sha256_file(src.location) == art["sha256"]:
+        return
+    report = verify_artifact(src.location, identities=identities)
+    raise S3Error(f"archive {src.location} failed verification, nothing was restored: "
+                  + "; ".join(report.problems() or ["its bytes do not match the manifest"]))
+
+
 def _wanted(record: ObjectRecord, opts: RestoreOptions, result: RestoreResult) -> bool:
     if opts.versions == "all":
         return True
@@ -179,10 +193,7 @@ def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResul
         result = RestoreResult(target=f"s3://{opts.bucket}/{prefix}")
         identities = load_identities(opts.identity_file) if opts.identity_file else []
         if src.kind == "archive" and opts.verify_first:
-            report = verify_artifact(src.location, identities=identities)
-            if not report.ok:
-                raise S3Error(f"archive {src.location} failed verification, nothing was restored: "
-                              + "; ".join(report.problems()))
+            _check_stored_bytes(src, identities)
         prepare_target(client, conn, opts, prefix)
         concurrency = 1 if opts.versions == "all" else opts.concurrency  # versions of a key must stay in order
         uploader = _Uploader(client, opts, result, concurrency)
@@ -261,6 +272,10 @@ def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: 
     problem = _read_problem(thread, outcome)
     if problem:
         raise S3Error(f"reading archive {src.location} failed{problem}")
+    read, plain = outcome.get("read"), src.header["plaintext"]
+    if read is not None and (read.plaintext_bytes, read.plaintext_sha256) != (plain["bytes"], plain["sha256"]):
+        raise S3Error(f"the decompressed content of {src.location} ({read.plaintext_bytes} bytes, sha256 "
+                      f"{read.plaintext_sha256}) does not match its manifest ({plain['bytes']} bytes, {plain['sha256']})")
 
 
 def _read_problem(thread: threading.Thread, outcome: Dict[str, Any]) -> str:

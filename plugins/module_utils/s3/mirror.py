@@ -1,0 +1,205 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mirror mode: copy every object (download, sha256, upload) under <dest_prefix><name>/ in another
+bucket; manifest.jsonl and backup.json are written last, so a mirror without backup.json is incomplete."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any, Dict, Optional
+
+from . import S3Error
+from .client import check_bucket, describe, is_boto_error
+from .fetch import Fetched, open_object, read_small
+from .objects import CHUNK, ObjectRef, list_objects, record_for, upload_stream
+
+MIRROR_FORMAT = "deploysafe.preflight/s3-mirror"
+MIRROR_VERSION = 1
+HEADER_NAME = "backup.json"
+JSONL_NAME = "manifest.jsonl"
+
+
+def seal(doc: Dict[str, Any]) -> Dict[str, Any]:
+    body = {k: v for k, v in doc.items() if k != "digest"}
+    sealed = dict(body)
+    sealed["digest"] = "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"),
+                                                             default=str).encode()).hexdigest()
+    return sealed
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def mirror_key(base: str, ref: ObjectRef, seq: int, all_versions: bool) -> str:
+    return base + (f"versions/{seq:08d}/" if all_versions else "objects/") + ref.key
+
+
+def run_mirror(client, conn, opts, name: str):
+    """Copy opts.bucket/opts.prefix to s3://opts.dest_bucket/opts.dest_prefix+name/ (see module doc)."""
+    from .backup import BackupResult, _Counter
+    if not opts.dest_bucket:
+        raise S3Error("mode mirror needs dest_bucket")
+    if opts.dest_bucket == opts.bucket and (opts.dest_prefix.startswith(opts.prefix) or opts.prefix.startswith(opts.dest_prefix)):
+        raise S3Error(f"dest_prefix {opts.dest_prefix!r} overlaps the backed-up prefix {opts.prefix!r} in the same "
+                      "bucket: the backup would include its own output")
+    check_bucket(client, opts.dest_bucket, conn.where)
+    base = f"{opts.dest_prefix}{name}/"
+    header_key = base + HEADER_NAME
+    try:
+        client.head_object(Bucket=opts.dest_bucket, Key=header_key)
+        raise S3Error(f"refusing to overwrite existing mirror s3://{opts.dest_bucket}/{base}")
+    except S3Error:
+        raise
+    except Exception as exc:
+        if not is_boto_error(exc):
+            raise
+    started = time.monotonic()
+    started_at = _now()
+    counter = _Counter()
+    written = []
+    jsonl = tempfile.TemporaryFile()
+
+    def copy_one(ref: ObjectRef, seq: int):
+        if ref.delete_marker:
+            return Fetched(ref=ref), None, None
+        fetched = open_object(client, opts.bucket, ref, opts.before_read)
+        if fetched.vanished:
+            return fetched, None, None
+        dest = mirror_key(base, fetched.ref, seq, opts.all_versions)
+        if fetched.size <= opts.small_object_limit:
+            read_small(fetched)
+            import io
+            upload_stream(client, opts.dest_bucket, dest, io.BytesIO(fetched.data), fetched.size,
+                          content_type=fetched.response.get("ContentType"),
+                          metadata=fetched.response.get("Metadata") or {},
+                          threshold=opts.multipart_threshold, part_size=opts.part_size)
+            return fetched, dest, fetched.sha256
+        try:
+            sha = upload_stream(client, opts.dest_bucket, dest, fetched.body, fetched.size,
+                                content_type=fetched.response.get("ContentType"),
+                                metadata=fetched.response.get("Metadata") or {},
+                                threshold=opts.multipart_threshold, part_size=opts.part_size)
+        finally:
+            fetched.body.close()
+        return fetched, dest, sha
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, opts.concurrency), thread_name_prefix="s3-mirror") as pool:
+            window: deque = deque()
+            refs = iter(list_objects(client, opts.bucket, opts.prefix, opts.all_versions))
+            seq = 0
+            try:
+                while True:
+                    while len(window) < 2 * max(1, opts.concurrency):
+                        ref = next(refs, None)
+                        if ref is None:
+                            break
+                        seq += 1
+                        window.append(pool.submit(copy_one, ref, seq))
+                    if not window:
+                        break
+                    fetched, dest, sha = window.popleft().result()
+                    if dest:
+                        written.append(dest)
+                    if not counter.add(fetched):
+                        continue
+                    jsonl.write(record_for(fetched.ref, fetched.response, fetched.size, sha, dest).line())
+            finally:
+                for future in window:
+                    future.cancel()
+        size = jsonl.tell()
+        jsonl.seek(0)
+        digest = hashlib.sha256()
+        for block in iter(lambda: jsonl.read(CHUNK), b""):
+            digest.update(block)
+        jsonl.seek(0)
+        upload_stream(client, opts.dest_bucket, base + JSONL_NAME, jsonl, size,
+                      content_type="application/x-ndjson", metadata={})
+        written.append(base + JSONL_NAME)
+        duration = round(time.monotonic() - started, 3)
+        header = seal({
+            "format": MIRROR_FORMAT, "format_version": MIRROR_VERSION,
+            "source": {"endpoint": conn.where, "bucket": opts.bucket, "prefix": opts.prefix,
+                       "all_versions": opts.all_versions},
+            "objects": counter.objects, "delete_markers": counter.markers, "bytes": counter.bytes,
+            "changed_during_backup": counter.stats.changed, "vanished_during_backup": counter.stats.vanished,
+            "objects_manifest": {"key": base + JSONL_NAME, "sha256": digest.hexdigest(), "bytes": size},
+            "started_at": started_at, "finished_at": _now(), "duration_s": duration,
+        })
+        client.put_object(Bucket=opts.dest_bucket, Key=header_key, ContentType="application/json",
+                          Body=(json.dumps(header, indent=2, sort_keys=True) + "\n").encode())
+    except BaseException as exc:
+        _cleanup(client, opts.dest_bucket, written)
+        if isinstance(exc, S3Error):
+            raise
+        if isinstance(exc, Exception) and is_boto_error(exc):
+            raise S3Error(describe(exc, "mirror of bucket", f"{opts.bucket!r} to {opts.dest_bucket!r} at {conn.where}")
+                          + " (the partial mirror has no backup.json and does not count as a backup)") from None
+        raise
+    finally:
+        jsonl.close()
+    return BackupResult(mode="mirror", name=name, location=f"s3://{opts.dest_bucket}/{base}",
+                        manifest=f"s3://{opts.dest_bucket}/{header_key}", objects=counter.objects,
+                        delete_markers=counter.markers, bytes=counter.bytes, duration_s=duration,
+                        changed_keys=counter.stats.changed, vanished_keys=counter.stats.vanished)
+
+
+def _cleanup(client, bucket: str, keys) -> None:
+    """Best effort: remove what a failed mirror wrote (the endpoint may be gone)."""
+    for key in keys[:10000]:
+        try:
+            client.delete_object(Bucket=bucket, Key=key)
+        except Exception:
+            return
+
+
+def load_mirror(client, url: str, local_dir: str) -> Dict[str, Any]:
+    """Fetch a mirror's backup.json (s3://bucket/prefix/name/backup.json or the folder URL), check it,
+    download its manifest.jsonl to local_dir and check its sha256. Returns the header + local path."""
+    bucket, key = split_url(url)
+    if not key.endswith(HEADER_NAME):
+        key = key.rstrip("/") + "/" + HEADER_NAME
+    try:
+        raw = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as exc:
+        if is_boto_error(exc):
+            raise S3Error(describe(exc, "reading mirror header", f"s3://{bucket}/{key}")
+                          + " (a mirror without backup.json is incomplete)") from None
+        raise
+    try:
+        header = json.loads(raw)
+    except ValueError as exc:
+        raise S3Error(f"s3://{bucket}/{key} is not valid JSON: {exc}") from None
+    if header.get("format") != MIRROR_FORMAT or seal(header).get("digest") != header.get("digest"):
+        raise S3Error(f"s3://{bucket}/{key} is not an intact {MIRROR_FORMAT} header")
+    man = header["objects_manifest"]
+    path = os.path.join(local_dir, "manifest.jsonl")
+    digest = hashlib.sha256()
+    body = client.get_object(Bucket=bucket, Key=man["key"])["Body"]
+    with open(path, "wb") as out:
+        for block in iter(lambda: body.read(CHUNK), b""):
+            digest.update(block)
+            out.write(block)
+    if digest.hexdigest() != man["sha256"]:
+        raise S3Error(f"mirror manifest s3://{bucket}/{man['key']} has sha256 {digest.hexdigest()}, "
+                      f"backup.json says {man['sha256']} (it was changed after the backup)")
+    header["bucket"], header["local_manifest"] = bucket, path
+    return header
+
+
+def split_url(url: str):
+    if not url.startswith("s3://"):
+        raise S3Error(f"{url!r} is not an s3://bucket/key URL")
+    bucket, sep, key = url[5:].partition("/")
+    return bucket, key if sep else ""
+
+
+__all__ = ["load_mirror", "run_mirror", "split_url", "Fetched", "Optional"]

@@ -1,0 +1,340 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""s3_restore: an archive or mirror into a target bucket/prefix, checking every object's sha256."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from ..archive import ArchiveError, load_identities, read_artifact, verify_artifact
+from ..verdict import sha256_file
+from . import S3Error
+from .backup import TAR_MANIFEST_MEMBER
+from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
+from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, read_exact, read_manifest_lines, target_key,
+                      upload_stream)
+from .source import BackupSource, open_backup
+
+
+@dataclass
+class RestoreOptions:
+    source: str                        # archive path or s3:// mirror
+    bucket: str
+    prefix: Optional[str] = None       # target prefix; default the backed-up prefix (same keys)
+    force: bool = False
+    create_bucket: bool = False
+    identity_file: Optional[str] = None
+    verify_first: bool = True
+    versions: str = "latest"           # latest | all (replays versions and delete markers in order)
+    concurrency: int = 8
+    memory_budget: int = 256 * 1024 * 1024  # bytes of objects held for background uploads
+    multipart_threshold: int = MULTIPART_THRESHOLD
+    part_size: int = PART_SIZE
+
+
+@dataclass
+class RestoreResult:
+    target: str
+    objects: int = 0
+    bytes: int = 0
+    delete_markers: int = 0
+    skipped_versions: int = 0
+    duration_s: float = 0.0
+    rejected_keys: List[Dict[str, str]] = field(default_factory=list)
+    differing: List[Dict[str, str]] = field(default_factory=list)
+
+    @property
+    def throughput_mb_s(self) -> float:
+        return round(self.bytes / self.duration_s / 1e6, 2) if self.duration_s else 0.0
+
+    @property
+    def objects_per_s(self) -> float:
+        return round(self.objects / self.duration_s, 1) if self.duration_s else 0.0
+
+
+def prepare_target(client, conn: S3Conn, opts: RestoreOptions, prefix: str, dry_run: bool = False) -> List[str]:
+    """Bucket exists (or may be created) and bucket/prefix is empty unless force. Returns problems in
+    dry_run, raises S3Error otherwise."""
+    problems: List[str] = []
+    exists = True
+    try:
+        check_bucket(client, opts.bucket, conn.where)
+    except S3Error as exc:
+        if opts.create_bucket and "does not exist" in str(exc):
+            exists = False
+        else:
+            problems.append(str(exc))
+    if not problems and not exists and not dry_run:
+        try:
+            client.create_bucket(Bucket=opts.bucket)
+        except Exception as exc:
+            if not is_boto_error(exc):
+                raise
+            raise S3Error(describe(exc, "creating bucket", f"{opts.bucket!r} at {conn.where}")) from None
+    elif not problems and exists:
+        first = prefix_is_empty(client, opts.bucket, prefix)
+        if first is not None and not opts.force:
+            problems.append(f"target s3://{opts.bucket}/{prefix} is not empty (it holds {first!r}, maybe more); "
+                            "restore refuses to mix objects: empty it, choose another prefix, or set force=true")
+    if problems and not dry_run:
+        raise S3Error(problems[0])
+    return problems
+
+
+class _Uploader:
+    """Uploads records concurrently (bounded) and collects sha256 mismatches and errors."""
+
+    def __init__(self, client, opts: RestoreOptions, result: RestoreResult, concurrency: int) -> None:
+        self.client, self.opts, self.result = client, opts, result
+        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3-restore")
+        self.slots = threading.Semaphore(2 * max(1, concurrency))
+        self.lock = threading.Lock()
+        self.errors: List[BaseException] = []
+        self.sequential = concurrency <= 1  # replaying versions: every write in order, deletes included
+        self.budget = threading.Condition()
+        self.in_memory = 0
+
+    def put(self, record: ObjectRecord, dest: str, reader) -> None:
+        """Upload record.size bytes of reader as dest. Objects under the multipart threshold are read
+        into memory now and uploaded in the background, within the memory budget; larger ones are
+        uploaded in parts right away (the reader is a stream that moves on)."""
+        if self.errors:
+            raise self.errors[0]
+        if self.sequential or record.size >= self.opts.multipart_threshold:
+            self._put(record, dest, reader)
+            return
+        data = read_exact(reader, record.size)
+        self.slots.acquire()
+        self._reserve(len(data))
+        future = self.pool.submit(self._put, record, dest, io.BytesIO(data))
+        future.add_done_callback(lambda f, n=len(data): self._done(f, n))
+
+    def _reserve(self, size: int) -> None:
+        with self.budget:
+            while self.in_memory and self.in_memory + size > self.opts.memory_budget:
+                self.budget.wait()
+            self.in_memory += size
+
+    def _done(self, future, size: int) -> None:
+        with self.budget:
+            self.in_memory -= size
+            self.budget.notify_all()
+        self.slots.release()
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            with self.lock:
+                self.errors.append(exc)
+
+    def _put(self, record: ObjectRecord, dest: str, reader) -> None:
+        sha = upload_stream(self.client, self.opts.bucket, dest, reader, record.size,
+                            content_type=record.content_type, metadata=record.metadata,
+                            threshold=self.opts.multipart_threshold, part_size=self.opts.part_size)
+        with self.lock:
+            self.result.objects += 1
+            self.result.bytes += record.size
+            if record.sha256 and sha != record.sha256:
+                reason = f"restored content has sha256 {sha}, the manifest says {record.sha256}"
+                self.result.differing.append({"key": record.key, "reason": reason})
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        if self.errors:
+            raise self.errors[0]
+
+
+def _check_stored_bytes(src: BackupSource, identities) -> None:
+    """Before writing anything: the archive's bytes hash to what its sealed manifest recorded. Cheaper
+    than a full verify (no decompression, no decryption); the content itself is checked while restoring
+    (zstd frame checksum, age authentication, per-object and whole-plaintext sha256). On a mismatch
+    the full verify runs to say where the bytes differ."""
+    art = src.header["artifact"]
+    if os.path.getsize(src.location) == art["bytes"] and sha256_file(src.location) == art["sha256"]:
+        return
+    report = verify_artifact(src.location, identities=identities)
+    raise S3Error(f"archive {src.location} failed verification, nothing was restored: "
+                  + "; ".join(report.problems() or ["its bytes do not match the manifest"]))
+
+
+def _wanted(record: ObjectRecord, opts: RestoreOptions, result: RestoreResult) -> bool:
+    if opts.versions == "all":
+        return True
+    if not record.is_latest or record.delete_marker:
+        result.skipped_versions += 1
+        return False
+    return True
+
+
+def _dest(record: ObjectRecord, src: BackupSource, prefix: str, result: RestoreResult) -> Optional[str]:
+    try:
+        return target_key(record.key, src.source_prefix, prefix)
+    except S3Error as exc:
+        result.rejected_keys.append({"key": record.key, "reason": str(exc)})
+        return None
+
+
+def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResult:
+    """Restore opts.source into opts.bucket/prefix. Raises S3Error when the restore could not finish;
+    per-object problems (rejected keys, sha256 mismatches) are returned in the result."""
+    client = client or make_client(conn, pool=2 * opts.concurrency + 4)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="s3-restore-") as tmp:
+        src = open_backup(opts.source, client, tmp)
+        prefix = src.source_prefix if opts.prefix is None else opts.prefix
+        result = RestoreResult(target=f"s3://{opts.bucket}/{prefix}")
+        identities = load_identities(opts.identity_file) if opts.identity_file else []
+        if src.kind == "archive" and opts.verify_first:
+            _check_stored_bytes(src, identities)
+        prepare_target(client, conn, opts, prefix)
+        concurrency = 1 if opts.versions == "all" else opts.concurrency  # versions of a key must stay in order
+        uploader = _Uploader(client, opts, result, concurrency)
+        try:
+            if src.kind == "archive":
+                _from_archive(src, opts, prefix, result, uploader, identities)
+            else:
+                _from_mirror(client, src, opts, prefix, result, uploader)
+            uploader.close()
+        except BaseException as exc:
+            uploader.pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(exc, (S3Error, ArchiveError)):
+                raise S3Error(f"restore into {result.target} stopped after {result.objects} objects: {exc}") from None
+            if isinstance(exc, Exception) and is_boto_error(exc):
+                raise S3Error(describe(exc, "restore into", result.target) +
+                              f" (after {result.objects} objects)") from None
+            raise
+    result.duration_s = round(time.monotonic() - started, 3)
+    return result
+
+
+def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: RestoreResult,
+                  uploader: _Uploader, identities) -> None:
+    """Decrypt+decompress in a thread into a pipe; read the tar in step with the JSONL manifest."""
+    read_fd, write_fd = os.pipe()
+    reader = os.fdopen(read_fd, "rb", buffering=1 << 20)
+    writer = os.fdopen(write_fd, "wb", buffering=1 << 20)
+    outcome: Dict[str, Any] = {}
+    encrypted = bool(src.header.get("encryption"))
+
+    def pump() -> None:
+        try:
+            outcome["read"] = read_artifact(src.location, writer, encrypted=encrypted, identities=identities)
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            try:
+                writer.close()
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=pump, name="s3-restore-read", daemon=True)
+    thread.start()
+    try:
+        records = read_manifest_lines(src.objects_manifest)
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            for member in tar:
+                if member.name == TAR_MANIFEST_MEMBER:
+                    break
+                record = next(records, None)
+                if record is None or record.stored_as != member.name:
+                    raise S3Error(f"archive member {member.name} does not match the object manifest "
+                                  f"(expected {record.stored_as if record else 'no more members'})")
+                if not _wanted(record, opts, result):
+                    continue
+                dest = _dest(record, src, prefix, result)
+                if dest is None:
+                    continue
+                if record.delete_marker:
+                    uploader.client.delete_object(Bucket=opts.bucket, Key=dest)
+                    result.delete_markers += 1
+                    continue
+                uploader.put(record, dest, tar.extractfile(member))
+            else:
+                raise S3Error("the archive ended before its object manifest member: it is truncated")
+        # Read the rest (manifest member, tar trailer) so the decoder thread finishes cleanly and its
+        # end-of-stream checks (zstd frame checksum, age authentication) still run.
+        while reader.read(1 << 20):
+            pass
+    except tarfile.TarError as exc:
+        raise S3Error(f"archive {src.location} is not a readable tar stream: {exc}"
+                      + _read_problem(thread, outcome)) from None
+    finally:
+        reader.close()
+        thread.join()
+    problem = _read_problem(thread, outcome)
+    if problem:
+        raise S3Error(f"reading archive {src.location} failed{problem}")
+    read, plain = outcome.get("read"), src.header["plaintext"]
+    if read is not None and (read.plaintext_bytes, read.plaintext_sha256) != (plain["bytes"], plain["sha256"]):
+        raise S3Error(f"the decompressed content of {src.location} ({read.plaintext_bytes} bytes, sha256 "
+                      f"{read.plaintext_sha256}) does not match its manifest ({plain['bytes']} bytes, {plain['sha256']})")
+
+
+def _read_problem(thread: threading.Thread, outcome: Dict[str, Any]) -> str:
+    thread.join(timeout=30)
+    if "error" in outcome and not isinstance(outcome["error"], (BrokenPipeError,)):
+        return f" ({outcome['error']})"
+    read = outcome.get("read")
+    if read is not None and read.error:
+        return f" ({read.error})"
+    return ""
+
+
+def _from_mirror(client, src: BackupSource, opts: RestoreOptions, prefix: str, result: RestoreResult,
+                 uploader: _Uploader) -> None:
+    for record in read_manifest_lines(src.objects_manifest):
+        if not _wanted(record, opts, result):
+            continue
+        dest = _dest(record, src, prefix, result)
+        if dest is None:
+            continue
+        if record.delete_marker:
+            client.delete_object(Bucket=opts.bucket, Key=dest)
+            result.delete_markers += 1
+            continue
+        try:
+            body = client.get_object(Bucket=src.mirror_bucket, Key=record.stored_as)["Body"]
+        except Exception as exc:
+            if is_boto_error(exc) and error_code(exc) in ("NoSuchKey", "404"):
+                result.differing.append({"key": record.key, "reason": f"missing from the mirror as {record.stored_as}"})
+                continue
+            raise
+        try:
+            uploader.put(record, dest, body)
+        finally:
+            body.close()
+
+
+def plan_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> Dict[str, Any]:
+    """Check mode: open and (optionally) verify the backup, check the target; writes nothing."""
+    client = client or make_client(conn, pool=2 * opts.concurrency + 4)
+    with tempfile.TemporaryDirectory(prefix="s3-restore-plan-") as tmp:
+        src = open_backup(opts.source, client, tmp)
+        prefix = src.source_prefix if opts.prefix is None else opts.prefix
+        problems: List[str] = []
+        if src.kind == "archive" and opts.verify_first:
+            identities = load_identities(opts.identity_file) if opts.identity_file else []
+            report = verify_artifact(src.location, identities=identities)
+            problems += [] if report.ok else report.problems()
+        problems += prepare_target(client, conn, opts, prefix, dry_run=True)
+        count = size = 0
+        rejected = []
+        for record in read_manifest_lines(src.objects_manifest):
+            if record.delete_marker or (opts.versions == "latest" and not record.is_latest):
+                continue
+            try:
+                target_key(record.key, src.source_prefix, prefix)
+            except S3Error as exc:
+                rejected.append({"key": record.key, "reason": str(exc)})
+            count += 1
+            size += record.size
+    return {"target": f"s3://{opts.bucket}/{prefix}", "objects": count, "bytes": size, "problems": problems,
+            "rejected_keys": rejected}

@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: s3_restore
+short_description: Restore an S3 backup archive or mirror into a bucket, checking every object's sha256
+version_added: 0.1.0
+description:
+  - Restores a backup written by M(deploysafe.preflight.s3_backup) into O(bucket) under O(prefix), preserving each
+    key (relative to the backed-up prefix), content type and user metadata. Objects of O(multipart_threshold_mb) or
+    more are uploaded in parts, one part in memory at a time.
+  - The sha256 of an archive's bytes is first compared with its sealed manifest (O(verify_first)); a corrupted or
+    edited archive restores nothing. It is then decrypted and decompressed as a stream (zstd frame checksum, age
+    authentication), every object's sha256 is compared with the object manifest while it is uploaded, and the
+    whole plaintext's sha256 with the manifest at the end. Check mode runs the full M(deploysafe.preflight.backup_verify)
+    check instead.
+  - The target bucket/prefix must be empty unless O(force=true). Keys with C(.) or C(..) segments, which could
+    escape the target prefix, are refused and reported in RV(rejected_keys).
+options:
+  source:
+    description:
+      - The backup, an archive path (C(*.tar.zst[.age]) or its C(.objects.jsonl)) or a mirror's
+        C(s3://<bucket>/<prefix><name>/) folder (or its C(backup.json)).
+    type: str
+    required: true
+  bucket:
+    description: Target bucket.
+    type: str
+    required: true
+  prefix:
+    description: Target prefix that replaces the backed-up prefix; default is the backed-up prefix (same keys).
+    type: str
+  force:
+    description: Restore even when the target bucket/prefix already holds objects (same keys are overwritten).
+    type: bool
+    default: false
+  create_bucket:
+    description: Create O(bucket) when it does not exist.
+    type: bool
+    default: false
+  identity_file:
+    description: age identity file (or SSH private key) of an encrypted archive.
+    type: path
+  verify_first:
+    description: Compare the archive's bytes with the sha256 of its manifest before writing anything.
+    type: bool
+    default: true
+  versions:
+    description:
+      - C(latest) restores the current objects. C(all) replays every backed-up version and delete marker in order
+        (into a versioned bucket this rebuilds the history).
+    type: str
+    choices: [latest, all]
+    default: latest
+  concurrency:
+    description: Objects uploaded at the same time.
+    type: int
+    default: 8
+  memory_budget_mb:
+    description:
+      - Memory for objects below the multipart threshold that are read ahead and uploaded in the background
+        (O(concurrency) at a time); larger objects are uploaded in parts, one part in memory at a time.
+    type: int
+    default: 256
+  multipart_threshold_mb:
+    description: Objects at least this large are uploaded in parts.
+    type: int
+    default: 64
+  part_size_mb:
+    description: Size of each part.
+    type: int
+    default: 16
+extends_documentation_fragment:
+  - deploysafe.preflight.s3
+  - deploysafe.preflight.verdict
+attributes:
+  check_mode:
+    support: full
+    description: Verifies the backup and checks the target; writes nothing.
+  diff_mode:
+    support: none
+    description: Not applicable.
+requirements:
+  - boto3 (Python library)
+  - zstandard (Python library)
+  - pyrage (Python library) for encrypted archives
+author:
+  - deploysafe.preflight contributors (@deploysafe)
+"""
+
+EXAMPLES = r"""
+- name: Restore last night's archive into a scratch bucket
+  deploysafe.preflight.s3_restore:
+    endpoint_url: https://minio.internal:9000
+    source: "{{ s3_archive.location }}"
+    bucket: restore-check
+    create_bucket: true
+    identity_file: /etc/preflight/backup-key.txt
+"""
+
+RETURN = r"""
+target:
+  description: Where the objects were restored.
+  returned: success
+  type: str
+  sample: s3://restore-check/
+objects:
+  description: Objects restored.
+  returned: success and not check mode
+  type: int
+  sample: 10000
+bytes:
+  description: Bytes restored.
+  returned: success and not check mode
+  type: int
+  sample: 335544320
+delete_markers:
+  description: Delete markers replayed (O(versions=all)).
+  returned: success and not check mode
+  type: int
+  sample: 0
+skipped_versions:
+  description: Older versions and delete markers not restored (O(versions=latest)).
+  returned: success and not check mode
+  type: int
+  sample: 0
+duration:
+  description: Seconds the restore took.
+  returned: success and not check mode
+  type: float
+  sample: 5.1
+throughput:
+  description: MB/s restored.
+  returned: success and not check mode
+  type: float
+  sample: 65.8
+objects_per_second:
+  description: Objects restored per second.
+  returned: success and not check mode
+  type: float
+  sample: 1960.8
+rejected_keys:
+  description: Keys refused because they could escape the target prefix (C(key), C(reason)).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+differing:
+  description: Objects whose restored content does not hash to the manifest's sha256 (C(key), C(reason)).
+  returned: success and not check mode
+  type: list
+  elements: dict
+  sample: []
+plan:
+  description: In check mode, the target, object count and problems found.
+  returned: check mode
+  type: dict
+  sample: {"target": "s3://restore-check/", "objects": 3, "bytes": 42, "problems": [], "rejected_keys": []}
+verdict:
+  description: Evidence contract; C(fail) when a key was rejected or an object differs.
+  returned: always
+  type: dict
+  sample: {"status": "pass", "summary": "restored 3 objects (42 bytes) into s3://restore-check/", "evidence": {}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
+    S3Conn, failure_message, missing_libraries, s3_argument_spec)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.restore import (
+    RestoreOptions, plan_restore, run_restore)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import plan_verdict, restore_verdict
+
+MB = 1024 * 1024
+
+
+def main():
+    spec = s3_argument_spec()
+    spec.update(
+        source=dict(type="str", required=True),
+        bucket=dict(type="str", required=True),
+        prefix=dict(type="str"),
+        force=dict(type="bool", default=False),
+        create_bucket=dict(type="bool", default=False),
+        identity_file=dict(type="path"),
+        verify_first=dict(type="bool", default=True),
+        versions=dict(type="str", choices=["latest", "all"], default="latest"),
+        concurrency=dict(type="int", default=8),
+        memory_budget_mb=dict(type="int", default=256),
+        multipart_threshold_mb=dict(type="int", default=64),
+        part_size_mb=dict(type="int", default=16),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    missing = missing_libraries(age=bool(p["identity_file"]))
+    if missing:
+        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    opts = RestoreOptions(source=p["source"], bucket=p["bucket"], prefix=p["prefix"], force=p["force"],
+                          create_bucket=p["create_bucket"], identity_file=p["identity_file"],
+                          verify_first=p["verify_first"], versions=p["versions"], concurrency=p["concurrency"],
+                          memory_budget=p["memory_budget_mb"] * MB, multipart_threshold=p["multipart_threshold_mb"] * MB,
+                          part_size=p["part_size_mb"] * MB)
+    conn = S3Conn.from_params(p)
+    try:
+        if module.check_mode:
+            plan = plan_restore(conn, opts)
+            verdict = plan_verdict(plan)
+            if plan["problems"]:
+                module.fail_json(msg="; ".join(plan["problems"]), plan=plan, verdict=verdict,
+                                 rejected_keys=plan["rejected_keys"])
+            module.exit_json(changed=True, plan=plan, target=plan["target"], rejected_keys=plan["rejected_keys"],
+                             verdict=verdict)
+        result = run_restore(conn, opts)
+    except Exception as exc:
+        msg = failure_message(exc, "s3_restore", f"of {p['source']} into bucket {p['bucket']!r} at {conn.where}")
+        if msg is None:
+            raise
+        module.fail_json(msg=msg)
+    verdict = restore_verdict(result)
+    out = dict(changed=result.objects > 0 or result.delete_markers > 0, target=result.target, objects=result.objects,
+               bytes=result.bytes, delete_markers=result.delete_markers, skipped_versions=result.skipped_versions,
+               duration=result.duration_s, throughput=result.throughput_mb_s, objects_per_second=result.objects_per_s,
+               rejected_keys=result.rejected_keys, differing=result.differing, verdict=verdict)
+    if verdict["status"] == "fail":
+        module.fail_json(msg=f"s3_restore into {result.target}: {verdict['summary']}", **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()

@@ -86,7 +86,7 @@ def redact(value: str) -> str:
 @dataclass
 class Allowlist:
     paths: Sequence[str] = ()  # globs matched against the relative path
-    regexes: Sequence[str] = ()  # matched against the matched text (value redaction happens after)
+    regexes: Sequence[str] = ()  # searched in the line that holds the match
     fingerprints: Sequence[str] = ()
     compiled: List["re.Pattern[bytes]"] = field(default_factory=list, init=False, repr=False)
 
@@ -159,12 +159,13 @@ class SecretScanner:
                 if rule.placeholder_check and looks_like_placeholder(value):
                     continue
                 fp = fingerprint(rule.check.check_id, raw.strip())
-                if fp in self.allowlist.fingerprints or any(r.search(m.group(0)) for r in self.allowlist.compiled):
+                if fp in self.allowlist.fingerprints:
                     continue
                 start = m.start("v")
                 line_begin = data.rfind(b"\n", 0, start) + 1
                 line_end = data.find(b"\n", start)
-                if any(a in data[line_begin:line_end if line_end >= 0 else len(data)] for a in _INLINE_ALLOW):
+                line_text = data[line_begin:line_end if line_end >= 0 else len(data)]
+                if any(a in line_text for a in _INLINE_ALLOW) or any(r.search(line_text) for r in self.allowlist.compiled):
                     continue
                 line = data.count(b"\n", 0, start) + 1
                 if (line, fp) in seen:
@@ -180,16 +181,15 @@ class SecretScanner:
             return []
         try:
             with open(path, "rb") as handle:
-                head = handle.read(BINARY_SNIFF)
-                if b"\0" in head:
-                    stats.skipped_binary += 1
-                    return []
                 size = os.fstat(handle.fileno()).st_size
                 if size > self.max_file_bytes:
                     stats.skipped_large += 1
                     stats.note(f"{rel}: skipped, {size} bytes is over the {self.max_file_bytes} byte limit")
                     return []
-                data = head + handle.read()
+                data = handle.read()
+                if b"\0" in data[:BINARY_SNIFF]:
+                    stats.skipped_binary += 1
+                    return []
         except OSError as exc:
             stats.skipped_unreadable += 1
             stats.note(f"{rel}: unreadable: {exc.strerror or exc}")

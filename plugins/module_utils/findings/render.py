@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import (
@@ -160,11 +160,15 @@ def render_markdown(findings: Sequence[Finding], threshold: str, title: str = "F
 
 
 def write_reports(findings: Sequence[Finding], checks: Iterable[Check], threshold: str, out_dir: str,
-                  basename: str = "findings", formats: Iterable[str] = FORMATS, title: Optional[str] = None) -> List[str]:
-    """Write the requested reports to out_dir/<basename>.<ext> atomically; returns their paths."""
+                  basename: str = "findings", formats: Iterable[str] = FORMATS,
+                  title: Optional[str] = None) -> Tuple[List[str], List[str]]:
+    """Write the requested reports to out_dir/<basename>.<ext> atomically, leaving files that already
+    hold the same text alone (reports carry no timestamp, so a re-run changes nothing).
+    Returns (all report paths, paths actually written)."""
     checks = list(checks)
     os.makedirs(out_dir, exist_ok=True)
-    paths = []
+    paths: List[str] = []
+    changed: List[str] = []
     for fmt in formats:
         if fmt == "json":
             text = render_json(findings, threshold)
@@ -177,6 +181,17 @@ def write_reports(findings: Sequence[Finding], checks: Iterable[Check], threshol
         else:
             raise ValueError(f"unknown report format {fmt!r}; use {', '.join(FORMATS)}")
         path = os.path.join(out_dir, f"{basename}.{EXTENSIONS[fmt]}")
-        atomic_write_bytes(path, text.encode("utf-8"), mode=0o644)
+        data = text.encode("utf-8")
+        if not _same_content(path, data):
+            atomic_write_bytes(path, data, mode=0o644)
+            changed.append(path)
         paths.append(path)
-    return paths
+    return paths, changed
+
+
+def _same_content(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False

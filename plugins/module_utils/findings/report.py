@@ -56,7 +56,8 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
                 report_formats: Iterable[str] = FORMATS, scanned: Optional[int] = None,
                 measurements: Iterable[Dict[str, Any]] = (), today: Optional[datetime.date] = None) -> Dict[str, Any]:
     """Ingest, exempt, gate, report. Returns the module result keys shared by every validator:
-    findings, passed, counts, exempted, reports, verdict. Raises FindingsError on bad inputs."""
+    findings, passed, counts, exempted, reports, changed (a report was written), verdict.
+    Raises FindingsError on bad inputs."""
     findings = list(findings)
     for path in sarif_inputs:
         findings.extend(load_sarif(path))
@@ -64,8 +65,9 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
     findings = sort_findings(findings)
     all_checks = list(checks) + [EXPIRED]
     paths: List[str] = []
+    written: List[str] = []
     if report_dir:
-        paths = write_reports(findings, all_checks, threshold, report_dir, report_basename,
+        paths, written = write_reports(findings, all_checks, threshold, report_dir, report_basename,
                               list(report_formats), title=f"{subject} findings")
     verdict = findings_verdict(findings, threshold, subject, scanned=scanned, report_paths=paths,
                                measurements=measurements)
@@ -76,5 +78,17 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
         "counts": counts_by_severity(active),
         "exempted": exempted,
         "reports": paths,
+        "changed": bool(written),
         "verdict": verdict,
     }
+
+
+def findings_argument_spec() -> Dict[str, Any]:
+    """Options every validator module shares (documented in doc fragment deploysafe.preflight.findings)."""
+    return dict(
+        severity_threshold=dict(type="str", default="high", choices=["info", "low", "medium", "high", "critical"]),
+        exemptions_file=dict(type="path"),
+        sarif_inputs=dict(type="list", elements="path", default=[]),
+        report_dir=dict(type="path"),
+        report_formats=dict(type="list", elements="str", default=list(FORMATS), choices=list(FORMATS)),
+    )

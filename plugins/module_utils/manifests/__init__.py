@@ -123,6 +123,8 @@ def parse_stream(text: str, file: str) -> Tuple[List[Document], List[Finding]]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            problem += " (a tab: YAML indentation takes spaces only)"
         context = getattr(exc, "context", None)
         context_mark = getattr(exc, "context_mark", None)
         if context and context_mark and context_mark is not mark:

@@ -65,14 +65,3 @@ def test_unserved_kind_and_crd_in_the_same_set(k8s, tmp_path):
                                                          k8s["kubeconfig"])}
     assert "does not serve example.com/v1 Gadget" in findings["manifest.dry-run"].message
     assert "Widget/w" in findings["manifest.dry-run-skipped"].message
-
-
-def test_unreachable_cluster_is_a_clear_error(tmp_path):
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "x",
-        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:1"}}],
-        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
-        "users": [{"name": "x", "user": {"token": "t"}}]}))
-    with pytest.raises(ManifestError, match="cannot reach the cluster|discovery failed"):
-        dry_run_findings(tmp_path, [workload("x")], str(kubeconfig))

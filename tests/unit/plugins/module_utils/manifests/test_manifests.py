@@ -186,3 +186,16 @@ def test_kind_list_and_stdin_content():
     assert [d.kind for d in docs] == ["Deployment", "Service", "PodDisruptionBudget"] and not findings
     findings, documents, _ = validate_manifests(content=text)
     assert documents == 3 and findings == []
+
+
+def test_unreachable_cluster_is_a_clear_error(tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "x",
+        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
+        "users": [{"name": "x", "user": {"token": "t"}}]}))
+    with pytest.raises(ManifestError, match="cannot reach the cluster|discovery failed"):
+        path = tmp_path / "x.yaml"
+        path.write_text(yaml.safe_dump(clean_set()[0]))
+        validate_manifests([str(path)], kubeconfig=str(kubeconfig))

@@ -72,8 +72,9 @@ class _Store:
             for member in self.tar.getmembers():  # reads the whole index: a truncated tar fails here
                 self.members[posixpath.normpath(member.name.lstrip("/"))] = member
         except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            raise ImageError(f"{path}: not a readable image tarball ({type(exc).__name__}: {exc}); "
-                             f"expected an OCI layout or docker-archive tar") from None
+            reason = str(exc).splitlines()[-1].strip(" -") if str(exc) else type(exc).__name__
+            raise ImageError(f"{path}: not a readable image tarball ({reason}); expected an OCI layout or "
+                             f"docker-archive tar, complete and not truncated") from None
 
     def exists(self, name: str) -> bool:
         if self.tar is None:

@@ -36,6 +36,7 @@ class ServiceInfo:
     ports: List[int]
     exports: Dict[str, str]          # shell variables a person or playbook can use
     data: Dict[str, object] = field(default_factory=dict)
+    paths: List[str] = field(default_factory=list)  # directories outside the run dir, removed on stop
 
 
 class Service:
@@ -111,6 +112,8 @@ class TestEnv:
             if info:
                 for pid in reversed(info.pids):
                     stop_group(pid)
+                for path in info.paths:
+                    shutil.rmtree(path, ignore_errors=True)
         if self.state_file.parent.exists():
             self._save_state()
 

@@ -54,3 +54,31 @@ def k8s(testenv):
 def prometheus(testenv):
     """Prometheus + Alertmanager scraping the sample service (dict: url, alertmanager_url...)."""
     return _started(testenv, "prometheus").data
+
+
+class PlaybookRun:
+    """Runs a playbook text with the venv's ansible-playbook against localhost."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+
+    def __call__(self, play: str, *args: str, extra_env=None, timeout=600):
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        repo = Path(__file__).resolve().parents[1]
+        path = self.workdir / f"play-{abs(hash(play))}.yml"
+        path.write_text(play)
+        env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(repo / ".collection"), "ANSIBLE_NOCOLOR": "1",
+               "ANSIBLE_LOCAL_TEMP": str(self.workdir / "ansible-tmp"), **(extra_env or {})}
+        binary = str(Path(sys.executable).parent / "ansible-playbook")
+        return subprocess.run([binary, str(path), *args], capture_output=True, text=True, cwd=repo, env=env,
+                              timeout=timeout)
+
+
+@pytest.fixture
+def ansible_playbook(tmp_path):
+    """ansible_playbook(play_text, *cli_args) -> CompletedProcess."""
+    return PlaybookRun(tmp_path)

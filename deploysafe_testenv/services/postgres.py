@@ -8,6 +8,7 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from deploysafe_testenv.env import Service, ServiceInfo
@@ -40,14 +41,17 @@ class PostgresService(Service):
         bindir = pg_bindir()
         # initdb refuses to run as root (CI is root): run the cluster as an unprivileged user.
         user = "nobody" if os.geteuid() == 0 else None
-        data, sock = self.dir / "data", self.dir / "sock"
+        # That user must reach the cluster directory; the run dir may sit under a 0700 parent (pytest's
+        # tmp_path), so then the cluster gets its own directory in the system temp dir.
+        home = Path(tempfile.mkdtemp(prefix="deploysafe-pg-")) if user else self.dir
+        data, sock = home / "data", home / "sock"
         sock.mkdir(exist_ok=True)
         super_pw, app_pw = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
-        pwfile = self.dir / "pwfile"
+        pwfile = home / "pwfile"
         pwfile.write_text(super_pw + "\n")
         if user:
             ent = pwd.getpwnam(user)
-            for p in (self.dir, sock, pwfile):
+            for p in (home, sock, pwfile):
                 os.chown(p, ent.pw_uid, ent.pw_gid)
         log = self.dir / "postgres.log"
         init = subprocess.run(
@@ -76,7 +80,7 @@ class PostgresService(Service):
             conn.execute(f"SET ROLE {APP_USER}")
             conn.execute(SEED_SQL.read_text())
         return ServiceInfo(
-            name=self.name, pids=[proc.pid], ports=[port],
+            name=self.name, pids=[proc.pid], ports=[port], paths=[str(home)] if user else [],
             exports={"PGHOST": "127.0.0.1", "PGPORT": str(port), "PGUSER": APP_USER, "PGPASSWORD": app_pw,
                      "PGDATABASE": APP_DB, "DEPLOYSAFE_PG_SUPERUSER": "postgres",
                      "DEPLOYSAFE_PG_SUPERPASSWORD": super_pw, "DEPLOYSAFE_PG_SOCKET_DIR": str(sock),

@@ -41,7 +41,7 @@ attributes:
     support: full
     description: Shows the stored record before and after.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

@@ -152,3 +152,16 @@ def test_finish_scan_builds_a_valid_verdict_with_artifacts(tmp_path):
 def test_unknown_severity_is_rejected():
     with pytest.raises(FindingsError):
         Finding("x", "severe", "m")
+
+
+def test_render_matches_the_committed_golden_sarif():
+    """golden.sarif is what a viewer gets; regenerate with UPDATE_GOLDEN=1 after an intended change."""
+    import os
+    findings = sample()
+    findings[1].exempted_by = {"owner": "web", "reason": "vendor", "expires": "2030-01-01"}
+    text = render_sarif(findings, [ROOT_USER, LATEST])
+    golden = HERE / "golden.sarif"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert_valid_sarif(golden.read_text())
+    assert text == golden.read_text()

@@ -90,7 +90,7 @@ attributes:
 requirements:
   - C(skopeo) on the host only when a registry O(reference) is given without O(path).
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""
@@ -181,7 +181,7 @@ def main():
         required_labels=dict(type="list", elements="str", default=DEFAULT_LABELS),
         allowed_setuid=dict(type="list", elements="str", default=[]),
         scan_secrets=dict(type="bool", default=True),
-        secret_max_file_size=dict(type="int", default=1024 * 1024),
+        secret_max_file_size=dict(type="int", default=1024 * 1024, no_log=False),
         allowlist_paths=dict(type="list", elements="str", default=[]),
         allowlist_fingerprints=dict(type="list", elements="str", default=[]),
         dockerfile=dict(type="path"),

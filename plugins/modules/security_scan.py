@@ -71,7 +71,7 @@ attributes:
     support: none
     description: Reports are files of findings, not a state to diff.
 author:
-  - deploysafe.preflight contributors
+  - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""

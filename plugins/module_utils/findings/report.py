@@ -68,7 +68,7 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
     written: List[str] = []
     if report_dir:
         paths, written = write_reports(findings, all_checks, threshold, report_dir, report_basename,
-                              list(report_formats), title=f"{subject} findings")
+                                       list(report_formats), title=f"{subject} findings")
     verdict = findings_verdict(findings, threshold, subject, scanned=scanned, report_paths=paths,
                                measurements=measurements)
     active = [f for f in findings if not f.exempted_by]

@@ -112,8 +112,8 @@ class _Store:
 
 
 def _blob_name(digest: str) -> str:
-    algo, _, hexpart = str(digest).partition(":")
-    if not algo or not hexpart or "/" in hexpart or ".." in hexpart:
+    algo, sep, hexpart = str(digest).partition(":")
+    if not sep or not algo or not hexpart or "/" in hexpart or ".." in hexpart:
         raise ImageError(f"invalid digest {digest!r}")
     return f"blobs/{algo}/{hexpart}"
 
@@ -122,7 +122,7 @@ def _pick_manifest(store: _Store, index: Dict[str, Any], platform: str, depth: i
     manifests = index.get("manifests") or []
     if not manifests:
         raise ImageError(f"{store.path}: index.json lists no manifests")
-    os_name, _, arch = platform.partition("/")
+    os_name, arch = (platform.split("/", 1) + [""])[:2]
 
     def score(desc: Dict[str, Any]) -> int:
         plat = desc.get("platform") or {}
@@ -206,7 +206,7 @@ def fetch_with_skopeo(reference: str, workdir: str) -> str:
                          f"or pass an OCI layout / image tarball")
     target = os.path.join(workdir, "layout")
     run = subprocess.run([skopeo, "copy", "--quiet", f"docker://{reference}", f"oci:{target}:image"],
-                         capture_output=True, text=True, timeout=1800)
+                         capture_output=True, text=True, timeout=1800, check=False)
     if run.returncode != 0:
         raise ImageError(f"skopeo copy docker://{reference} failed: {run.stderr.strip()[-500:]}")
     return target

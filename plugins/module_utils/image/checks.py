@@ -71,7 +71,7 @@ def check_config(image: Image, policy: ImagePolicy, scanner: Optional[SecretScan
     out: List[Finding] = []
     loc = Location(file=image.source)
     user = str(cfg.get("User") or "").strip()
-    if user.split(":")[0] in ("", "root", "0"):
+    if user.split(":", maxsplit=1)[0] in ("", "root", "0"):
         out.append(make_finding(USER_ROOT, f"config.User is {user or 'empty'}: the container runs as root",
                                 Location(file=image.source, pointer="/config/User")))
     refs = [r for r in [policy.reference] + list(image.tags) if r]

@@ -47,13 +47,16 @@ def parse_dockerfile(text: str) -> List[Instruction]:
             buf += stripped[:-1] + " "
             continue
         buf += stripped
-        keyword, _, args = buf.partition(" ")
-        out.append(Instruction(start, keyword.upper(), args.strip()))
+        out.append(_instruction(start, buf))
         buf = ""
     if buf:
-        keyword, _, args = buf.partition(" ")
-        out.append(Instruction(start, keyword.upper(), args.strip()))
+        out.append(_instruction(start, buf))
     return out
+
+
+def _instruction(line: int, text: str) -> Instruction:
+    parts = text.split(None, 1)
+    return Instruction(line, parts[0].upper(), parts[1].strip() if len(parts) > 1 else "")
 
 
 def _from_parts(args: str) -> Tuple[str, str]:

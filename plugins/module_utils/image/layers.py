@@ -10,7 +10,7 @@ import stat
 import tarfile
 import zlib
 from dataclasses import dataclass, field
-from typing import IO, Dict, List, Optional
+from typing import Dict, List, Optional
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, Location, make_finding
 from ansible_collections.deploysafe.preflight.plugins.module_utils.image.archive import Image, Layer

@@ -85,7 +85,7 @@ def _sc(node: Dict[str, Any]) -> Dict[str, Any]:
 
 def split_image(image: str) -> Tuple[str, str, str]:
     """(repository, tag, digest) of an image reference."""
-    rest, _, digest = image.partition("@")
+    rest, digest = (image.split("@", 1) + [""])[:2]
     last = rest.rsplit("/", 1)[-1]
     tag = last.partition(":")[2] if ":" in last else ""
     repo = rest[: len(rest) - len(tag) - 1] if tag else rest
@@ -116,7 +116,7 @@ def check_workload(doc: Document) -> List[Finding]:
         sc = _sc(c)
         image = str(c.get("image") or "")
         if image:
-            _, tag, digest = split_image(image)
+            tag, digest = split_image(image)[1:]
             if not digest and tag in ("", "latest"):
                 add(IMAGE_LATEST, f"container {name} image {image} {'has no tag' if not tag else 'uses latest'}",
                     f"{ptr}/image")

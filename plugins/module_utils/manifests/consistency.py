@@ -75,7 +75,7 @@ def check_set(docs: Sequence[Document], required_labels: Sequence[str] = DEFAULT
     workloads = [d for d in objs if pod_spec(d)[0] is not None]
     pdbs = [d for d in objs if d.kind == "PodDisruptionBudget"]
     for doc in workloads:
-        ref, spec = doc.ref(), doc.obj.get("spec") or {}
+        ref, spec, labels = doc.ref(), doc.obj.get("spec") or {}, pod_labels(doc)
         if doc.kind in _REPLICATED:
             replicas = spec.get("replicas", 1)
             hpa_min = _min_replicas_from_hpa(doc, objs)
@@ -83,8 +83,8 @@ def check_set(docs: Sequence[Document], required_labels: Sequence[str] = DEFAULT
             if isinstance(effective, int) and effective < 2:
                 why = f"HPA minReplicas {hpa_min}" if hpa_min is not None else f"replicas {replicas}"
                 out.append(make_finding(REPLICAS, f"{ref}: {why}", doc.location("/spec/replicas")))
-            elif not any(p.namespace == doc.namespace and _selects((p.obj.get("spec") or {}).get("selector"),
-                                                                    pod_labels(doc)) for p in pdbs):
+            elif not any(p.namespace == doc.namespace and _selects((p.obj.get("spec") or {}).get("selector"), labels)
+                         for p in pdbs):
                 out.append(make_finding(PDB, f"{ref}: no PodDisruptionBudget selects its pods", doc.location("/spec")))
             if doc.kind == "Deployment":
                 out.extend(_rolling(doc, spec, replicas if isinstance(replicas, int) else 1))

@@ -38,7 +38,7 @@ class RepoScanResult:
 
 def _git(root: str, *args: str) -> Optional[bytes]:
     try:
-        run = subprocess.run(["git", "-C", root, *args], capture_output=True, timeout=600)
+        run = subprocess.run(["git", "-C", root, *args], capture_output=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return run.stdout if run.returncode == 0 else None

@@ -17,7 +17,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, RULES, Rule
@@ -56,9 +56,9 @@ def charset_of(value: str) -> str:
     return "other"
 
 
-def entropy_ok(value: str, thresholds=ENTROPY_THRESHOLDS) -> bool:
+def entropy_ok(value: str, thresholds: Optional[Dict[str, float]] = None) -> bool:
     """Per-charset threshold, lowered for short strings whose maximum entropy is log2(len)."""
-    limit = min(thresholds[charset_of(value)], 0.85 * math.log2(max(len(value), 2)))
+    limit = min((thresholds or ENTROPY_THRESHOLDS)[charset_of(value)], 0.85 * math.log2(max(len(value), 2)))
     return shannon_entropy(value) >= limit
 
 

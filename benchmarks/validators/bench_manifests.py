@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Manifest validation speed and agreement: deploysafe.preflight vs kube-score on 1,000 generated sets.
+
+    PYTHONPATH=.collection:. .venv/bin/python benchmarks/validators/bench_manifests.py [--count 1000]
+
+Each generated file holds a Deployment, a Service and (usually) a PodDisruptionBudget with defects
+planted at random (seeded). Agreement is per (object, check) for the checks both tools have.
+kubeconform is not compared: it downloads its JSON schemas at run time, which this machine cannot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import tempfile
+import time
+
+import yaml
+
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import validate_manifests
+
+# our check id -> kube-score check id
+MAPPING = {
+    "manifest.resources": "container-resources",
+    "manifest.image-latest": "container-image-tag",
+    "manifest.probes": "pod-probes",
+    "manifest.privileged": "container-security-context-privileged",
+    "manifest.read-only-root-fs": "container-security-context-readonlyrootfilesystem",
+    "manifest.pdb": "deployment-has-poddisruptionbudget",
+    "manifest.replicas": "deployment-replicas",
+    "manifest.service-selector": "service-targets-pod",
+    "manifest.seccomp": "container-seccomp-profile",
+}
+DEFECTS = ("latest", "no-resources", "no-probes", "privileged", "writable-root", "one-replica", "no-pdb",
+           "selector-typo", "no-seccomp")
+
+
+def manifest_set(i, defects):
+    name = f"app{i}"
+    sc = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": "writable-root" not in defects,
+          "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001}
+    if "privileged" in defects:
+        sc["privileged"] = True
+    if "no-seccomp" not in defects:
+        sc["seccompProfile"] = {"type": "RuntimeDefault"}
+    container = {"name": "app", "image": "registry.example/app:latest" if "latest" in defects else
+                 "registry.example/app:1.2.3@sha256:" + "a" * 64,
+                 "imagePullPolicy": "Always", "ports": [{"containerPort": 8080, "name": "http"}],
+                 "securityContext": sc}
+    if "no-resources" not in defects:
+        container["resources"] = {"requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "1Gi"},
+                                  "limits": {"cpu": "1", "memory": "128Mi", "ephemeral-storage": "1Gi"}}
+    if "no-probes" not in defects:
+        container["readinessProbe"] = {"httpGet": {"path": "/ready", "port": "http"}}
+        container["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": "http"}}
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
+    docs = [{"apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": name, "namespace": "bench", "labels": labels},
+             "spec": {"replicas": 1 if "one-replica" in defects else 3, "selector": {"matchLabels": {"app": name}},
+                      "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}}}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "bench", "labels": labels},
+             "spec": {"selector": {"app": name + ("x" if "selector-typo" in defects else "")},
+                      "ports": [{"port": 80, "targetPort": "http"}]}}]
+    if "no-pdb" not in defects:
+        docs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                     "metadata": {"name": name, "namespace": "bench"},
+                     "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": name}}}})
+    return docs
+
+
+def run_kube_score(binary, files):
+    start = time.perf_counter()
+    run = subprocess.run([binary, "score", "-o", "json", "--kubernetes-version", "v1.33",
+                          "--enable-optional-test", "container-seccomp-profile", *files],
+                         capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    fired = set()
+    for obj in json.loads(run.stdout):
+        key = f"{obj['type_meta']['kind']}/{obj['object_meta']['name']}"
+        for check in obj.get("checks") or []:
+            if not check.get("skipped") and check.get("grade", 10) <= 5:
+                fired.add((key, check["check"]["id"]))
+    return elapsed, fired
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--kube-score", default=os.path.expanduser("~/.cache/deploysafe-preflight/bin/kube-score"))
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i in range(args.count):
+            defects = {d for d in DEFECTS if rng.random() < 0.2}
+            path = os.path.join(tmp, f"app{i:04d}.yaml")
+            with open(path, "w") as handle:
+                yaml.safe_dump_all(manifest_set(i, defects), handle, sort_keys=False)
+            files.append(path)
+        start = time.perf_counter()
+        findings, documents, _ = validate_manifests([tmp])
+        ours_s = time.perf_counter() - start
+        ours = {(f.message.split(":")[0], MAPPING[f.check_id]) for f in findings if f.check_id in MAPPING}
+        result = {"files": len(files), "documents": documents, "ours_s": round(ours_s, 2),
+                  "ours_findings_total": len(findings)}
+        if os.path.exists(args.kube_score):
+            ks_s, theirs = run_kube_score(args.kube_score, files)
+            theirs = {t for t in theirs if t[1] in MAPPING.values()}
+            per_check = {}
+            for ours_id, ks_id in MAPPING.items():
+                a = {k for k in ours if k[1] == ks_id}
+                b = {k for k in theirs if k[1] == ks_id}
+                per_check[f"{ours_id} ~ {ks_id}"] = {"both": len(a & b), "only_ours": len(a - b),
+                                                     "only_kube_score": len(b - a)}
+            result.update(kube_score_s=round(ks_s, 2), ratio_ours_over_kube_score=round(ours_s / ks_s, 2),
+                          agreement=per_check)
+        print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

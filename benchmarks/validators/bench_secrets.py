@@ -24,9 +24,9 @@ import time
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import SecretScanner
 
 
-def ours(root):
+def ours(root, workers=1):
     start = time.perf_counter()
-    matches, stats = SecretScanner().scan_tree(root)
+    matches, stats = SecretScanner().scan_tree(root, workers=workers)
     elapsed = time.perf_counter() - start
     return elapsed, {(m.file, m.line) for m in matches}, {"files": stats.files_scanned, "bytes": stats.bytes_scanned}
 
@@ -47,7 +47,10 @@ def gitleaks(binary, root):
 def detect_secrets(root):
     exe = shutil.which("detect-secrets") or os.path.join(os.path.dirname(sys.executable), "detect-secrets")
     start = time.perf_counter()
-    run = subprocess.run([exe, "scan", "--all-files", "."], cwd=root, check=False, capture_output=True, text=True)
+    # detect-secrets must run from the root; a relative PYTHONPATH would then shadow the stdlib
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([exe, "scan", "--all-files", "."], cwd=root, check=False, capture_output=True, text=True,
+                         env=env)
     elapsed = time.perf_counter() - start
     if run.returncode != 0:
         raise SystemExit(f"detect-secrets failed in {root}: {run.stderr[-2000:]}")
@@ -66,13 +69,14 @@ def main():
     parser.add_argument("--gitleaks", default=os.path.expanduser("~/.cache/deploysafe-preflight/bin/gitleaks"))
     parser.add_argument("--no-detect-secrets", action="store_true")
     parser.add_argument("--full", action="store_true", help="also ours vs gitleaks on the whole site-packages")
+    parser.add_argument("--workers", type=int, default=1, help="processes for our scan (gitleaks uses all cores)")
     args = parser.parse_args()
     roots = args.root or [os.path.join(site, "ansible"), os.path.join(site, "botocore")]
     totals = {}
     rows = []
     for root in roots:
-        t_ours, f_ours, info = ours(root)
-        row = {"root": root, "files": info["files"], "mb": round(info["bytes"] / 1e6, 1),
+        t_ours, f_ours, info = ours(root, args.workers)
+        row = {"root": root, "workers": args.workers, "files": info["files"], "mb": round(info["bytes"] / 1e6, 1),
                "ours_s": round(t_ours, 2), "ours_findings": len(f_ours)}
         if os.path.exists(args.gitleaks):
             t_gl, f_gl, _ = gitleaks(args.gitleaks, root)
@@ -86,9 +90,9 @@ def main():
             totals[key] = totals.get(key, 0) + row.get(key, 0)
         print(json.dumps(row), flush=True)
     if args.full and os.path.exists(args.gitleaks):
-        t_ours, f_ours, info = ours(site)
+        t_ours, f_ours, info = ours(site, args.workers)
         t_gl, f_gl, _ = gitleaks(args.gitleaks, site)
-        full = {"root": site, "files": info["files"], "mb": round(info["bytes"] / 1e6, 1), "ours_s": round(t_ours, 2),
+        full = {"root": site, "workers": args.workers, "files": info["files"], "mb": round(info["bytes"] / 1e6, 1), "ours_s": round(t_ours, 2),
                 "gitleaks_s": round(t_gl, 2), "ours_findings": len(f_ours), "gitleaks_findings": len(f_gl),
                 "vs_gitleaks": agreement(f_ours, f_gl), "ratio_ours_over_gitleaks": round(t_ours / t_gl, 2)}
         print(json.dumps(full), flush=True)

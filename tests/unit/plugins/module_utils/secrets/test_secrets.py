@@ -128,3 +128,12 @@ def test_redaction_and_findings_never_carry_the_value():
     matches = SecretScanner().scan_bytes(j("GH=", "ghp_", RAND36).encode(), "f")
     (finding,) = matches_to_findings(matches, "repo/")
     assert RAND36 not in str(finding.to_dict()) and finding.location.file == "repo/f"
+
+
+def test_parallel_scan_finds_the_same(tmp_path):
+    for i in range(300):
+        (tmp_path / f"f{i:03d}.py").write_text(f"x = {i}\n" + (f"T = '{j('ghp_', RAND36)}'\n" if i % 50 == 0 else ""))
+    serial, s1 = SecretScanner().scan_tree(str(tmp_path))
+    parallel, s2 = SecretScanner().scan_tree(str(tmp_path), workers=2)
+    assert [(m.file, m.line) for m in serial] == [(m.file, m.line) for m in parallel]
+    assert len(serial) == 6 and s1.files_scanned == s2.files_scanned == 300

@@ -7,6 +7,8 @@
 Default corpus: the venv's site-packages/ansible and site-packages/botocore (detect-secrets needs
 minutes per 10 MB, so the full site-packages is only used for the gitleaks comparison: --full).
 Agreement is on (file, line) pairs; a "finding" is whatever each tool reports.
+Every tool scans the corpus through a symlink under a temporary directory: gitleaks' default
+config ignores any path containing site-packages or a venv, which would make it scan nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +76,16 @@ def main():
     roots = args.root or [os.path.join(site, "ansible"), os.path.join(site, "botocore")]
     totals = {}
     rows = []
+    links = tempfile.mkdtemp(prefix="secret-bench-")
+
+    def via_link(path):
+        link = os.path.join(links, "corpus-" + os.path.basename(path.rstrip("/")))
+        if not os.path.islink(link):
+            os.symlink(os.path.realpath(path), link)
+        return link
+
+    roots = [via_link(r) for r in roots]
+    site = via_link(site)
     for root in roots:
         t_ours, f_ours, info = ours(root, args.workers)
         row = {"root": root, "workers": args.workers, "files": info["files"], "mb": round(info["bytes"] / 1e6, 1),
@@ -102,6 +114,7 @@ def main():
     if summary.get("gitleaks_s"):
         summary["ratio_ours_over_gitleaks"] = round(summary["ours_s"] / summary["gitleaks_s"], 2)
     print(json.dumps({"summary": summary}))
+    shutil.rmtree(links)
 
 
 if __name__ == "__main__":

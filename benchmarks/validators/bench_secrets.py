@@ -37,7 +37,7 @@ def gitleaks(binary, root):
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "gl.json")
         start = time.perf_counter()
-        subprocess.run([binary, "dir", root, "-f", "json", "-r", report, "--no-banner", "--exit-code", "0",
+        subprocess.run([binary, "dir", root.rstrip("/") + "/", "-f", "json", "-r", report, "--no-banner", "--exit-code", "0",
                         "--redact", "-l", "error", "--max-target-megabytes", "10"], check=True,
                        stdout=subprocess.DEVNULL)
         elapsed = time.perf_counter() - start

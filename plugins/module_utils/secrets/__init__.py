@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
-from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, RULES, Rule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, RULES, Rule
 
 __all__ = ["CHECKS", "Allowlist", "SecretMatch", "ScanStats", "SecretScanner", "fingerprint", "redact",
            "shannon_entropy", "matches_to_findings"]
@@ -68,6 +68,8 @@ def looks_like_placeholder(value: str) -> bool:
         return True
     if len(set(value)) <= 2:
         return True
+    if value.startswith(("/", "./", "../", "~/")) or value.endswith((",", "[", "]")):
+        return True  # a file path or the middle of an expression
     # Identifiers and dotted names (CLIENT_SECRET, NextToken, django.conf.x) are names, not secrets;
     # a letters-only password slips through this, the price of a usable false-positive rate.
     return bool(_IDENTIFIER_ONLY.match(value))
@@ -146,9 +148,10 @@ class SecretScanner:
             return []
         out: List[SecretMatch] = []
         seen = set()
+        is_code = origin.lower().endswith(CODE_SUFFIXES)
         for rule in self.rules:
             hits = [k for k in rule.keywords if k in present]
-            if not hits:
+            if not hits or (rule.config_only and is_code):
                 continue
             spans = _keyword_lines(low, hits) if rule.line_scoped else [(0, len(data))]
             for m in (m for a, b in spans for m in rule.pattern.finditer(data, a, b)):

@@ -25,6 +25,8 @@ class Rule:
     placeholder_check: bool = False  # value must not look like a template/placeholder
     # Common keywords (password, token, ://): run the pattern only on lines holding a keyword.
     line_scoped: bool = False
+    # Unquoted `key = value` is a variable in source code; only configuration files hold literals that way.
+    config_only: bool = False
 
 
 def _rule(check_id: str, severity: str, title: str, pattern: str, keywords: Tuple[str, ...],
@@ -76,10 +78,12 @@ RULES = (
           _GENERIC_KEYWORDS, _I, placeholder_check=True, line_scoped=True),
     _rule("secret.password-assignment", "high", "Hard-coded password or token",
           _KEYNAME + r"[ \t]*[:=][ \t]*(?P<v>[^\s'\"#]{8,200})[ \t]*\r?$",
-          _GENERIC_KEYWORDS, _I | re.MULTILINE, placeholder_check=True, line_scoped=True),
+          _GENERIC_KEYWORDS, _I | re.MULTILINE, placeholder_check=True, line_scoped=True, config_only=True),
     _rule("secret.high-entropy-string", "medium", "High-entropy string next to a secret-like name",
           _KEYNAME + r"[A-Za-z0-9_]{0,20}['\"]?\s*(?::=|=>|[:=(])\s*b?['\"](?P<v>[A-Za-z0-9+/=_\-]{20,})['\"]",
           _GENERIC_KEYWORDS, _I, entropy=True, line_scoped=True),
 )
 
+CODE_SUFFIXES = (".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".java", ".kt", ".scala", ".rb",
+                 ".php", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".rs", ".swift", ".m", ".pl", ".lua", ".groovy")
 CHECKS = tuple({r.check.check_id: r.check for r in RULES}.values())

@@ -137,3 +137,10 @@ def test_parallel_scan_finds_the_same(tmp_path):
     parallel, s2 = SecretScanner().scan_tree(str(tmp_path), workers=2)
     assert [(m.file, m.line) for m in serial] == [(m.file, m.line) for m in parallel]
     assert len(serial) == 6 and s1.files_scanned == s2.files_scanned == 300
+
+
+def test_unquoted_assignments_in_code_are_variables_not_secrets():
+    text = b"password=conn_password,\nsecret = self.secrets[vault_id]\nPASSWORDFILE = '/etc/passwd'\n"
+    assert SecretScanner().scan_bytes(text, "connection.py") == []
+    (m,) = SecretScanner().scan_bytes(b"DB_PASSWORD=" + b"s3cr3t-Value9\n", "prod.env")
+    assert m.check_id == "secret.password-assignment"

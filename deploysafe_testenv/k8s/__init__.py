@@ -1,0 +1,1 @@
+"""Building blocks of the local Kubernetes control plane (service `k8s`)."""

@@ -5,7 +5,9 @@
 
 Each generated file holds a Deployment, a Service and (usually) a PodDisruptionBudget with defects
 planted at random (seeded). Agreement is per (object, check) for the checks both tools have.
-kubeconform is not compared: it downloads its JSON schemas at run time, which this machine cannot.
+kubeconform downloads its JSON schemas at run time, which this machine cannot; it gets JSON schemas
+written from the same bundled Kubernetes 1.37 field schema ours uses (so this compares speed and the
+schema check's agreement, not schema sources). Some files carry a planted schema error.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import time
 import yaml
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import validate_manifests
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import KINDS, MODELS
+
+_QUANTITY_MAPS = {"limits", "requests", "hard", "capacity", "allocatable"}
 
 # our check id -> kube-score check id
 MAPPING = {
@@ -71,6 +76,51 @@ def manifest_set(i, defects):
     return docs
 
 
+def _json_schema(typ, field=""):
+    scalar = {"str": {"type": "string"}, "bytes": {"type": "string"}, "datetime": {"type": "string"},
+              "int": {"type": "integer"}, "bool": {"type": "boolean"}, "float": {"type": "number"}, "object": {}}
+    if typ in scalar:
+        return scalar[typ]
+    if typ.startswith("List["):
+        return {"type": ["array", "null"], "items": _json_schema(typ[5:-1])}
+    if typ.startswith("Dict["):
+        inner = _json_schema(typ[5:-1].split(", ", 1)[1])
+        if field in _QUANTITY_MAPS:
+            inner = {"type": ["string", "number"]}
+        return {"type": ["object", "null"], "additionalProperties": inner}
+    return {"$ref": f"#/definitions/{typ}"}
+
+
+def write_kubeconform_schemas(directory):
+    """One JSON schema file per bundled kind, named the way kubeconform looks them up."""
+    definitions = {}
+    for name, spec in MODELS.items():
+        definitions[name] = {"type": ["object", "null"], "additionalProperties": False,
+                             "properties": {f: _json_schema(t, f) for f, t in spec["f"].items()}}
+        if spec["r"]:  # draft-04 forbids an empty required list
+            definitions[name]["required"] = spec["r"]
+    for key, model in KINDS.items():
+        api_version, kind = key.split(" ")
+        group, _, version = api_version.rpartition("/")
+        suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
+        schema = {"$ref": f"#/definitions/{model}", "definitions": definitions}
+        with open(os.path.join(directory, f"{kind.lower()}{suffix}.json"), "w") as handle:
+            json.dump(schema, handle)
+
+
+def run_kubeconform(binary, directory, schemas):
+    start = time.perf_counter()
+    run = subprocess.run([binary, "-strict", "-output", "json", "-schema-location",
+                          os.path.join(schemas, "{{ .ResourceKind }}{{ .KindSuffix }}.json"), directory],
+                         capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    invalid = set()
+    for res in json.loads(run.stdout or "{}").get("resources") or []:
+        if res.get("status") in ("statusInvalid", "statusError"):
+            invalid.add(f"{res.get('kind')}/{res.get('name')}")
+    return elapsed, invalid
+
+
 def run_kube_score(binary, files):
     start = time.perf_counter()
     run = subprocess.run([binary, "score", "-o", "json", "--kubernetes-version", "v1.33",
@@ -90,15 +140,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--kube-score", default=os.path.expanduser("~/.cache/deploysafe-preflight/bin/kube-score"))
+    parser.add_argument("--kubeconform", default=os.path.expanduser("~/.cache/deploysafe-preflight/bin/kubeconform"))
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for i in range(args.count):
             defects = {d for d in DEFECTS if rng.random() < 0.2}
+            docs = manifest_set(i, defects)
+            if rng.random() < 0.1:  # schema error: a misspelt field
+                docs[0]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
             path = os.path.join(tmp, f"app{i:04d}.yaml")
             with open(path, "w") as handle:
-                yaml.safe_dump_all(manifest_set(i, defects), handle, sort_keys=False)
+                yaml.safe_dump_all(docs, handle, sort_keys=False)
             files.append(path)
         start = time.perf_counter()
         findings, documents, _ = validate_manifests([tmp])
@@ -117,6 +171,14 @@ def main():
                                                      "only_kube_score": len(b - a)}
             result.update(kube_score_s=round(ks_s, 2), ratio_ours_over_kube_score=round(ours_s / ks_s, 2),
                           agreement=per_check)
+        if os.path.exists(args.kubeconform):
+            schemas = tempfile.mkdtemp(dir=tmp.rsplit("/", 1)[0])
+            write_kubeconform_schemas(schemas)
+            kc_s, invalid = run_kubeconform(args.kubeconform, tmp, schemas)
+            ours_schema = {f.message.split(":")[0] for f in findings if f.check_id == "manifest.schema"}
+            result.update(kubeconform_s=round(kc_s, 2), ratio_ours_over_kubeconform=round(ours_s / kc_s, 2),
+                          schema_agreement={"both": len(ours_schema & invalid), "only_ours": len(ours_schema - invalid),
+                                            "only_kubeconform": len(invalid - ours_schema)})
         print(json.dumps(result, indent=2))
 
 

@@ -39,7 +39,8 @@ def _type_ok(value: Any, typ: str, field_name: str) -> bool:
     if typ == "object":
         return True
     if typ == "str" or typ == "bytes":
-        return isinstance(value, str)
+        # an unquoted 2026-11-25 is a YAML timestamp; the API machinery's YAML->JSON keeps it a string
+        return isinstance(value, (str, datetime.date))
     if typ == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     if typ == "bool":

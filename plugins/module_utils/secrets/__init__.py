@@ -157,6 +157,8 @@ class SecretScanner:
             for m in (m for a, b in spans for m in rule.pattern.finditer(data, a, b)):
                 raw = m.group("v")
                 value = raw.decode("utf-8", "replace").strip()
+                if "example" in value.lower():
+                    continue  # documentation keys (AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY)
                 if rule.entropy and not entropy_ok(value, self.thresholds):
                     continue
                 if rule.placeholder_check and looks_like_placeholder(value):

@@ -144,3 +144,8 @@ def test_unquoted_assignments_in_code_are_variables_not_secrets():
     assert SecretScanner().scan_bytes(text, "connection.py") == []
     (m,) = SecretScanner().scan_bytes(b"DB_PASSWORD=" + b"s3cr3t-Value9\n", "prod.env")
     assert m.check_id == "secret.password-assignment"
+
+
+def test_documentation_example_keys_are_skipped():
+    text = j("aws_access_key_id = ", "AKIAIOSFODNN7", "EXAMPLE", "\n").encode()
+    assert SecretScanner().scan_bytes(text, "README.md") == []

@@ -39,6 +39,17 @@ MAPPING = {
     "manifest.service-selector": "service-targets-pod",
     "manifest.seccomp": "container-seccomp-profile",
 }
+# our check id -> kube-linter check ids (any of them)
+KUBE_LINTER = {
+    "manifest.resources": ("unset-cpu-requirements", "unset-memory-requirements"),
+    "manifest.image-latest": ("latest-tag",),
+    "manifest.probes": ("no-liveness-probe", "no-readiness-probe"),
+    "manifest.privileged": ("privileged-container",),
+    "manifest.read-only-root-fs": ("no-read-only-root-fs",),
+    "manifest.service-selector": ("dangling-service",),
+    "manifest.privilege-escalation": ("privilege-escalation-container",),
+    "manifest.run-as-non-root": ("run-as-non-root",),
+}
 DEFECTS = ("latest", "no-resources", "no-probes", "privileged", "writable-root", "one-replica", "no-pdb",
            "selector-typo", "no-seccomp")
 
@@ -121,6 +132,18 @@ def run_kubeconform(binary, directory, schemas):
     return elapsed, invalid
 
 
+def run_kube_linter(binary, directory):
+    start = time.perf_counter()
+    run = subprocess.run([binary, "lint", "--add-all-built-in", "--format", "json", directory],
+                         capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    fired = set()
+    for report in (json.loads(run.stdout or "{}").get("Reports") or []):
+        obj = report["Object"]["K8sObject"]
+        fired.add((f"{obj['GroupVersionKind']['Kind']}/{obj['Name']}", report["Check"]))
+    return elapsed, fired
+
+
 def run_kube_score(binary, files):
     start = time.perf_counter()
     run = subprocess.run([binary, "score", "-o", "json", "--kubernetes-version", "v1.33",
@@ -140,6 +163,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--kube-score", default=os.path.expanduser("~/.cache/deploysafe-preflight/bin/kube-score"))
+    parser.add_argument("--kube-linter", default=os.path.expanduser("~/.cache/deploysafe-preflight/bin/kube-linter"))
     parser.add_argument("--kubeconform", default=os.path.expanduser("~/.cache/deploysafe-preflight/bin/kubeconform"))
     args = parser.parse_args()
     rng = random.Random(7)
@@ -171,6 +195,17 @@ def main():
                                                      "only_kube_score": len(b - a)}
             result.update(kube_score_s=round(ks_s, 2), ratio_ours_over_kube_score=round(ours_s / ks_s, 2),
                           agreement=per_check)
+        if os.path.exists(args.kube_linter):
+            kl_s, fired = run_kube_linter(args.kube_linter, tmp)
+            ours_kl = {(f.message.split(":")[0], f.check_id) for f in findings if f.check_id in KUBE_LINTER}
+            per_check = {}
+            for ours_id, kl_ids in KUBE_LINTER.items():
+                a = {k for k, c in ours_kl if c == ours_id}
+                b = {k for k, c in fired if c in kl_ids}
+                per_check[f"{ours_id} ~ {'/'.join(kl_ids)}"] = {"both": len(a & b), "only_ours": len(a - b),
+                                                                 "only_kube_linter": len(b - a)}
+            result.update(kube_linter_s=round(kl_s, 2), ratio_ours_over_kube_linter=round(ours_s / kl_s, 2),
+                          kube_linter_agreement=per_check)
         if os.path.exists(args.kubeconform):
             schemas = tempfile.mkdtemp(dir=tmp.rsplit("/", 1)[0])
             write_kubeconform_schemas(schemas)

@@ -139,7 +139,10 @@ def check_workload(doc: Document) -> List[Finding]:
             add(NON_ROOT, f"container {name} runs as uid 0", f"{ptr}/securityContext")
         elif non_root is not True:
             add(NON_ROOT, f"container {name} does not set runAsNonRoot: true", f"{ptr}/securityContext")
-        if sc.get("allowPrivilegeEscalation") is not False:
+        if sc.get("privileged") is True:  # privileged always allows escalation (the API rejects false with it)
+            add(ESCALATION, f"container {name} is privileged, which always allows privilege escalation",
+                f"{ptr}/securityContext/privileged")
+        elif sc.get("allowPrivilegeEscalation") is not False:
             add(ESCALATION, f"container {name} does not set allowPrivilegeEscalation: false", f"{ptr}/securityContext")
         if sc.get("readOnlyRootFilesystem") is not True:
             add(READ_ONLY_FS, f"container {name} has a writable root filesystem", f"{ptr}/securityContext")

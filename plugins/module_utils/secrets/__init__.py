@@ -1,0 +1,297 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Secret detection engine shared by image_validate and security_scan.
+
+Provider patterns (rules.py) plus entropy with per-charset thresholds, an allowlist by path glob,
+regex and fingerprint, and an inline `pragma: allowlist secret` / `preflight: allow-secret` marker.
+Binary and huge files are skipped with a note. Secret values never leave this module: a match
+carries a salted fingerprint and a redacted preview only.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import math
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
+from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, RULES, Rule
+
+__all__ = ["CHECKS", "Allowlist", "SecretMatch", "ScanStats", "SecretScanner", "fingerprint", "redact",
+           "shannon_entropy", "matches_to_findings"]
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+BINARY_SNIFF = 8192
+# Salted so a short fingerprint of a weak password is not a plain sha256 lookup.
+_FP_SALT = b"deploysafe.preflight/secret-fingerprint/v1\0"
+ENTROPY_THRESHOLDS = {"hex": 3.0, "base64": 4.2, "other": 3.5}
+_HEX = frozenset("0123456789abcdefABCDEF")
+_B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+_PLACEHOLDER_WORDS = ("example", "changeme", "change_me", "placeholder", "your_", "your-", "yourpass", "xxxx",
+                      "****", "dummy", "sample", "redacted", "<", ">", "${", "{{", "%(", "%s", "{", "}", "$(",
+                      "(", ")", "\\", "os.environ", "getenv", "none", "null", "undefined", "true", "false")
+_IDENTIFIER_ONLY = re.compile(r"[A-Za-z_.\-]+\Z")
+_INLINE_ALLOW = (b"pragma: allowlist secret", b"preflight: allow-secret", b"gitleaks:allow")
+
+
+def shannon_entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def charset_of(value: str) -> str:
+    chars = set(value)
+    if chars <= _HEX:
+        return "hex"
+    if chars <= _B64:
+        return "base64"
+    return "other"
+
+
+def entropy_ok(value: str, thresholds: Optional[Dict[str, float]] = None) -> bool:
+    """Per-charset threshold, lowered for short strings whose maximum entropy is log2(len)."""
+    limit = min((thresholds or ENTROPY_THRESHOLDS)[charset_of(value)], 0.85 * math.log2(max(len(value), 2)))
+    return shannon_entropy(value) >= limit
+
+
+def looks_like_placeholder(value: str) -> bool:
+    low = value.lower()
+    if any(word in low for word in _PLACEHOLDER_WORDS):
+        return True
+    if len(set(value)) <= 2:
+        return True
+    if value.startswith(("/", "./", "../", "~/")) or value.endswith((",", "[", "]")):
+        return True  # a file path or the middle of an expression
+    # Identifiers and dotted names (CLIENT_SECRET, NextToken, django.conf.x) are names, not secrets;
+    # a letters-only password slips through this, the price of a usable false-positive rate.
+    return bool(_IDENTIFIER_ONLY.match(value))
+
+
+def fingerprint(rule_id: str, value: bytes) -> str:
+    return hashlib.sha256(_FP_SALT + value).hexdigest()[:20]
+
+
+def redact(value: str) -> str:
+    """A preview that identifies nothing: a short prefix only for long values, then stars and length."""
+    keep = 4 if len(value) >= 20 else 2 if len(value) >= 12 else 0
+    return value[:keep] + "*" * min(max(len(value) - keep, 3), 12) + f" ({len(value)} chars)"
+
+
+@dataclass
+class Allowlist:
+    paths: Sequence[str] = ()  # globs matched against the relative path
+    regexes: Sequence[str] = ()  # searched in the line that holds the match
+    fingerprints: Sequence[str] = ()
+    compiled: List["re.Pattern[bytes]"] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.compiled = [re.compile(r.encode()) for r in self.regexes]
+
+    def path_allowed(self, rel: str) -> bool:
+        return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(os.path.basename(rel), p) for p in self.paths)
+
+
+@dataclass
+class SecretMatch:
+    check_id: str
+    title: str
+    severity: str
+    file: str
+    line: int
+    column: int
+    fingerprint: str
+    preview: str
+    layer: str = ""
+    pointer: str = ""
+
+
+@dataclass
+class ScanStats:
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    skipped_binary: int = 0
+    skipped_large: int = 0
+    skipped_unreadable: int = 0
+    skipped_allowlisted: int = 0
+    notes: List[str] = field(default_factory=list)
+    max_notes: int = 50
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < self.max_notes:
+            self.notes.append(text)
+
+
+class SecretScanner:
+    """Scan bytes, files or trees. One keyword search per file selects the rules to run."""
+
+    def __init__(self, allowlist: Optional[Allowlist] = None, max_file_bytes: int = MAX_FILE_BYTES,
+                 rules: Sequence[Rule] = RULES, thresholds=None) -> None:
+        self.allowlist = allowlist or Allowlist()
+        self.max_file_bytes = max_file_bytes
+        self.rules = tuple(rules)
+        self.thresholds = dict(ENTROPY_THRESHOLDS, **(thresholds or {}))
+        self._keywords = sorted({k for r in self.rules for k in r.keywords})
+
+    def scan_bytes(self, data: bytes, origin: str, layer: str = "", pointer: str = "") -> List[SecretMatch]:
+        # bytes.lower() and `in` are C loops: far cheaper than one case-insensitive alternation regex.
+        low = data.lower()
+        present = {k for k in self._keywords if k in low}
+        if not present:
+            return []
+        out: List[SecretMatch] = []
+        seen = set()
+        is_code = origin.lower().endswith(CODE_SUFFIXES)
+        for rule in self.rules:
+            hits = [k for k in rule.keywords if k in present]
+            if not hits or (rule.config_only and is_code):
+                continue
+            spans = _keyword_lines(low, hits) if rule.line_scoped else [(0, len(data))]
+            for m in (m for a, b in spans for m in rule.pattern.finditer(data, a, b)):
+                raw = m.group("v")
+                value = raw.decode("utf-8", "replace").strip()
+                if "example" in value.lower():
+                    continue  # documentation keys (AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY)
+                if rule.entropy and not entropy_ok(value, self.thresholds):
+                    continue
+                if rule.placeholder_check and looks_like_placeholder(value):
+                    continue
+                fp = fingerprint(rule.check.check_id, raw.strip())
+                if fp in self.allowlist.fingerprints:
+                    continue
+                start = m.start("v")
+                line_begin = data.rfind(b"\n", 0, start) + 1
+                line_end = data.find(b"\n", start)
+                line_text = data[line_begin:line_end if line_end >= 0 else len(data)]
+                if any(a in line_text for a in _INLINE_ALLOW) or any(r.search(line_text) for r in self.allowlist.compiled):
+                    continue
+                line = data.count(b"\n", 0, start) + 1
+                if (line, fp) in seen:
+                    continue
+                seen.add((line, fp))
+                out.append(SecretMatch(rule.check.check_id, rule.check.title, rule.check.severity, origin, line,
+                                       start - line_begin + 1, fp, redact(value), layer, pointer))
+        return out
+
+    def scan_file(self, path: str, rel: str, stats: ScanStats) -> List[SecretMatch]:
+        if self.allowlist.path_allowed(rel):
+            stats.skipped_allowlisted += 1
+            return []
+        try:
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > self.max_file_bytes:
+                    stats.skipped_large += 1
+                    stats.note(f"{rel}: skipped, {size} bytes is over the {self.max_file_bytes} byte limit")
+                    return []
+                data = handle.read()
+                if b"\0" in data[:BINARY_SNIFF]:
+                    stats.skipped_binary += 1
+                    return []
+        except OSError as exc:
+            stats.skipped_unreadable += 1
+            stats.note(f"{rel}: unreadable: {exc.strerror or exc}")
+            return []
+        stats.files_scanned += 1
+        stats.bytes_scanned += len(data)
+        return self.scan_bytes(data, rel)
+
+    def scan_tree(self, root: str, exclude_dirs: Iterable[str] = (".git",),
+                  workers: int = 1) -> Tuple[List[SecretMatch], ScanStats]:
+        """Walk root without following symlinks (no loops), scanning every regular file once.
+
+        workers > 1 scans chunks of files in that many processes (results are identical, in path order).
+        """
+        stats = ScanStats()
+        matches: List[SecretMatch] = []
+        if os.path.isfile(root):
+            return self.scan_file(root, os.path.basename(root), stats), stats
+        files = list(walk_files(root, set(exclude_dirs), stats))
+        if workers <= 1 or len(files) < 200:
+            for rel in files:
+                matches.extend(self.scan_file(os.path.join(root, rel), rel, stats))
+            return matches, stats
+        from concurrent.futures import ProcessPoolExecutor
+        chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for found, part in pool.map(_scan_chunk, [(self, root, chunk) for chunk in chunks]):
+                matches.extend(found)
+                for key in ("files_scanned", "bytes_scanned", "skipped_binary", "skipped_large",
+                            "skipped_unreadable", "skipped_allowlisted"):
+                    setattr(stats, key, getattr(stats, key) + getattr(part, key))
+                for note in part.notes:
+                    stats.note(note)
+        return matches, stats
+
+
+def _scan_chunk(job: Tuple["SecretScanner", str, List[str]]) -> Tuple[List[SecretMatch], ScanStats]:
+    scanner, root, rels = job
+    stats = ScanStats()
+    found: List[SecretMatch] = []
+    for rel in rels:
+        found.extend(scanner.scan_file(os.path.join(root, rel), rel, stats))
+    return found, stats
+
+
+def _keyword_lines(low: bytes, keywords: Sequence[bytes]) -> List[Tuple[int, int]]:
+    """Sorted, merged (start, end) spans of the lines that contain one of the keywords."""
+    starts = set()
+    for kw in keywords:
+        pos = low.find(kw)
+        while pos >= 0:
+            begin = low.rfind(b"\n", 0, pos) + 1
+            end = low.find(b"\n", pos)
+            end = len(low) if end < 0 else end
+            starts.add((begin, end))
+            pos = low.find(kw, end)
+    return sorted(starts)
+
+
+def walk_files(root: str, excluded=frozenset((".git",)), stats: Optional[ScanStats] = None) -> Iterable[str]:
+    """Relative paths of regular files under root; symlinks are not followed (noted instead)."""
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            entries = sorted(os.scandir(os.path.join(root, rel_dir)), key=lambda e: e.name)
+        except OSError as exc:
+            if stats:
+                stats.skipped_unreadable += 1
+                stats.note(f"{rel_dir or '.'}: cannot list directory: {exc.strerror or exc}")
+            continue
+        for entry in entries:
+            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+            try:
+                if entry.is_symlink():
+                    if stats and not os.path.exists(entry.path):
+                        stats.note(f"{rel}: dangling or looping symlink, not followed")
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in excluded:
+                        stack.append(rel)
+                elif entry.is_file(follow_symlinks=False):
+                    yield rel
+            except OSError as exc:
+                if stats:
+                    stats.note(f"{rel}: {exc.strerror or exc}")
+
+
+def matches_to_findings(matches: Iterable[SecretMatch], origin_prefix: str = "") -> List[Finding]:
+    """Findings for secret matches: fingerprint and redacted preview only, never the value."""
+    remediation = next(iter(CHECKS)).remediation
+    out = []
+    for m in matches:
+        where = f"{origin_prefix}{m.file}"
+        out.append(Finding(check_id=m.check_id, severity=m.severity,
+                           message=f"{m.title} in {where}:{m.line} (fingerprint {m.fingerprint})",
+                           location=Location(file=where, line=m.line or None, column=m.column or None,
+                                             layer=m.layer, pointer=m.pointer),
+                           remediation=remediation, evidence_redacted=m.preview, fingerprint=m.fingerprint))
+    return out

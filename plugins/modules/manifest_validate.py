@@ -1,0 +1,188 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: manifest_validate
+short_description: Validate Kubernetes manifests offline (schema and policy) and by server-side dry-run
+version_added: 0.1.0
+description:
+  - Reads files, directories (C(*.yaml), C(*.yml), C(*.json)) and multi-document YAML, or rendered
+    Helm/Kustomize output passed in O(content), and reports every problem with file, line and JSON pointer.
+  - 'Offline schema: the field schema of the core kinds of Kubernetes 1.37 is bundled (generated from the
+    kubernetes Python client models); unknown fields, wrong types, missing required fields and apiVersions
+    not served are C(manifest.schema). Kinds without a schema (CRDs) are C(manifest.unknown-kind) unless
+    their CRD is in the input or in O(crd_schemas).'
+  - 'Policy checks: C(manifest.resources), C(manifest.probes), security context (C(manifest.run-as-non-root),
+    C(manifest.privileged), C(manifest.privilege-escalation), C(manifest.read-only-root-fs),
+    C(manifest.capabilities), C(manifest.seccomp)), C(manifest.host-namespaces), C(manifest.host-path),
+    C(manifest.image-latest), C(manifest.image-digest), availability (C(manifest.replicas), C(manifest.pdb),
+    C(manifest.rolling-update)) and consistency (C(manifest.service-selector), C(manifest.probe-port),
+    C(manifest.labels), C(manifest.namespace)).'
+  - Malformed YAML (tabs, duplicate keys, unterminated strings) and non-UTF-8 files are C(manifest.parse-error)
+    findings with file, line and column; the other files are still checked.
+  - With O(kubeconfig), every object is also sent to the cluster as a server-side apply with C(dryRun=All)
+    (C(manifest.dry-run)); nothing is persisted. This needs the C(kubernetes) Python package.
+options:
+  paths:
+    description: Manifest files or directories (searched recursively, symlinks not followed).
+    type: list
+    elements: path
+    default: []
+  content:
+    description: Manifest text, for example the output of C(helm template) or C(kustomize build).
+    type: str
+  crd_schemas:
+    description:
+      - Files holding CustomResourceDefinitions or JSON schemas with C(x-kubernetes-group-version-kind);
+        custom resources of those kinds are validated against them (needs the C(jsonschema) package).
+    type: list
+    elements: path
+    default: []
+  kubeconfig:
+    description: Kubeconfig of a cluster to run the server-side dry-run against. Without it, no dry-run.
+    type: path
+  context:
+    description: Kubeconfig context to use with O(kubeconfig).
+    type: str
+  default_namespace:
+    description:
+      - Namespace the objects will be deployed to when they do not set one (for example C(helm -n)).
+        When set, C(manifest.namespace) does not fire.
+    type: str
+    default: ""
+  required_labels:
+    description: Labels every workload and Service must carry (C(manifest.labels)).
+    type: list
+    elements: str
+    default: [app.kubernetes.io/name, app.kubernetes.io/instance]
+  max_file_size:
+    description: Files larger than this many bytes are not parsed and are reported as C(manifest.unreadable).
+    type: int
+    default: 20971520
+extends_documentation_fragment:
+  - deploysafe.preflight.findings
+attributes:
+  check_mode:
+    support: full
+    description: Validates and returns findings; writes no report. The dry-run never persists anything.
+  diff_mode:
+    support: none
+    description: Reports are files of findings, not a state to diff.
+author:
+  - deploysafe.preflight contributors (@deploysafe)
+"""
+
+EXAMPLES = r"""
+- name: Validate the rendered chart against the staging cluster
+  deploysafe.preflight.manifest_validate:
+    content: "{{ lookup('ansible.builtin.pipe', 'helm template shop charts/shop -n shop') }}"
+    default_namespace: shop
+    kubeconfig: ~/.kube/staging
+    severity_threshold: high
+    report_dir: "{{ preflight_run_dir }}/manifest_validate"
+  register: manifests
+
+- name: Validate a directory offline with an exemption file
+  deploysafe.preflight.manifest_validate:
+    paths: [deploy/]
+    crd_schemas: [deploy/crds/]
+    exemptions_file: deploy/.preflight-exemptions.yml
+"""
+
+RETURN = r"""
+findings:
+  description: Every finding (exempted ones carry C(exempted_by)), most severe first.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"check_id": "manifest.image-latest", "severity": "high",
+            "message": "Deployment/web: container web image nginx uses latest",
+            "location": {"file": "deploy/web.yaml", "line": 14, "pointer": "/spec/template/spec/containers/0/image"},
+            "remediation": "Reference a released tag...", "evidence_redacted": "", "fingerprint": "9a0c1d2e3f405162",
+            "tool": "deploysafe.preflight"}]
+passed:
+  description: True when no finding at or above O(severity_threshold) remains after exemptions.
+  returned: always
+  type: bool
+  sample: true
+counts:
+  description: Non-exempted findings by severity.
+  returned: always
+  type: dict
+  sample: {"info": 0, "low": 3, "medium": 1, "high": 0, "critical": 0}
+exempted:
+  description: Number of findings covered by a live exemption.
+  returned: always
+  type: int
+  sample: 1
+reports:
+  description: Paths of the reports written to O(report_dir).
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/lib/preflight/run/manifest_validate/manifest_validate.sarif]
+documents:
+  description: Number of Kubernetes objects read.
+  returned: always
+  type: int
+  sample: 12
+kubernetes_version:
+  description: Kubernetes version of the bundled schema.
+  returned: always
+  type: str
+  sample: "1.37"
+verdict:
+  description: The evidence contract; C(evidence.findings) holds counts by severity and C(exempted).
+  returned: always
+  type: dict
+  sample: {"status": "pass", "summary": "manifests: no finding at or above high",
+           "evidence": {"artifacts": [], "findings": {"high": 0, "exempted": 1}, "measurements": []}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import FindingsError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.report import (
+    findings_argument_spec, finish_scan,
+)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (
+    ManifestError, all_checks, validate_manifests,
+)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import KUBERNETES_VERSION
+
+
+def main():
+    argument_spec = dict(
+        paths=dict(type="list", elements="path", default=[]),
+        content=dict(type="str"),
+        crd_schemas=dict(type="list", elements="path", default=[]),
+        kubeconfig=dict(type="path"),
+        context=dict(type="str"),
+        default_namespace=dict(type="str", default=""),
+        required_labels=dict(type="list", elements="str",
+                             default=["app.kubernetes.io/name", "app.kubernetes.io/instance"]),
+        max_file_size=dict(type="int", default=20 * 1024 * 1024),
+    )
+    argument_spec.update(findings_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_one_of=[("paths", "content")])
+    p = module.params
+    try:
+        findings, documents, files = validate_manifests(
+            p["paths"], p["content"], crd_schema_files=p["crd_schemas"], kubeconfig=p["kubeconfig"],
+            context=p["context"], required_labels=p["required_labels"], default_namespace=p["default_namespace"],
+            max_file_bytes=p["max_file_size"])
+        result = finish_scan(findings, all_checks(), "manifests", threshold=p["severity_threshold"],
+                             exemptions_file=p["exemptions_file"], sarif_inputs=p["sarif_inputs"],
+                             report_dir=None if module.check_mode else p["report_dir"],
+                             report_basename="manifest_validate", report_formats=p["report_formats"],
+                             scanned=documents)
+    except (ManifestError, FindingsError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(documents=documents, kubernetes_version=KUBERNETES_VERSION, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Server-side dry-run against the harness Kubernetes control plane (k8s fixture).
+
+Collected always; skipped until the harness has its k8s service (deploysafe_testenv/services/k8s.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+import pytest
+import yaml
+
+pytest.importorskip("deploysafe_testenv.services.k8s")
+
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (  # noqa: E402
+    ManifestError, validate_manifests,
+)
+
+
+def workload(name):
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"containers": [{"name": "web", "image": "registry.example/web:1.0",
+                                                       "ports": [{"containerPort": 8080}]}]}}},
+    }
+
+
+def dry_run_findings(tmp_path, docs, kubeconfig):
+    path = tmp_path / "set.yaml"
+    path.write_text(yaml.safe_dump_all(docs))
+    findings, _, _ = validate_manifests([str(path)], kubeconfig=kubeconfig)
+    return [f for f in findings if f.check_id.startswith("manifest.dry-run")]
+
+
+def test_valid_object_passes_and_is_not_persisted(k8s, tmp_path):
+    name = f"dry-{uuid.uuid4().hex[:8]}"
+    assert dry_run_findings(tmp_path, [workload(name)], k8s["kubeconfig"]) == []
+    from kubernetes import client, config
+    api = client.AppsV1Api(config.new_client_from_config(config_file=k8s["kubeconfig"]))
+    assert name not in [d.metadata.name for d in api.list_namespaced_deployment("default").items]
+
+
+def test_server_rejects_an_invalid_object(k8s, tmp_path):
+    bad = workload(f"dry-{uuid.uuid4().hex[:8]}")
+    bad["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = 70000
+    (finding,) = dry_run_findings(tmp_path, [bad], k8s["kubeconfig"])
+    assert finding.check_id == "manifest.dry-run" and "containerPort" in finding.message
+    assert finding.location.file.endswith("set.yaml") and finding.location.line == 1
+
+
+def test_unserved_kind_and_crd_in_the_same_set(k8s, tmp_path):
+    other = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g", "namespace": "default"}}
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.preflight.example"},
+           "spec": {"group": "preflight.example", "names": {"kind": "Widget", "plural": "widgets"},
+                    "scope": "Namespaced", "versions": [{"name": "v1", "served": True, "storage": True,
+                                                         "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+    widget = {"apiVersion": "preflight.example/v1", "kind": "Widget",
+              "metadata": {"name": "w", "namespace": "default"}}
+    findings = {f.check_id: f for f in dry_run_findings(tmp_path, [other, crd, copy.deepcopy(widget)],
+                                                         k8s["kubeconfig"])}
+    assert "does not serve example.com/v1 Gadget" in findings["manifest.dry-run"].message
+    assert "Widget/w" in findings["manifest.dry-run-skipped"].message

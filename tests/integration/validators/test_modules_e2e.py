@@ -1,0 +1,70 @@
+"""The three validator modules through ansible-playbook: check mode writes no report, a second run
+changes nothing, user mistakes fail with a message and no traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit/plugins/module_utils/image"))
+from ocibuild import CLEAN_LAYER, build, layer_bytes  # noqa: E402
+
+PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Validate
+      deploysafe.preflight.{module}: {args}
+      register: out
+      ignore_errors: true
+    - ansible.builtin.copy:
+        content: "{{{{ out | to_json }}}}"
+        dest: "{result}"
+      check_mode: false
+      diff: false
+"""
+
+
+def run(ansible_playbook, tmp_path, module, args, *cli):
+    result = tmp_path / f"{module}.result.json"
+    proc = ansible_playbook(PLAY.format(module=module, args=json.dumps(args), result=result), *cli)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(result.read_text()), proc
+
+
+def test_security_scan_check_mode_then_idempotent(ansible_playbook, tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text("requests>=2\n")
+    reports = tmp_path / "reports"
+    args = {"path": str(repo), "report_dir": str(reports), "severity_threshold": "medium"}
+    out, _ = run(ansible_playbook, tmp_path, "security_scan", args, "--check")
+    assert out["passed"] is False and out["reports"] == [] and not reports.exists()
+    out, _ = run(ansible_playbook, tmp_path, "security_scan", args)
+    assert out["changed"] is True and len(out["reports"]) == 4
+    assert out["verdict"]["status"] == "fail" and out["counts"]["medium"] == 1
+    out, _ = run(ansible_playbook, tmp_path, "security_scan", args)
+    assert out["changed"] is False
+
+
+def test_manifest_validate_bad_yaml_is_a_finding_missing_path_an_error(ansible_playbook, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n")
+    out, _ = run(ansible_playbook, tmp_path, "manifest_validate", {"paths": [str(bad)]})
+    assert out["findings"][0]["check_id"] == "manifest.parse-error"
+    assert out["findings"][0]["location"] == {"file": str(bad), "line": 4, "column": 1}
+    out, proc = run(ansible_playbook, tmp_path, "manifest_validate", {"paths": [str(tmp_path / "nope")]})
+    assert out["failed"] and "no such file" in out["msg"] and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_image_validate_reads_an_archive_and_rejects_garbage(ansible_playbook, tmp_path):
+    image = build(tmp_path, [layer_bytes(CLEAN_LAYER)])
+    out, _ = run(ansible_playbook, tmp_path, "image_validate", {"path": image, "max_compressed_mb": 1})
+    assert out["passed"] is True and out["image"]["format"] == "oci-archive"
+    assert out["verdict"]["evidence"]["measurements"][0]["ok"] is True
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not an image at all" * 100)
+    out, proc = run(ansible_playbook, tmp_path, "image_validate", {"path": str(junk)})
+    assert out["failed"] and str(junk) in out["msg"] and "Traceback" not in proc.stdout + proc.stderr

@@ -26,10 +26,17 @@ options:
     type: str
     default: pg
   format:
-    description: C(custom) (pg_restore, parallel restore) or C(plain) (SQL replayed with psql).
+    description:
+      - C(custom) (pg_restore, parallel restore), C(plain) (SQL replayed with psql), or C(directory)
+        (C(pg_dump -Fd --jobs) into a private temporary directory inside O(dest), published as a tar,
+        C(<prefix>-<db>-<stamp>.dir.tar.zst[.age]); the temporary directory is always removed).
     type: str
-    choices: [custom, plain]
+    choices: [custom, plain, directory]
     default: custom
+  jobs:
+    description: Parallel C(pg_dump) jobs for O(format=directory), all in the same exported snapshot.
+    type: int
+    default: 2
   schema_only:
     description: Dump only the schema (no data; restore-verify then compares table presence only).
     type: bool
@@ -196,7 +203,8 @@ def main():
     spec.update(
         dest=dict(type="path", required=True),
         prefix=dict(type="str", default="pg"),
-        format=dict(type="str", choices=["custom", "plain"], default="custom"),
+        format=dict(type="str", choices=["custom", "plain", "directory"], default="custom"),
+        jobs=dict(type="int", default=2),
         schema_only=dict(type="bool", default=False),
         data_only=dict(type="bool", default=False),
         include_tables=dict(type="list", elements="str", default=[]),
@@ -220,7 +228,8 @@ def main():
                          exclude_tables=p["exclude_tables"], include_schemas=p["include_schemas"],
                          exclude_schemas=p["exclude_schemas"], compression_level=p["compression_level"],
                          compression_threads=p["compression_threads"], encrypt_recipients=p["encrypt_recipients"],
-                         content_hash=p["content_hash"], hash_jobs=max(1, p["hash_jobs"]), bindir=p["bindir"])
+                         content_hash=p["content_hash"], hash_jobs=max(1, p["hash_jobs"]), jobs=max(1, p["jobs"]),
+                         bindir=p["bindir"])
     params = ConnParams.from_params(p)
     try:
         if module.check_mode:

@@ -36,7 +36,7 @@ options:
           endpoint_url:
             description:
               - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
-              - Unset means AWS S3 in O(region).
+              - Unset means AWS S3 in O(s3.region).
             type: str
             aliases: [s3_url]
           region:

@@ -90,7 +90,6 @@ def backup_to_s3(params, opts, conn, run, staging_dir: Optional[str] = None) -> 
             except Exception:
                 pass
         raise
-        verdict = backup_verdict(result)  # while the staged files still exist (it hashes them)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     location = {"bucket": bucket, "artifact_key": art_key, "manifest_key": man_key,

@@ -102,4 +102,50 @@ def backup_to_s3(params, opts, conn, run, staging_dir: Optional[str] = None) -> 
     return result, location, verdict
 
 
-__all__ = ["ArchiveError", "backup_to_s3", "is_s3_url", "parse_s3_url"]
+def verify_s3_artifact(conn, url: str, identity_file: Optional[str] = None, manifest_url: Optional[str] = None,
+                       work_dir: Optional[str] = None) -> Tuple[Any, Dict[str, Any]]:
+    """backup_verify for s3://bucket/key: download the artifact and its manifest (default key + .manifest.json)
+    into a private temporary directory, verify them as local files, and report S3 URLs instead of the
+    temporary paths. A missing object is a failed check, like a missing file. Returns (report, verdict)."""
+    from ..archive import verify_verdict
+    from ..s3.client import describe, error_code, is_boto_error, make_client
+    from ..archive.manifest import MANIFEST_SUFFIX
+    bucket, key = parse_s3_url(url)
+    key = key.rstrip("/")
+    if not key:
+        raise PgError(f"{url!r} names no object: give s3://bucket/key of the artifact")
+    man_bucket, man_key = parse_s3_url(manifest_url) if manifest_url else (bucket, key + MANIFEST_SUFFIX)
+    man_key = man_key.rstrip("/")
+    client = make_client(conn)
+    tmp = tempfile.mkdtemp(prefix=".backup-verify-s3-", dir=work_dir)
+    try:
+        local = os.path.join(tmp, os.path.basename(key))
+        local_manifest = os.path.join(tmp, "manifest.json")
+        for src_bucket, src_key, dest in ((bucket, key, local), (man_bucket, man_key, local_manifest)):
+            try:
+                with open(dest, "xb") as handle:
+                    client.download_fileobj(src_bucket, src_key, handle)
+            except Exception as exc:
+                if os.path.exists(dest):
+                    os.unlink(dest)
+                if not is_boto_error(exc):
+                    raise
+                if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                    raise PgError(describe(exc, "download of", f"s3://{src_bucket}/{src_key} at {conn.where}")) from None
+        report = verify_artifact(local, manifest_file=local_manifest, identity_file=identity_file)
+        verdict = verify_verdict(report)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    names = {local: f"s3://{bucket}/{key}", local_manifest: f"s3://{man_bucket}/{man_key}"}
+    for check in report.checks:
+        for path, remote in names.items():
+            check.detail = check.detail.replace(path, remote)
+    for entry in verdict["evidence"]["artifacts"]:
+        entry["path"] = names.get(entry["path"], entry["path"])
+    for path, remote in names.items():
+        verdict["summary"] = verdict["summary"].replace(path, remote)
+    report.path, report.manifest_path = names[local], names[local_manifest]
+    return report, verdict
+
+
+__all__ = ["ArchiveError", "backup_to_s3", "is_s3_url", "parse_s3_url", "verify_s3_artifact"]

@@ -82,3 +82,5 @@ def test_s3_dest_through_ansible(pg, s3, tmp_path):
     assert backup["changed"] and backup["path"].startswith(dest), backup.get("msg")
     assert backup["s3"]["manifest_url"] == backup["manifest_path"] and backup["verdict"]["status"] == "pass"
     assert s3["secret_key"] not in json.dumps(backup) and os.listdir(tmp_path) == []
+    verified = run_module("backup_verify", {"path": backup["path"], "s3": s3opts, "work_dir": str(tmp_path)})
+    assert not verified.get("failed") and verified["verdict"]["status"] == "pass", verified.get("msg")

@@ -10,7 +10,8 @@ import pytest
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.backup import BackupOptions, run_backup
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import backup_to_s3, parse_s3_url
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import (
+    backup_to_s3, parse_s3_url, verify_s3_artifact)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import S3Conn, make_client
 
 
@@ -63,3 +64,24 @@ def test_failed_backup_uploads_nothing(new_db, s3, s3conn, tmp_path):
         backup_to_s3(db, bad, s3conn, run_backup, staging_dir=str(tmp_path))
     assert _keys(make_client(s3conn), s3["bucket"], prefix) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_backup_verify_of_an_s3_artifact(app_db, s3, s3conn, keys, tmp_path):
+    prefix = f"pg-{secrets.token_hex(4)}/"
+    opts = BackupOptions(dest=f"s3://{s3['bucket']}/{prefix}", encrypt_recipients=[keys["recipient"]])
+    result, location, _verdict = backup_to_s3(app_db, opts, s3conn, run_backup, staging_dir=str(tmp_path))
+    report, verdict = verify_s3_artifact(s3conn, result.path, identity_file=keys["identity"], work_dir=str(tmp_path))
+    assert report.ok and verdict["status"] == "pass"
+    assert verdict["evidence"]["artifacts"][0]["path"] == result.path
+    # One flipped byte in the stored object: fails and says where, with the S3 URL.
+    client = make_client(s3conn)
+    body = bytearray(client.get_object(Bucket=s3["bucket"], Key=location["artifact_key"])["Body"].read())
+    body[100] ^= 1
+    client.put_object(Bucket=s3["bucket"], Key=location["artifact_key"], Body=bytes(body))
+    report, verdict = verify_s3_artifact(s3conn, result.path, identity_file=keys["identity"], work_dir=str(tmp_path))
+    assert verdict["status"] == "fail" and "differs at bytes 0-" in " ".join(report.problems())
+    assert result.path in " ".join(report.problems()) and list(tmp_path.iterdir()) == []
+    # Manifest missing: a prefix without it is incomplete.
+    client.delete_object(Bucket=s3["bucket"], Key=location["manifest_key"])
+    report, verdict = verify_s3_artifact(s3conn, result.path, identity_file=keys["identity"], work_dir=str(tmp_path))
+    assert verdict["status"] == "fail" and location["manifest_url"] in " ".join(report.problems())

@@ -17,12 +17,69 @@ description:
     and corruption are all reported.
 options:
   path:
-    description: The artifact.
+    description:
+      - The artifact, or its S3 URL C(s3://bucket/key) (connection in O(s3)); an S3 artifact and its manifest are
+        downloaded into a private temporary directory in O(work_dir), verified, and removed.
     type: path
     required: true
   manifest:
-    description: The manifest; default C(<path>.manifest.json).
+    description: The manifest (a path, or an C(s3://) URL for an S3 artifact); default C(<path>.manifest.json).
     type: path
+  work_dir:
+    description: Directory for the temporary copy of an S3 artifact; default the system temporary directory.
+    type: path
+  s3:
+    description: S3 connection used when O(path) is C(s3://...) (same options as the S3 modules).
+    type: dict
+    suboptions:
+          endpoint_url:
+            description:
+              - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
+              - Unset means AWS S3 in O(s3.region).
+            type: str
+            aliases: [s3_url]
+          region:
+            description: Region used to sign requests.
+            type: str
+            default: us-east-1
+            aliases: [aws_region]
+          access_key:
+            description: Access key id. Unset values fall back to boto3's usual sources (environment, profile, instance role).
+            type: str
+            aliases: [aws_access_key_id]
+          secret_key:
+            description: Secret access key.
+            type: str
+            aliases: [aws_secret_access_key]
+          session_token:
+            description: Session token of temporary credentials.
+            type: str
+            aliases: [aws_session_token]
+          ca_bundle:
+            description: CA certificate bundle used to verify the server's TLS certificate.
+            type: path
+          validate_certs:
+            description: Verify the server's TLS certificate. Turn off only for throw-away test servers.
+            type: bool
+            default: true
+          path_style:
+            description:
+              - Address buckets as C(endpoint/bucket/key) (path style, what most S3-compatible servers expect) instead of
+                C(bucket.endpoint/key) (virtual-hosted style, chosen automatically when false).
+            type: bool
+            default: true
+          connect_timeout:
+            description: Seconds to wait for a connection.
+            type: int
+            default: 10
+          read_timeout:
+            description: Seconds to wait for data on an open connection.
+            type: int
+            default: 60
+          max_attempts:
+            description: Attempts per request (botocore standard retry mode) before an error is reported.
+            type: int
+            default: 3
   identity_file:
     description:
       - age identity file (C(AGE-SECRET-KEY-1...) lines) or SSH private key used to decrypt an encrypted artifact.
@@ -89,6 +146,10 @@ verdict:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import (
     ArchiveError, verify_artifact, verify_verdict)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
+from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
+    S3Conn, missing_libraries, s3_argument_spec)
 
 
 def main():
@@ -96,6 +157,8 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             manifest=dict(type="path"),
+            work_dir=dict(type="path"),
+            s3=dict(type="dict", options=s3_argument_spec()),
             identity_file=dict(type="path"),
             fail_on_mismatch=dict(type="bool", default=True),
         ),
@@ -106,11 +169,19 @@ def main():
         import zstandard  # noqa: F401  (checked here for a clear message)
     except ImportError:
         module.fail_json(msg=missing_required_lib("zstandard"))
+    remote = is_s3_url(p["path"])
+    if remote and missing_libraries():
+        module.fail_json(msg=missing_required_lib(", ".join(missing_libraries())))
     try:
-        report = verify_artifact(p["path"], manifest_file=p["manifest"], identity_file=p["identity_file"])
-    except ArchiveError as exc:
+        if remote:
+            report, verdict = verify_s3_artifact(S3Conn.from_params(p["s3"] or {}), p["path"],
+                                                 identity_file=p["identity_file"], manifest_url=p["manifest"],
+                                                 work_dir=p["work_dir"])
+        else:
+            report = verify_artifact(p["path"], manifest_file=p["manifest"], identity_file=p["identity_file"])
+            verdict = verify_verdict(report)
+    except (ArchiveError, PgError) as exc:
         module.fail_json(msg=f"backup_verify of {p['path']} failed: {exc}")
-    verdict = verify_verdict(report)
     result = dict(changed=False, checks=[c.__dict__ for c in report.checks], differing_blocks=report.differing_blocks,
                   sha256=report.sha256, duration=report.duration_s, verdict=verdict)
     if verdict["status"] == "fail" and p["fail_on_mismatch"]:

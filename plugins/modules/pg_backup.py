@@ -18,18 +18,85 @@ description:
     exit or error on C(pg_dump)'s stderr fails the task and leaves no artifact and no manifest.
 options:
   dest:
-    description: Existing directory the artifact and its manifest are written to (mode 0600).
+    description:
+      - Existing directory the artifact and its manifest are written to (mode 0600).
+      - Or an S3 prefix C(s3://bucket/prefix/) (connection in O(s3)) - the backup is written to a private
+        staging directory in O(staging_dir), verified there (sizes, sha256, per-block hashes, and the plaintext
+        when not encrypted), then the artifact is uploaded and its manifest last, so a prefix without the manifest
+        is incomplete. The staging directory is always removed; on a failed upload the uploaded keys are deleted.
     type: path
     required: true
+  staging_dir:
+    description: Directory for the local staging copy when O(dest) is an S3 prefix; default the system temporary directory.
+    type: path
+  s3:
+    description: S3 connection used when O(dest) is C(s3://...) (same options as the S3 modules).
+    type: dict
+    suboptions:
+          endpoint_url:
+            description:
+              - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
+              - Unset means AWS S3 in O(s3.region).
+            type: str
+            aliases: [s3_url]
+          region:
+            description: Region used to sign requests.
+            type: str
+            default: us-east-1
+            aliases: [aws_region]
+          access_key:
+            description: Access key id. Unset values fall back to boto3's usual sources (environment, profile, instance role).
+            type: str
+            aliases: [aws_access_key_id]
+          secret_key:
+            description: Secret access key.
+            type: str
+            aliases: [aws_secret_access_key]
+          session_token:
+            description: Session token of temporary credentials.
+            type: str
+            aliases: [aws_session_token]
+          ca_bundle:
+            description: CA certificate bundle used to verify the server's TLS certificate.
+            type: path
+          validate_certs:
+            description: Verify the server's TLS certificate. Turn off only for throw-away test servers.
+            type: bool
+            default: true
+          path_style:
+            description:
+              - Address buckets as C(endpoint/bucket/key) (path style, what most S3-compatible servers expect) instead of
+                C(bucket.endpoint/key) (virtual-hosted style, chosen automatically when false).
+            type: bool
+            default: true
+          connect_timeout:
+            description: Seconds to wait for a connection.
+            type: int
+            default: 10
+          read_timeout:
+            description: Seconds to wait for data on an open connection.
+            type: int
+            default: 60
+          max_attempts:
+            description: Attempts per request (botocore standard retry mode) before an error is reported.
+            type: int
+            default: 3
   prefix:
     description: First part of the artifact name.
     type: str
     default: pg
   format:
-    description: C(custom) (pg_restore, parallel restore) or C(plain) (SQL replayed with psql).
+    description:
+      - C(custom) (pg_restore, parallel restore), C(plain) (SQL replayed with psql), or C(directory)
+        (C(pg_dump -Fd --jobs) into a private temporary directory inside O(dest), published as a tar,
+        C(<prefix>-<db>-<stamp>.dir.tar.zst[.age]); the temporary directory is always removed).
     type: str
-    choices: [custom, plain]
+    choices: [custom, plain, directory]
     default: custom
+  jobs:
+    description: Parallel C(pg_dump) jobs for O(format=directory), all in the same exported snapshot.
+    type: int
+    default: 2
   schema_only:
     description: Dump only the schema (no data; restore-verify then compares table presence only).
     type: bool
@@ -105,6 +172,20 @@ author:
 """
 
 EXAMPLES = r"""
+- name: Parallel directory-format backup uploaded to an S3 prefix (manifest uploaded last)
+  deploysafe.preflight.pg_backup:
+    host: db.internal
+    user: backup
+    password: "{{ vault_backup_password }}"
+    dbname: app
+    format: directory
+    jobs: 4
+    dest: s3://backups/pg/
+    s3:
+      endpoint_url: https://minio.internal:9000
+      access_key: "{{ vault_s3_access_key }}"
+      secret_key: "{{ vault_s3_secret_key }}"
+
 - name: Back up the app database, encrypted to the backup key
   deploysafe.preflight.pg_backup:
     host: db.internal
@@ -118,13 +199,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+s3:
+  description: Where the artifact and manifest were uploaded when O(dest) is an S3 prefix (else null).
+  returned: success and not check mode
+  type: dict
+  sample: {"bucket": "backups", "artifact_key": "pg/nightly-app-20261125T140000Z.dump.zst.age",
+           "manifest_key": "pg/nightly-app-20261125T140000Z.dump.zst.age.manifest.json",
+           "url": "s3://backups/pg/nightly-app-20261125T140000Z.dump.zst.age",
+           "manifest_url": "s3://backups/pg/nightly-app-20261125T140000Z.dump.zst.age.manifest.json",
+           "endpoint": "https://minio.internal:9000"}
 path:
-  description: The published artifact.
+  description: The published artifact (an C(s3://) URL when O(dest) is an S3 prefix).
   returned: success and not check mode
   type: str
   sample: /var/backups/pg/nightly-app-20261125T140000Z.dump.zst.age
 manifest_path:
-  description: The manifest beside the artifact.
+  description: The manifest beside the artifact (an C(s3://) URL when O(dest) is an S3 prefix).
   returned: success and not check mode
   type: str
   sample: /var/backups/pg/nightly-app-20261125T140000Z.dump.zst.age.manifest.json
@@ -182,6 +272,9 @@ verdict:
            "evidence": {"artifacts": [], "findings": {"tables": 5}, "measurements": []}}
 """
 
+import os
+import tempfile
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
@@ -189,14 +282,20 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args impor
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.backup import (
     BackupOptions, backup_verdict, plan_backup, plan_verdict, run_backup)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import backup_to_s3, is_s3_url, parse_s3_url
+from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import S3Conn, s3_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import missing_libraries as s3_missing
 
 
 def main():
     spec = postgres_argument_spec()
     spec.update(
         dest=dict(type="path", required=True),
+        staging_dir=dict(type="path"),
+        s3=dict(type="dict", options=s3_argument_spec()),
         prefix=dict(type="str", default="pg"),
-        format=dict(type="str", choices=["custom", "plain"], default="custom"),
+        format=dict(type="str", choices=["custom", "plain", "directory"], default="custom"),
+        jobs=dict(type="int", default=2),
         schema_only=dict(type="bool", default=False),
         data_only=dict(type="bool", default=False),
         include_tables=dict(type="list", elements="str", default=[]),
@@ -212,7 +311,10 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            mutually_exclusive=[("schema_only", "data_only")])
     p = module.params
+    to_s3 = is_s3_url(p["dest"])
     missing = missing_libraries(age=bool(p["encrypt_recipients"]))
+    if to_s3:
+        missing += [lib for lib in s3_missing() if lib not in missing]
     if missing:
         module.fail_json(msg=missing_required_lib(", ".join(missing)))
     opts = BackupOptions(dest=p["dest"], prefix=p["prefix"], format=p["format"], schema_only=p["schema_only"],
@@ -220,23 +322,37 @@ def main():
                          exclude_tables=p["exclude_tables"], include_schemas=p["include_schemas"],
                          exclude_schemas=p["exclude_schemas"], compression_level=p["compression_level"],
                          compression_threads=p["compression_threads"], encrypt_recipients=p["encrypt_recipients"],
-                         content_hash=p["content_hash"], hash_jobs=max(1, p["hash_jobs"]), bindir=p["bindir"])
+                         content_hash=p["content_hash"], hash_jobs=max(1, p["hash_jobs"]), jobs=max(1, p["jobs"]),
+                         bindir=p["bindir"])
     params = ConnParams.from_params(p)
+    location = None
     try:
+        if to_s3:
+            bucket, prefix = parse_s3_url(opts.dest)
         if module.check_mode:
-            plan = plan_backup(params, opts)
+            staged = BackupOptions(**{**opts.__dict__, "dest": p["staging_dir"] or tempfile.gettempdir()})
+            plan = plan_backup(params, staged if to_s3 else opts)
+            if to_s3:
+                name = os.path.basename(plan["would_write"])
+                plan.update(would_write=f"s3://{bucket}/{prefix}{name}",
+                            manifest=f"s3://{bucket}/{prefix}{name}.manifest.json", staging_dir=staged.dest)
             verdict = plan_verdict(plan)
             if plan["problems"]:
                 module.fail_json(msg="; ".join(plan["problems"]), plan=plan, verdict=verdict)
             module.exit_json(changed=True, plan=plan, verdict=verdict)
-        result = run_backup(params, opts)
+        if to_s3:
+            result, location, verdict = backup_to_s3(params, opts, S3Conn.from_params(p["s3"] or {}), run_backup,
+                                                     staging_dir=p["staging_dir"])
+        else:
+            result = run_backup(params, opts)
+            verdict = backup_verdict(result)
     except (PgError, ArchiveError) as exc:
         module.fail_json(msg=f"pg_backup of {params.dbname or 'default database'} to {opts.dest} failed: {exc}")
     module.exit_json(changed=True, path=result.path, manifest_path=result.manifest_path, manifest=result.manifest,
                      stored_bytes=result.stored_bytes, plaintext_bytes=result.plaintext_bytes, sha256=result.sha256,
                      plaintext_sha256=result.plaintext_sha256, duration=result.duration_s,
-                     throughput=result.throughput_mb_s, warnings_pg_dump=result.warnings,
-                     verdict=backup_verdict(result))
+                     throughput=result.throughput_mb_s, warnings_pg_dump=result.warnings, s3=location,
+                     verdict=verdict)
 
 
 if __name__ == "__main__":

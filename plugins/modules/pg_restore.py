@@ -10,7 +10,7 @@ short_description: Restore a pg_backup artifact into a PostgreSQL database with 
 version_added: 0.1.0
 description:
   - Decrypts (O(identity_file)) and decompresses the artifact on the fly and restores it with C(pg_restore)
-    (custom format, parallel with O(jobs)) or C(psql) (plain format), connected to O(dbname).
+    (custom or directory format, parallel with O(jobs)) or C(psql) (plain format), connected to O(dbname).
   - Refuses a target database that already holds tables, views or sequences unless O(force=true).
   - The plaintext is checked against the manifest's sha256; any error from the restore tool fails the task.
 options:
@@ -28,6 +28,8 @@ options:
     description:
       - Parallel C(pg_restore) jobs for custom-format backups. Above 1 the dump is first unpacked into a 0600
         temporary file in O(work_dir) (parallel restore needs a seekable file); 1 streams it through a pipe.
+      - A directory-format backup is always unpacked (regular files only; absolute paths, C(..) and links
+        are refused) into a private temporary directory in O(work_dir), removed afterwards.
     type: int
     default: 2
   work_dir:

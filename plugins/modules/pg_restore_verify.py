@@ -35,7 +35,9 @@ options:
     type: int
     default: 2
   work_dir:
-    description: Directory for the temporary unpacked dump when O(jobs) > 1; default the system temporary directory.
+    description:
+      - Directory for the temporary unpacked dump when O(jobs) > 1 or the backup is directory-format;
+        default the system temporary directory.
     type: path
   max_duration:
     description: Longest acceptable restore, in seconds.

@@ -23,7 +23,9 @@ Writing::
   (and the artifact if the manifest could not be written) and raises ArchiveError.
 
   A producer is any object with `stream` (readable binary), `finish()` and `abort()`, and optionally
-  `warnings` (list of str): CommandProducer (a command's stdout) and StreamProducer (any stream).
+  `warnings` (list of str): CommandProducer (a command's stdout), StreamProducer (any stream) and
+  DirectoryProducer (a deterministic tar of a directory once a `prepare` callable finished, e.g.
+  pg_dump -Fd; `untar_safely` unpacks such a stream refusing absolute paths, `..` and links).
 
 Reading and verifying::
 
@@ -47,12 +49,14 @@ from .errors import ArchiveError
 from .manifest import MANIFEST_FORMAT, MANIFEST_SUFFIX, MANIFEST_VERSION, load_manifest, manifest_path, write_manifest
 from .producer import CommandProducer, StreamProducer, split_stderr
 from .reader import ReadResult, read_artifact
+from .tardir import CONTENT_TYPE_TAR, DirectoryProducer, tar_directory, untar_safely
 from .verify import Check, VerifyReport, verify_artifact, verify_verdict
 from .writer import PARTIAL_SUFFIX, ArtifactResult, artifact_name, utc_stamp, write_artifact
 
 __all__ = [
-    "ArchiveError", "ArtifactResult", "Check", "CommandProducer", "MANIFEST_FORMAT", "MANIFEST_SUFFIX",
+    "ArchiveError", "ArtifactResult", "CONTENT_TYPE_TAR", "Check", "CommandProducer", "DirectoryProducer",
+    "MANIFEST_FORMAT", "MANIFEST_SUFFIX",
     "MANIFEST_VERSION", "PARTIAL_SUFFIX", "ReadResult", "StreamProducer", "VerifyReport", "artifact_name",
     "fingerprint", "identity_fingerprints", "load_identities", "load_manifest", "manifest_path",
-    "parse_recipients", "read_artifact", "split_stderr", "utc_stamp", "verify_artifact", "verify_verdict", "write_artifact",
+    "parse_recipients", "read_artifact", "split_stderr", "tar_directory", "untar_safely", "utc_stamp", "verify_artifact", "verify_verdict", "write_artifact",
 ]

@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..archive import ArchiveError, CommandProducer, artifact_name, write_artifact
+from ..archive import (CONTENT_TYPE_TAR, ArchiveError, CommandProducer, DirectoryProducer, artifact_name,
+                       write_artifact)
 from ..verdict import FAIL, PASS, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
@@ -20,7 +22,10 @@ from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, run_fingerp
 from .tools import find_tool
 
 FORMATS = {"custom": ("-Fc", "application/vnd.postgresql.pg-dump.custom"),
-           "plain": ("-Fp", "application/sql")}
+           "plain": ("-Fp", "application/sql"),
+           "directory": ("-Fd", CONTENT_TYPE_TAR)}
+# Artifact name kind per format: a directory dump is published as a tar of the directory.
+KINDS = {"custom": "dump", "plain": "dump", "directory": "dir.tar"}
 
 
 @dataclass
@@ -39,6 +44,7 @@ class BackupOptions:
     encrypt_recipients: Sequence[str] = ()
     content_hash: str = "md5"
     hash_jobs: int = 2
+    jobs: int = 2
     bindir: Optional[str] = None
 
 
@@ -65,7 +71,7 @@ def _quoted_pattern(name: str, default_schema: Optional[str] = "public") -> str:
     return f"{quote_ident(schema or default_schema)}.{quote_ident(table)}"
 
 
-def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str]) -> List[str]:
+def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str], out_dir: Optional[str] = None) -> List[str]:
     if opts.format not in FORMATS:
         raise PgError(f"format {opts.format!r} is not supported here; use one of {sorted(FORMATS)}")
     if opts.content_hash not in HASH_ALGORITHMS:
@@ -73,8 +79,12 @@ def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str]) -> Lis
     if opts.schema_only and opts.data_only:
         raise PgError("schema_only and data_only exclude each other")
     argv = [pg_dump, FORMATS[opts.format][0], "--no-password"]
-    if opts.format == "custom":
+    if opts.format in ("custom", "directory"):
         argv.append("--compress=0")  # zstd outside is faster and smaller than pg_dump's gzip
+    if opts.format == "directory":
+        if opts.jobs < 1:
+            raise PgError(f"jobs must be at least 1, not {opts.jobs}")
+        argv += [f"--jobs={opts.jobs}", "-f", out_dir or "<directory>"]
     if snapshot:
         argv.append(f"--snapshot={snapshot}")
     if opts.schema_only:
@@ -86,6 +96,32 @@ def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str]) -> Lis
         for name in names:
             argv += [flag, _quoted_pattern(name, default)]
     return argv
+
+
+def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: Dict[str, str]):
+    """pg_dump -Fd --jobs N into a private (0700) temporary directory inside dest, so the dump stays on
+    the destination's filesystem; once it exits cleanly the directory streams out as a tar."""
+    if not os.path.isdir(opts.dest):
+        raise ArchiveError(f"destination {opts.dest} does not exist or is not a directory")
+    try:
+        work_dir = tempfile.mkdtemp(prefix=".pg_backup-dir-", dir=opts.dest)
+    except OSError as exc:
+        raise ArchiveError(f"destination not writable: cannot create a work directory in {opts.dest}: "
+                           f"{exc.strerror or exc}") from None
+    out_dir = os.path.join(work_dir, "dump")
+    try:
+        command = CommandProducer(dump_argv(pg_dump, opts, snapshot, out_dir), env=env, name="pg_dump")
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+
+    def prepare() -> None:
+        command.stream.read()  # -Fd writes files, not stdout; EOF comes when pg_dump exits
+        command.finish()
+        producer.warnings = command.warnings
+
+    producer = DirectoryProducer(out_dir, prepare, cancel=command.abort, name="pg_dump directory")
+    return producer, work_dir
 
 
 def _identity(conn, params: ConnParams) -> Dict[str, Any]:
@@ -115,7 +151,7 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
         tables = list_tables(conn, opts.include_tables, opts.exclude_tables, opts.include_schemas,
                              opts.exclude_schemas)
         hashed: Dict[str, Any] = {}
-
+        work_dir: Optional[str] = None
         extra: List[Any] = []
 
         def compute():
@@ -140,8 +176,11 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                     other.close()
 
         worker = threading.Thread(target=compute, name="pg-table-hashes", daemon=True)
-        producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=params.with_db(identity["dbname"]).env(),
-                                   name="pg_dump")
+        dump_env = params.with_db(identity["dbname"]).env()
+        if opts.format == "directory":
+            producer, work_dir = _directory_producer(pg_dump, opts, snapshot, dump_env)
+        else:
+            producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=dump_env, name="pg_dump")
         worker.start()
 
         def source() -> Dict[str, Any]:
@@ -151,11 +190,13 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
             return {"server_version": version["text"], "server_version_num": version["num"],
                     "format": opts.format, "schema_only": opts.schema_only, "data_only": opts.data_only,
                     "snapshot": snapshot, "pg_dump": pg_dump, "tables": hashed["tables"],
+                    **({"jobs": opts.jobs, "container": "tar"} if opts.format == "directory" else {}),
                     "content_hash": opts.content_hash,
                     "table_hash": "count + sum of 64-bit row hashes (md5 of row text with pinned settings, or "
                                   "hash_record_extended); per table in tables.*.hash"}
 
-        name = artifact_name(opts.prefix, identity["dbname"], clock(), encrypted=bool(opts.encrypt_recipients))
+        name = artifact_name(opts.prefix, identity["dbname"], clock(), kind=KINDS[opts.format],
+                             encrypted=bool(opts.encrypt_recipients))
         try:
             result = write_artifact(producer, opts.dest, name, level=opts.compression_level,
                                     threads=opts.compression_threads, recipients=opts.encrypt_recipients,
@@ -171,6 +212,8 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
             raise
         finally:
             worker.join()
+            if work_dir:
+                shutil.rmtree(work_dir, ignore_errors=True)
     finally:
         conn.close()
     rate = result.plaintext_bytes / result.duration_s / 1e6 if result.duration_s else 0.0
@@ -236,7 +279,8 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
         if free < estimate // 3:
             problems.append(f"destination {opts.dest} has {free} bytes free, less than a third of the "
                             f"{estimate} bytes of table data")
-    name = artifact_name(opts.prefix, dbname, clock(), encrypted=bool(opts.encrypt_recipients))
+    name = artifact_name(opts.prefix, dbname, clock(), kind=KINDS.get(opts.format, "dump"),
+                         encrypted=bool(opts.encrypt_recipients))
     return {"would_write": os.path.join(opts.dest, name), "manifest": os.path.join(opts.dest, name) + ".manifest.json",
             "server_version": version["text"], "pg_dump": pg_dump, "tables": len(tables),
             "estimated_table_bytes": estimate, "free_bytes": free, "problems": problems,

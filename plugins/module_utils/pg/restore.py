@@ -5,13 +5,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import threading
 import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from ..archive import ArchiveError, load_identities, load_manifest, manifest_path, read_artifact, split_stderr
+from ..archive import (ArchiveError, load_identities, load_manifest, manifest_path, read_artifact, split_stderr,
+                       untar_safely)
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
 from .content import is_empty
@@ -68,6 +71,42 @@ def _check_plaintext(path: str, manifest: Dict[str, Any], result) -> None:
                       f"{result.plaintext_sha256}) differs from the manifest ({plain['bytes']} bytes, {plain['sha256']})")
 
 
+def _unpack_directory(path: str, dest: str, encrypted: bool, identities) -> Any:
+    """Decrypt/decompress the artifact into a pipe that a thread unpacks (safely) into dest."""
+    read_fd, write_fd = os.pipe()
+    reader, writer = os.fdopen(read_fd, "rb", buffering=1 << 20), os.fdopen(write_fd, "wb")
+    outcome: Dict[str, Any] = {}
+
+    def unpack() -> None:
+        try:
+            outcome["members"] = untar_safely(reader, dest)
+            while reader.read(1 << 20):  # tar padding after the end marker still counts in the sha256
+                pass
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            reader.close()
+
+    thread = threading.Thread(target=unpack, name="untar", daemon=True)
+    thread.start()
+    feed_error = result = None
+    try:
+        result = read_artifact(path, writer, encrypted=encrypted, identities=identities)
+    except ArchiveError as exc:
+        feed_error = exc
+    finally:
+        try:
+            writer.close()
+        except OSError:
+            pass
+        thread.join()
+    if "error" in outcome:
+        raise PgError(f"cannot unpack {path} into {dest}: {outcome['error']}")
+    if feed_error:
+        raise PgError(f"cannot unpack {path} into {dest}: {feed_error}")
+    return result
+
+
 def _finish(proc: subprocess.Popen, stderr_file, tool: str, target: str) -> List[str]:
     code = proc.wait()
     stderr_file.seek(0)
@@ -94,9 +133,19 @@ def restore_into(params: ConnParams, path: str, manifest: Dict[str, Any], opts: 
     env = params.env()
     started = time.monotonic()
     stderr_file = tempfile.TemporaryFile()
-    tmp_path = None
+    tmp_path = tmp_dir = None
     try:
-        if fmt == "custom" and opts.jobs > 1:
+        if fmt == "directory":
+            tmp_dir = tempfile.mkdtemp(prefix=".restore-dir-", dir=opts.work_dir)
+            dump_dir = os.path.join(tmp_dir, "dump")
+            os.mkdir(dump_dir, 0o700)
+            result = _unpack_directory(path, dump_dir, encrypted, identities)
+            _check_plaintext(path, manifest, result)
+            unpacked = time.monotonic()
+            proc = subprocess.Popen(restore_argv(tool, fmt, dbname, opts, dump_dir), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=stderr_file, env=env)
+            warnings = _finish(proc, stderr_file, tool, dbname)
+        elif fmt == "custom" and opts.jobs > 1:
             fd, tmp_path = tempfile.mkstemp(prefix=".restore-", suffix=".dump", dir=opts.work_dir)
             with os.fdopen(fd, "wb") as handle:
                 try:
@@ -130,8 +179,10 @@ def restore_into(params: ConnParams, path: str, manifest: Dict[str, Any], opts: 
         stderr_file.close()
         if tmp_path and os.path.exists(tmp_path):
             os.unlink(tmp_path)
+        if tmp_dir:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
     done = time.monotonic()
-    return {"tool": tool, "format": fmt, "jobs": opts.jobs if fmt == "custom" and opts.jobs > 1 else 1,
+    return {"tool": tool, "format": fmt, "jobs": opts.jobs if fmt in ("custom", "directory") and opts.jobs > 1 else 1,
             "duration_s": round(done - started, 3),
             "unpack_s": round(unpacked - started, 3) if unpacked else None, "warnings": warnings}
 

@@ -58,3 +58,29 @@ def test_wrong_password_through_ansible(pg, tmp_path):
     assert "password authentication failed for user 'app'" in result["msg"]
     assert "not-the-password" not in json.dumps(result)
     assert os.listdir(tmp_path) == []
+
+
+def test_directory_format_through_ansible(pg, tmp_path, list_scratch_dbs):
+    backup = run_module("pg_backup", {**_conn(pg), "dbname": "app", "dest": str(tmp_path), "format": "directory",
+                                      "jobs": 2})
+    assert backup["changed"] and backup["path"].endswith(".dir.tar.zst"), backup.get("msg")
+    assert sorted(os.listdir(tmp_path)) == sorted([os.path.basename(backup["path"]),
+                                                   os.path.basename(backup["manifest_path"])])
+    assert run_module("backup_verify", {"path": backup["path"]})["verdict"]["status"] == "pass"
+    proven = run_module("pg_restore_verify", {**_conn(pg, superuser=True), "path": backup["path"], "jobs": 2})
+    assert proven["verdict"]["status"] == "pass", proven.get("msg")
+
+
+def test_s3_dest_through_ansible(pg, s3, tmp_path):
+    s3opts = {"endpoint_url": s3["endpoint_url"], "access_key": s3["access_key"], "secret_key": s3["secret_key"]}
+    dest = f"s3://{s3['bucket']}/pg-ansible-{os.getpid()}/"
+    checked = run_module("pg_backup", {**_conn(pg), "dbname": "app", "dest": dest, "s3": s3opts,
+                                       "staging_dir": str(tmp_path)}, check=True)
+    assert not checked.get("failed") and checked["plan"]["would_write"].startswith(dest), checked.get("msg")
+    backup = run_module("pg_backup", {**_conn(pg), "dbname": "app", "dest": dest, "s3": s3opts,
+                                      "staging_dir": str(tmp_path)})
+    assert backup["changed"] and backup["path"].startswith(dest), backup.get("msg")
+    assert backup["s3"]["manifest_url"] == backup["manifest_path"] and backup["verdict"]["status"] == "pass"
+    assert s3["secret_key"] not in json.dumps(backup) and os.listdir(tmp_path) == []
+    verified = run_module("backup_verify", {"path": backup["path"], "s3": s3opts, "work_dir": str(tmp_path)})
+    assert not verified.get("failed") and verified["verdict"]["status"] == "pass", verified.get("msg")

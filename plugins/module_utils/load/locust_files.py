@@ -108,6 +108,12 @@ class PlanShape(LoadTestShape):
                 users = round(stage["start"] + (stage["target"] - stage["start"]) * frac)
                 return (max(int(users), 0), max(users, 1) * 10.0)
             offset += stage["duration"]
+        from locust.runners import MasterRunner
+        if isinstance(self.runner, MasterRunner) and not getattr(self, "_drained", False):
+            # Headless Locust quits the workers right after the shape ends; stop them first so each sends
+            # its last samples (on test_stop, before reporting "stopped", which this call waits for).
+            self._drained = True
+            self.runner.stop()
         return None
 '''
 

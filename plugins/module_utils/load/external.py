@@ -109,6 +109,8 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
         remote = int(settings.get("expect_workers", 0))   # workers on other hosts, started by the role
         expect = workers + remote
         wait_workers = float(settings.get("worker_timeout", 60))
+        if remote:
+            env["DEPLOYSAFE_LOAD_DRAIN"] = "1"   # see PlanShape.tick: remote samples arrive by message
         if expect:
             # Loopback unless told otherwise: the master port takes commands and code from whoever connects.
             port = int(settings.get("master_port", 0)) or _free_port()

@@ -94,6 +94,12 @@ def _quit(environment, **kw):
 @events.test_stop.add_listener
 def _stopped(environment, **kw):
     _flush()
+    from locust.runners import WorkerRunner
+    if not OUT_DIR and isinstance(environment.runner, WorkerRunner):
+        # A worker started for one distributed run: the master forgets it once it reports "stopped"
+        # (sent right after this event), so no "quit" follows; exit on our own.
+        import gevent
+        gevent.spawn_later(1.0, environment.runner.quit)
 
 
 class PlanShape(LoadTestShape):
@@ -109,7 +115,8 @@ class PlanShape(LoadTestShape):
                 return (max(int(users), 0), max(users, 1) * 10.0)
             offset += stage["duration"]
         from locust.runners import MasterRunner
-        if isinstance(self.runner, MasterRunner) and not getattr(self, "_drained", False):
+        if os.environ.get("DEPLOYSAFE_LOAD_DRAIN") and isinstance(self.runner, MasterRunner) \
+                and not getattr(self, "_drained", False):
             # Headless Locust quits the workers right after the shape ends; stop them first so each sends
             # its last samples (on test_stop, before reporting "stopped", which this call waits for).
             self._drained = True

@@ -15,7 +15,7 @@ MIX = [{"url": "/api/workspaces", "name": "workspaces", "weight": 2},
        {"url": "/api/search?q=backup", "name": "search", "weight": 1}]
 STAGES = [{"name": "ramp", "duration": 2.5, "start": 2, "target": 6}, {"name": "sustain", "duration": 3, "target": 6}]
 THRESHOLDS = {"p95_ms": 400, "p99_ms": None, "error_rate": 0.05}
-LOCUST = os.environ.get("LD_LOCUST") or os.path.join(os.path.dirname(sys.executable), "locust")
+LOCUST = os.path.join(os.path.dirname(sys.executable), "locust")
 
 
 def free_port() -> int:

@@ -157,8 +157,13 @@ options:
   locust:
     description:
       - Locust settings for O(engine=locust) - C(locustfile), C(workers) (local worker processes),
-        C(user_classes), C(tags), C(master_host) and C(expect_workers) for workers on other hosts,
-        C(executable).
+        C(user_classes), C(tags), C(executable).
+      - Workers on other hosts (the load_test role starts them on inventory hosts) - C(expect_workers) (how
+        many; the master waits for them and local ones), C(worker_timeout) (seconds, default 60; fails with
+        "only K of N Locust workers connected" when they do not all arrive), C(master_bind_host) (default
+        C(127.0.0.1); never all interfaces unless set) and C(master_port). Such workers run
+        C(locust -f - --worker --master-host HOST --master-port PORT), download the locustfiles and plan from
+        the master and send their request samples back over Locust's messaging.
     type: dict
     default: {}
   k6:
@@ -233,7 +238,10 @@ resources:
   type: dict
   sample: {"samples": 30, "cpu_percent_mean": 14.0, "memory_growth_mb_per_10min": 1.5}
 run:
-  description: Duration, requests sent, why it stopped early (if it did), first error per kind.
+  description:
+    - Duration, requests sent, why it stopped early (if it did), first error per kind.
+    - C(workers) is the number of worker processes; with Locust C(workers_reporting) counts the processes
+      whose request samples arrived.
   returned: success
   type: dict
   sample: {"duration": 150.0, "sent": 30000, "aborted": "", "first_errors": {}}

@@ -19,9 +19,9 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
-from .locust_files import HOOKS, PLAN_USERS
+from .locust_files import HOOKS, PLAN_MARK, PLAN_USERS
 from .plan import LoadTestError, Plan
 from .resources import Sampler
 from .stats import Recorder
@@ -72,18 +72,6 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
     exe = _locust_exe(settings)
     work = tempfile.mkdtemp(prefix="deploysafe-locust-")
     try:
-        hooks = os.path.join(work, "deploysafe_hooks.py")
-        with open(hooks, "w") as fh:
-            fh.write(HOOKS)
-        if settings.get("locustfile"):
-            if not os.path.exists(settings["locustfile"]):
-                raise LoadTestError(f"locustfile {settings['locustfile']} does not exist")
-            files = f"{settings['locustfile']},{hooks}"
-        else:
-            users = os.path.join(work, "deploysafe_plan_users.py")
-            with open(users, "w") as fh:
-                fh.write(PLAN_USERS)
-            files = f"{users},{hooks}"
         host = opts["base_url"] or "/".join(plan.requests[0].url.split("/", 3)[:3])
         plan_doc = {"host": host, "think_time": plan.think_time, "timeout": plan.timeout,
                     "stages": [{"name": s.name, "duration": s.duration, "start": s.start, "target": s.target}
@@ -91,6 +79,20 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
                     "requests": [{"name": r.name, "method": r.method, "url": r.url, "weight": r.weight,
                                   "headers": r.headers, "json": r.json, "expect_status": r.expect_status}
                                  for r in plan.requests]}
+        # Embedded so that workers on other hosts, which download these files from the master, have the plan.
+        embedded = repr(json.dumps(plan_doc))
+        hooks = os.path.join(work, "deploysafe_hooks.py")
+        with open(hooks, "w") as fh:
+            fh.write(HOOKS.replace(PLAN_MARK, embedded))
+        if settings.get("locustfile"):
+            if not os.path.exists(settings["locustfile"]):
+                raise LoadTestError(f"locustfile {settings['locustfile']} does not exist")
+            files = f"{settings['locustfile']},{hooks}"
+        else:
+            users = os.path.join(work, "deploysafe_plan_users.py")
+            with open(users, "w") as fh:
+                fh.write(PLAN_USERS.replace(PLAN_MARK, embedded))
+            files = f"{users},{hooks}"
         env = dict(os.environ, DEPLOYSAFE_LOAD_PLAN=json.dumps(plan_doc), DEPLOYSAFE_LOAD_SAMPLES=work,
                    PYTHONUNBUFFERED="1")
         csv_prefix = os.path.join(work, "stats")
@@ -104,11 +106,17 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
         master += classes
         procs: List[subprocess.Popen] = []
         logs = []
-        expect = int(settings.get("expect_workers", workers))
+        remote = int(settings.get("expect_workers", 0))   # workers on other hosts, started by the role
+        expect = workers + remote
+        wait_workers = float(settings.get("worker_timeout", 60))
+        if remote:
+            env["DEPLOYSAFE_LOAD_DRAIN"] = "1"   # see PlanShape.tick: remote samples arrive by message
         if expect:
+            # Loopback unless told otherwise: the master port takes commands and code from whoever connects.
             port = int(settings.get("master_port", 0)) or _free_port()
-            master += ["--master", "--expect-workers", str(expect), "--master-bind-host",
-                       settings.get("master_bind_host", "127.0.0.1"), "--master-bind-port", str(port)]
+            master += ["--master", "--expect-workers", str(expect), "--expect-workers-max-wait",
+                       str(max(int(wait_workers), 1)), "--master-bind-host",
+                       settings.get("master_bind_host") or "127.0.0.1", "--master-bind-port", str(port)]
         t0 = time.monotonic()
         log = open(os.path.join(work, "master.log"), "w+")
         logs.append(log)
@@ -122,7 +130,7 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
                                           stderr=subprocess.STDOUT, start_new_session=True))
         stop = threading.Event()
         thread = _sample_thread(sampler, t0, stop) if sampler.enabled else None
-        deadline = t0 + plan.max_duration + plan.timeout + 60
+        deadline = t0 + plan.max_duration + plan.timeout + 60 + (wait_workers if expect else 0)
         aborted = ""
         try:
             while procs[0].poll() is None:
@@ -144,15 +152,20 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
             lg.close()
         if code not in (0, 1, -signal.SIGTERM) and not aborted:
             raise LoadTestError(f"Locust exited with code {code}: {master_log.strip()[-800:]}")
+        if expect and "Gave up waiting for workers" in master_log:
+            raise LoadTestError(f"only {_connected(work)} of {expect} Locust workers connected to the master on "
+                                f"{settings.get('master_bind_host') or '127.0.0.1'}:{port} within "
+                                f"{wait_workers:g}s; nothing was sent")
         start_epoch = _start_epoch(work, master_log)
-        sent = _load_samples(work, start_epoch, plan, recorder)
+        sent, reporting = _load_samples(work, start_epoch, plan, recorder)
         _cross_check(csv_prefix + "_stats.csv", sent, master_log)
         first = {}
         for kind in recorder.error_kinds:
             first.setdefault(kind, f"Locust reported {kind}")
         stage_end = sum(s.duration for s in plan.stages)
         return {"duration": min(duration, stage_end) if sent else duration, "sent": sent, "aborted": aborted,
-                "stage_windows": [], "first_errors": first, "late_sends": 0, "workers": workers}
+                "stage_windows": [], "first_errors": first, "late_sends": 0, "workers": expect,
+                "workers_reporting": reporting if expect else 0}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -185,15 +198,25 @@ def _start_epoch(work: str, log: str) -> float:
         raise LoadTestError(f"Locust never started the test (no start mark): {log.strip()[-800:]}") from None
 
 
-def _load_samples(work: str, start: float, plan: Plan, recorder: Recorder) -> int:
-    """Feed per-request samples into the recorder; stage by start time relative to the test start."""
+def _connected(work: str) -> int:
+    try:
+        with open(os.path.join(work, "workers")) as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return 0
+
+
+def _load_samples(work: str, start: float, plan: Plan, recorder: Recorder) -> Tuple[int, int]:
+    """Feed per-request samples into the recorder; stage by start time relative to the test start.
+    Returns the sample count and the number of processes (sample files) that sent requests."""
     ends, names, t = [], [], 0.0
     for s in plan.stages:
         t += s.duration
         ends.append(t)
         names.append(s.name)
-    count = 0
+    count, sources = 0, 0
     for path in sorted(glob.glob(os.path.join(work, "samples-*.tsv"))):
+        sources += os.path.getsize(path) > 0
         with open(path) as fh:
             for line in fh:
                 parts = line.rstrip("\n").split("\t")
@@ -203,7 +226,7 @@ def _load_samples(work: str, start: float, plan: Plan, recorder: Recorder) -> in
                 stage = next((n for n, e in zip(names, ends) if at < e), names[-1])
                 recorder.record(stage, name, max(at, 0.0), ms / 1000.0, ok, kind)
                 count += 1
-    return count
+    return count, sources
 
 
 def _cross_check(stats_csv: str, samples: int, log: str) -> None:

@@ -5,8 +5,13 @@
 HOOKS is loaded beside any locustfile: it records every request (start time, name, latency, success)
 to a per-process file, so thresholds per stage and endpoint are evaluated from the same raw data as
 the built-in engine, and it drives users through the plan's stages with a LoadTestShape.
+Workers on other hosts (started with ``-f -``, so they download these files from the master) have no
+shared directory: they send their samples to the master as Locust custom messages, and the master
+appends them to one file per worker. The plan is embedded (``PLAN_MARK``) for the same reason.
 PLAN_USERS runs the plan's own weighted request mix when no locustfile is given.
 """
+
+PLAN_MARK = "__DEPLOYSAFE_PLAN_JSON__"
 
 HOOKS = r'''
 import json
@@ -16,14 +21,45 @@ import time
 
 from locust import LoadTestShape, events
 
-PLAN = json.loads(os.environ["DEPLOYSAFE_LOAD_PLAN"])
-OUT_DIR = os.environ["DEPLOYSAFE_LOAD_SAMPLES"]
+PLAN = json.loads(os.environ.get("DEPLOYSAFE_LOAD_PLAN") or __DEPLOYSAFE_PLAN_JSON__)
+OUT_DIR = os.environ.get("DEPLOYSAFE_LOAD_SAMPLES", "")
 _buffer = []
 _handle = None
+_env = None
+_connected = set()
+
+
+@events.init.add_listener
+def _init(environment, **kw):
+    global _env
+    _env = environment
+    from locust.runners import MasterRunner
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message("deploysafe_samples", _remote_samples)
+
+
+@events.worker_connect.add_listener
+def _worker_connected(client_id, **kw):
+    _connected.add(client_id)
+    with open(os.path.join(OUT_DIR, "workers"), "w") as fh:
+        fh.write("%d" % len(_connected))
+
+
+def _remote_samples(msg, **kw):
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(msg.node_id))
+    with open(os.path.join(OUT_DIR, "samples-remote-%s.tsv" % safe), "a") as fh:
+        fh.write(msg.data)
 
 
 def _flush():
     global _handle
+    if not _buffer:
+        return
+    if not OUT_DIR:
+        # A worker on another host: the master writes the samples (sent before "client_stopped").
+        _env.runner.send_message("deploysafe_samples", "".join(_buffer))
+        _buffer.clear()
+        return
     if _handle is None:
         _handle = open(os.path.join(OUT_DIR, "samples-%s-%d.tsv" % (socket.gethostname(), os.getpid())), "a")
     _handle.write("".join(_buffer))
@@ -58,6 +94,12 @@ def _quit(environment, **kw):
 @events.test_stop.add_listener
 def _stopped(environment, **kw):
     _flush()
+    from locust.runners import WorkerRunner
+    if not OUT_DIR and isinstance(environment.runner, WorkerRunner):
+        # A worker started for one distributed run: the master forgets it once it reports "stopped"
+        # (sent right after this event), so no "quit" follows; exit on our own.
+        import gevent
+        gevent.spawn_later(1.0, environment.runner.quit)
 
 
 class PlanShape(LoadTestShape):
@@ -72,6 +114,13 @@ class PlanShape(LoadTestShape):
                 users = round(stage["start"] + (stage["target"] - stage["start"]) * frac)
                 return (max(int(users), 0), max(users, 1) * 10.0)
             offset += stage["duration"]
+        from locust.runners import MasterRunner
+        if os.environ.get("DEPLOYSAFE_LOAD_DRAIN") and isinstance(self.runner, MasterRunner) \
+                and not getattr(self, "_drained", False):
+            # Headless Locust quits the workers right after the shape ends; stop them first so each sends
+            # its last samples (on test_stop, before reporting "stopped", which this call waits for).
+            self._drained = True
+            self.runner.stop()
         return None
 '''
 
@@ -83,7 +132,7 @@ import random
 from locust import between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
-PLAN = json.loads(os.environ["DEPLOYSAFE_LOAD_PLAN"])
+PLAN = json.loads(os.environ.get("DEPLOYSAFE_LOAD_PLAN") or __DEPLOYSAFE_PLAN_JSON__)
 
 
 class PlanUser(FastHttpUser):

@@ -23,12 +23,17 @@ PYTEST_ARGS ?=
 
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 
-.PHONY: help venv collection-link minio test test-sanity test-unit test-integration test-molecule demo \
+.PHONY: help system-deps venv collection-link minio test test-sanity test-unit test-integration test-molecule demo \
         testenv-up testenv-down clean clean-cache
 
 help:
 	@echo "make demo   - install what is missing, start the test environment, run playbooks/predeploy.yml"
 	@echo "make test   - sanity, unit, integration and Molecule tests against real services"
+
+# Debian packages (PostgreSQL, Prometheus, nginx, wrk, rclone...): idempotent, one quiet line when all
+# are present. Both README commands depend on it, so each works as the first command on a fresh machine.
+system-deps:
+	@scripts/install-system-deps
 
 $(VENV)/.stamp: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +60,7 @@ minio: $(CACHE)/bin/minio
 
 bins: minio
 
-test: venv collection-link bins
+test: system-deps venv collection-link bins k6
 	@rm -f $(PHASE_LOG)
 	@# every phase runs even when an earlier one failed; the summary fails if any did
 	-@$(PHASE) sanity $(MAKE) --no-print-directory test-sanity
@@ -80,10 +85,10 @@ test-integration: collection-link bins
 test-molecule: collection-link bins
 	scripts/run-molecule
 
-demo: venv collection-link bins
+demo: system-deps venv collection-link bins
 	scripts/demo
 
-testenv-up: venv collection-link bins
+testenv-up: system-deps venv collection-link bins
 	$(PY) -m deploysafe_testenv up
 
 testenv-down:

@@ -15,8 +15,7 @@ $(CACHE)/bin/k6:
 .PHONY: k6 bench-load
 k6: $(CACHE)/bin/k6
 
-# Not in `bins`: the k6 engine test skips without the binary (add `bins: k6` to run it in make test;
-# a cold build adds several minutes).
+# `make test` depends on k6 so the k6 engine's tests run instead of skipping (cold build: a few minutes).
 
 bench-load: venv collection-link
 	$(PY) benchmarks/load/bench.py

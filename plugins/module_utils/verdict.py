@@ -23,6 +23,41 @@ PENDING = "pending"
 STATUSES = (PASS, FAIL, PENDING)
 VERDICT_FORMAT = 1
 _RANK = {PASS: 0, PENDING: 1, FAIL: 2}
+# The one gate option of every role and check module: fail the task when the verdict is `fail`
+# (fail), when it is anything but `pass` (pending), or never (the checklist decides).
+FAIL_ON = ("fail", "pending", "never")
+
+
+def gate_failed(status: str, fail_on: str) -> bool:
+    """True when a verdict with this status must fail the task under the gate option fail_on."""
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"fail_on must be one of {FAIL_ON}, not {fail_on!r}")
+    if fail_on == "never":
+        return False
+    return status == FAIL or (fail_on == "pending" and status != PASS)
+
+
+def has_evidence(evidence: Dict[str, Any]) -> bool:
+    """A pass is earned only with at least one artifact or one measurement behind it."""
+    return bool(evidence.get("artifacts")) or bool(evidence.get("measurements"))
+
+
+def failed_measurements(evidence: Dict[str, Any]) -> List[str]:
+    """Names of measurements whose threshold check says ok: false."""
+    return [str(m.get("name")) for m in evidence.get("measurements") or [] if isinstance(m, dict) and m.get("ok") is False]
+
+
+def earned(verdict: Dict[str, Any]) -> Dict[str, Any]:
+    """The verdict with its status made honest: a measurement with ok: false makes it fail, a pass with
+    neither artifact nor measurement becomes pending. Returns a new dict; the input is not changed."""
+    verdict = dict(verdict)
+    evidence = verdict.get("evidence") or {}
+    bad = failed_measurements(evidence)
+    if bad and verdict.get("status") != FAIL:
+        verdict.update(status=FAIL, summary=f"{verdict.get('summary', '')} [measurements not ok: {', '.join(bad)}]".strip())
+    elif verdict.get("status") == PASS and not has_evidence(evidence):
+        verdict.update(status=PENDING, summary=f"{verdict.get('summary', '')} [pass without evidence: no artifact or measurement]".strip())
+    return verdict
 
 
 def sha256_file(path: str, chunk: int = 1 << 20) -> str:
@@ -73,7 +108,7 @@ def make_verdict(status: str, summary: str, *, artifacts: Iterable[Dict[str, Any
     """Build a verdict dict; the one constructor every check uses."""
     if status not in STATUSES:
         raise ValueError(f"verdict status must be one of {STATUSES}, not {status!r}")
-    return {
+    return earned({
         "status": status,
         "summary": summary,
         "evidence": {
@@ -81,7 +116,7 @@ def make_verdict(status: str, summary: str, *, artifacts: Iterable[Dict[str, Any
             "findings": dict(findings or {}),
             "measurements": list(measurements),
         },
-    }
+    })
 
 
 def status_from(checks: Iterable[Optional[bool]]) -> str:
@@ -180,6 +215,12 @@ def validate(verdict: Any) -> None:
     for item in evidence["measurements"]:
         if not isinstance(item, dict) or not {"name", "value", "unit"} <= set(item):
             raise ValueError("each measurement needs name, value and unit")
+    if verdict["status"] == PASS:
+        if not has_evidence(evidence):
+            raise ValueError("a pass must be earned: it names no artifact and no measurement")
+        bad = failed_measurements(evidence)
+        if bad:
+            raise ValueError(f"a pass cannot carry measurements that are not ok: {', '.join(bad)}")
 
 
 def read_verdict(path: str) -> Dict[str, Any]:

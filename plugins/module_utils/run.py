@@ -158,10 +158,26 @@ def current_run(run_dir: str, run_id: str = "", now: Optional[float] = None) -> 
     """The run a verdict recorded now belongs to: run.json's (checked against run_id when given), or a new
     run started on the spot when run_dir has none yet (a role used on its own)."""
     record = read_run(run_dir)
-    if record is not None:
-        if run_id and record["run_id"] != run_id:
-            raise RunError(f"{os.path.join(run_dir, RUN_FILE)} belongs to run {record['run_id']}, not to run {run_id}")
-        return record
-    _changed, record, _before = start_or_join(run_dir, run_id, now=now)
-    store_run(run_dir, record)
+    if record is None:
+        _changed, record, _before = start_or_join(run_dir, run_id, now=now)
+        # Several hosts may record their first verdict at the same moment: only one run may start.
+        record = _create_once(run_dir, record)
+    if run_id and record["run_id"] != run_id:
+        raise RunError(f"{os.path.join(run_dir, RUN_FILE)} belongs to run {record['run_id']}, not to run {run_id}")
+    return record
+
+
+def _create_once(run_dir: str, record: Dict[str, Any]) -> Dict[str, Any]:
+    """Store run.json unless another process created it first (link fails on an existing name); the
+    record that ends up on disk is returned."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, RUN_FILE)
+    staging = os.path.join(run_dir, f".{RUN_FILE}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    write_record(staging, record)
+    try:
+        os.link(staging, path)
+    except FileExistsError:
+        return read_run(run_dir) or record
+    finally:
+        os.unlink(staging)
     return record

@@ -105,3 +105,11 @@ def test_current_run_starts_one_when_the_directory_has_none(tmp_path):
     (tmp_path / "run.json").write_text("{broken")
     with pytest.raises(runs.RunError, match="unreadable"):
         runs.current_run(str(tmp_path))
+
+
+def test_hosts_recording_at_once_start_one_run(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(lambda _: runs.current_run(str(tmp_path))["run_id"], range(16)))
+    assert len(ids) == 1 and json.loads((tmp_path / "run.json").read_text())["run_id"] in ids
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]

@@ -99,7 +99,9 @@ def test_bad_inputs_do_not_crash_the_scan(tmp_path):
     with open(tmp_path / "big.log", "wb") as handle:
         handle.truncate(200 * 1024 * 1024)
     result = scan_repository(str(tmp_path))
-    assert [f.check_id for f in result.findings] == ["repo.tls-verify-disabled"]
+    # the file over the size limit is skipped, and the skip is a finding (it used to vanish into stats)
+    assert [f.check_id for f in result.findings] == ["repo.tls-verify-disabled", "repo.skipped-large"]
+    assert result.findings[1].location.file == "big.log"
     assert result.stats.skipped_large == 1 and any("big.log" in n for n in result.stats.notes)
     with pytest.raises(RepoScanError, match="not a directory"):
         scan_repository(str(tmp_path / "missing"))

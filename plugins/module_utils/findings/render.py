@@ -61,7 +61,7 @@ def _sarif_result(f: Finding, rule_index: int) -> Dict:
         "properties": {"severity": f.severity, "security-severity": _SECURITY_SEVERITY[f.severity]},
     }
     for key, value in (("remediation", f.remediation), ("evidenceRedacted", f.evidence_redacted),
-                       ("jsonPointer", loc.pointer), ("imageLayer", loc.layer)):
+                       ("jsonPointer", loc.pointer), ("imageLayer", loc.layer), ("gate", f.gate)):
         if value:
             result["properties"][key] = value
     if loc.file:

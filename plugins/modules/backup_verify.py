@@ -143,13 +143,14 @@ verdict:
   sample: {"status": "pass", "summary": "app.dump.zst.age matches its manifest", "evidence": {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import (
     ArchiveError, verify_artifact, verify_verdict)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, missing_libraries, s3_argument_spec)
+    S3Conn, s3_argument_spec)
 
 
 def main():
@@ -165,13 +166,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        import zstandard  # noqa: F401  (checked here for a clear message)
-    except ImportError:
-        module.fail_json(msg=missing_required_lib("zstandard"))
     remote = is_s3_url(p["path"])
-    if remote and missing_libraries():
-        module.fail_json(msg=missing_required_lib(", ".join(missing_libraries())))
+    requires(module, "zstandard", "pyrage" if p["identity_file"] else None, "boto3" if remote else None)
     try:
         if remote:
             report, verdict = verify_s3_artifact(S3Conn.from_params(p["s3"] or {}), p["path"],

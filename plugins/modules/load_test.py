@@ -252,8 +252,8 @@ reports:
   sample: {"json": "/var/tmp/preflight/load/load_test.json", "html": "/var/tmp/preflight/load/load_test.html"}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load import engine, stats
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.plan import LoadTestError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import build_plan, run_load_test, DEFAULTS
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import make_verdict
@@ -299,10 +299,7 @@ def main():
     )
     params = {k: v for k, v in module.params.items() if k in DEFAULTS}
     if params["engine"] == "builtin":
-        if not engine.HAS_AIOHTTP:
-            module.fail_json(msg=missing_required_lib("aiohttp"))
-        if not stats.HAS_HDRH:
-            module.fail_json(msg=missing_required_lib("hdrhistogram"))
+        requires(module, "aiohttp", "hdrh")
     try:
         if module.check_mode:
             plan = build_plan({**DEFAULTS, **params})

@@ -275,16 +275,16 @@ verdict:
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import missing_libraries, postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.backup import (
     BackupOptions, backup_verdict, plan_backup, plan_verdict, run_backup)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import backup_to_s3, is_s3_url, parse_s3_url
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import S3Conn, s3_argument_spec
-from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import missing_libraries as s3_missing
 
 
 def main():
@@ -312,11 +312,7 @@ def main():
                            mutually_exclusive=[("schema_only", "data_only")])
     p = module.params
     to_s3 = is_s3_url(p["dest"])
-    missing = missing_libraries(age=bool(p["encrypt_recipients"]))
-    if to_s3:
-        missing += [lib for lib in s3_missing() if lib not in missing]
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "psycopg", "zstandard", "pyrage" if p["encrypt_recipients"] else None, "boto3" if to_s3 else None)
     opts = BackupOptions(dest=p["dest"], prefix=p["prefix"], format=p["format"], schema_only=p["schema_only"],
                          data_only=p["data_only"], include_tables=p["include_tables"],
                          exclude_tables=p["exclude_tables"], include_schemas=p["include_schemas"],

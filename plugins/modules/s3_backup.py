@@ -204,10 +204,11 @@ verdict:
            "evidence": {"artifacts": [], "findings": {"objects": 3}, "measurements": []}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.backup import BackupOptions, plan_backup, run_backup
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, failure_message, missing_libraries, s3_argument_spec)
+    S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import backup_verdict, plan_verdict
 
 MB = 1024 * 1024
@@ -234,9 +235,7 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_if=[("mode", "archive", ["dest"]), ("mode", "mirror", ["dest_bucket"])])
     p = module.params
-    missing = missing_libraries(age=bool(p["encrypt_recipients"]))
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "boto3", "zstandard", "pyrage" if p["encrypt_recipients"] else None)
     opts = BackupOptions(bucket=p["bucket"], prefix=p["prefix"], mode=p["mode"], dest=p["dest"],
                          dest_bucket=p["dest_bucket"], dest_prefix=p["dest_prefix"], name_prefix=p["name_prefix"],
                          all_versions=p["all_versions"], concurrency=p["concurrency"],

@@ -166,9 +166,10 @@ verdict:
   sample: {"status": "pass", "summary": "restored 3 objects (42 bytes) into s3://restore-check/", "evidence": {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, failure_message, missing_libraries, s3_argument_spec)
+    S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.restore import (
     RestoreOptions, plan_restore, run_restore)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import plan_verdict, restore_verdict
@@ -194,9 +195,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    missing = missing_libraries(age=bool(p["identity_file"]))
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "boto3", "zstandard", "pyrage" if p["identity_file"] else None)
     opts = RestoreOptions(source=p["source"], bucket=p["bucket"], prefix=p["prefix"], force=p["force"],
                           create_bucket=p["create_bucket"], identity_file=p["identity_file"],
                           verify_first=p["verify_first"], versions=p["versions"], concurrency=p["concurrency"],

@@ -129,9 +129,10 @@ verdict:
            "evidence": {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, failure_message, missing_libraries, s3_argument_spec)
+    S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import verify_verdict
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verify import VerifyOptions, run_verify
 
@@ -149,9 +150,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    missing = missing_libraries()
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "boto3")
     conn = S3Conn.from_params(p)
     opts = VerifyOptions(manifest=p["manifest"], bucket=p["bucket"], prefix=p["prefix"], concurrency=p["concurrency"],
                          check_extra=p["check_extra"], compare_metadata=p["compare_metadata"])

@@ -14,11 +14,13 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
+from ..errors import PreflightError
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
-class FindingsError(Exception):
+class FindingsError(PreflightError):
     """Bad findings input: unreadable exemptions file, malformed SARIF, unknown severity."""
 
 

@@ -173,13 +173,13 @@ options:
 notes:
   - Returns C(verdict) (status C(pass), C(fail) or C(pending), summary, evidence); store it with
     M(deploysafe.preflight.record_verdict).
+extends_documentation_fragment:
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Validates the plan and the target allowlist; sends no request and returns a C(pending) verdict.
-  diff_mode:
-    support: none
-    description: Nothing on the target changes, so there is nothing to diff.
+    details: Validates the plan and the target allowlist; sends no request and returns a C(pending) verdict.
 requirements:
   - aiohttp
   - hdrhistogram

@@ -59,13 +59,12 @@ options:
 extends_documentation_fragment:
   - deploysafe.preflight.postgres
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Connects and reports the plan (target, format, jobs, whether the target is occupied); restores nothing.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details: Connects and reports the plan (target, format, jobs, whether the target is occupied); restores nothing.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

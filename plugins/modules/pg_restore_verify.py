@@ -62,14 +62,14 @@ options:
 extends_documentation_fragment:
   - deploysafe.preflight.postgres
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: partial
-    description: Checks that the artifact and its manifest exist and are intact, restores nothing; verdict C(pending).
-    details: Check mode cannot prove restorability, since that needs a restore; it only validates the inputs.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details:
+      - Checks that the artifact and its manifest exist and are intact, restores nothing; verdict C(pending).
+      - Check mode cannot prove restorability, since that needs a restore; it only validates the inputs.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

@@ -33,13 +33,15 @@ options:
     description: Extra data stored beside the verdict (for example the module's full result).
     type: dict
     default: {}
+extends_documentation_fragment:
+  - deploysafe.preflight.attributes
 attributes:
   check_mode:
     support: full
-    description: Reports whether the file would change; writes nothing.
+    details: Reports whether the file would change; writes nothing.
   diff_mode:
     support: full
-    description: Shows the stored record before and after.
+    details: Shows the stored record before and after.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

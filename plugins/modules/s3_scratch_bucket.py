@@ -24,13 +24,12 @@ options:
     default: present
 extends_documentation_fragment:
   - deploysafe.preflight.s3
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Reports what would be created or deleted.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details: Reports what would be created or deleted.
 requirements:
   - boto3 (Python library)
 author:

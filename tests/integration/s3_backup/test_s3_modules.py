@@ -123,7 +123,7 @@ def test_module_failures_are_clear_and_keep_secrets(s3, client, new_bucket, tmp_
     - deploysafe.preflight.s3_verify: {{C}}
         manifest: "{backup['location']}"
         bucket: {src}
-        fail_on_mismatch: false
+        fail_on: never
       register: drift
     # RESULT drift
 """

@@ -19,4 +19,3 @@ def postgres_argument_spec() -> Dict[str, Any]:
         connect_timeout=dict(type="int", default=10),
         bindir=dict(type="path"),
     )
-

@@ -43,6 +43,16 @@ def test_s3_fragments_match_the_argument_spec():
     assert "O(s3.region)" in nested["suboptions"]["endpoint_url"]["description"][1]
 
 
+def test_the_two_copies_of_the_s3_options_say_the_same():
+    """yamllint in ansible-test needs literal fragment strings, so NESTED repeats DOCUMENTATION's text."""
+    top, nested = yaml.safe_load(S3.DOCUMENTATION), yaml.safe_load(S3.NESTED)
+    as_nested = yaml.safe_load(yaml.safe_dump(top["options"]).replace("O(region)", "O(s3.region)"))
+    assert nested["options"]["s3"]["suboptions"] == as_nested
+    assert nested["notes"] == top["notes"]
+    top["options"]["region"]["description"] = "planted drift"
+    assert nested["options"]["s3"]["suboptions"] != top["options"]
+
+
 def test_fail_on_fragment_matches_the_gate():
     option = yaml.safe_load(Verdict.FAIL_ON)["options"]["fail_on"]
     assert option["choices"] == list(FAIL_ON) and option["default"] in FAIL_ON

@@ -87,10 +87,9 @@ verdict:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import (
-    ArchiveError, verify_artifact, verify_verdict)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import verify_artifact, verify_verdict
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, s3_argument_spec)
@@ -120,12 +119,12 @@ def main():
         else:
             report = verify_artifact(p["path"], manifest_file=p["manifest"], identity_file=p["identity_file"])
             verdict = verify_verdict(report)
-    except (ArchiveError, PgError) as exc:
+    except PreflightError as exc:  # ArchiveError, PgError, S3Error
         module.fail_json(msg=f"backup_verify of {p['path']} failed: {exc}")
     result = dict(changed=False, checks=[c.__dict__ for c in report.checks], differing_blocks=report.differing_blocks,
                   sha256=report.sha256, duration=report.duration_s, verdict=verdict)
     if gate_failed(verdict["status"], p["fail_on"]):
-        module.fail_json(msg=f"backup {p['path']} does not match its manifest: {verdict['summary']}", **result)
+        module.fail_json(msg=f"backup_verify of {p['path']}: verdict {verdict['status']}: {verdict['summary']}", **result)
     module.exit_json(**result)
 
 

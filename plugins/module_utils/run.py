@@ -18,6 +18,7 @@ import subprocess
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
     COLLECTION, COLLECTION_VERSION, sha256_file, write_record,
 )
@@ -26,7 +27,7 @@ RUN_FILE = "run.json"
 RUN_FORMAT = 1
 
 
-class RunError(Exception):
+class RunError(PreflightError):
     """A run that cannot be started or joined; the message says what and where."""
 
 

@@ -10,13 +10,14 @@ write_verdict() so the checklist can be assembled from separate runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import tempfile
 import time
 from typing import Any, Dict, Iterable, List, Optional
+
+from .files import sha256_file  # the one file hash; also imported from here by older callers
 
 PASS = "pass"
 FAIL = "fail"
@@ -63,14 +64,6 @@ def earned(verdict: Dict[str, Any]) -> Dict[str, Any]:
     elif verdict.get("status") == PASS and not has_evidence(evidence):
         verdict.update(status=PENDING, summary=f"{verdict.get('summary', '')} [pass without evidence: no artifact or measurement]".strip())
     return verdict
-
-
-def sha256_file(path: str, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def artifact(path: str, sha256: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:

@@ -71,13 +71,12 @@ options:
     default: Pre-deployment checklist
 extends_documentation_fragment:
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Evaluates and returns the result; writes no report.
-  diff_mode:
-    support: none
-    description: Reports are files; the result carries the decision and items instead of a diff.
+    details: Evaluates and returns the result; writes no report.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

@@ -79,13 +79,9 @@ options:
 notes:
   - Returns C(verdict) (status C(pass) or C(fail), summary, evidence); store it with
     M(deploysafe.preflight.record_verdict).
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same requests in check mode.
-  diff_mode:
-    support: none
-    description: Nothing on the target changes, so there is nothing to diff.
+extends_documentation_fragment:
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.read_only
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

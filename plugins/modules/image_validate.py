@@ -88,13 +88,12 @@ options:
     type: path
 extends_documentation_fragment:
   - deploysafe.preflight.findings
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Reads the image and returns findings; writes no report.
-  diff_mode:
-    support: none
-    description: Reports are files of findings, not a state to diff.
+    details: Reads the image and returns findings; writes no report.
 requirements:
   - C(skopeo) on the host only when a registry O(reference) is given without O(path).
 author:

@@ -65,13 +65,12 @@ options:
     default: 20971520
 extends_documentation_fragment:
   - deploysafe.preflight.findings
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Validates and returns findings; writes no report. The dry-run never persists anything.
-  diff_mode:
-    support: none
-    description: Reports are files of findings, not a state to diff.
+    details: Validates and returns findings; writes no report. The dry-run never persists anything.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

@@ -77,13 +77,9 @@ options:
 notes:
   - Returns C(verdict) (status C(pass) or C(fail), summary, evidence); store it with
     M(deploysafe.preflight.record_verdict).
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same queries in check mode.
-  diff_mode:
-    support: none
-    description: Nothing on the target changes, so there is nothing to diff.
+extends_documentation_fragment:
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.read_only
 requirements:
   - psycopg >= 3
 author:
@@ -141,7 +137,8 @@ pg_stat_statements:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.health import pg
 
 
@@ -167,8 +164,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not pg.HAS_PSYCOPG:
-        module.fail_json(msg=missing_required_lib("psycopg"))
+    requires(module, "psycopg")
     p = module.params
     conninfo = {"host": p["login_host"] or p["login_unix_socket"] or None, "port": p["port"], "user": p["login_user"],
                 "dbname": p["db"], "connect_timeout": p["connect_timeout"], "sslmode": p["ssl_mode"],

@@ -19,10 +19,10 @@ description:
     nothing else changed). The checklist treats a record from another run, from the future or older
     than its C(max_age) as C(pending).
   - The contract is enforced, not trusted. A C(pass) that names no artifact and no measurement is
-    refused, and so is a C(pass) carrying a measurement with C(ok=false). A verdict without a producer
+    refused; a C(pass) carrying a measurement with C(ok=false) is stored as C(fail). A verdict without a producer
     (written by hand, not returned by a module of this collection) is stored as C(manual) with
     O(recorded_by), and every report shows it as manual.
-  - Run it on the controller (C(delegate_to: localhost)) when the role ran against a managed host, so
+  - Run it on the controller (C(delegate_to=localhost)) when the role ran against a managed host, so
     the checklist finds every host's record in one place; the C(deploysafe.preflight.verdict_gate) role
     does this.
   - The task reports C(changed) when the stored verdict, details, run or host differ; refreshing
@@ -62,13 +62,15 @@ options:
     description:
       - Who recorded a manual verdict (one without a producer). Defaults to the user running the module.
     type: str
+extends_documentation_fragment:
+  - deploysafe.preflight.attributes
 attributes:
   check_mode:
     support: full
-    description: Reports whether the record would change; writes nothing.
+    details: Reports whether the record would change; writes nothing.
   diff_mode:
     support: full
-    description: Shows the stored record before and after.
+    details: Shows the stored record before and after.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

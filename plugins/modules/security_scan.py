@@ -68,13 +68,12 @@ options:
     default: 10485760
 extends_documentation_fragment:
   - deploysafe.preflight.findings
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Scans and returns findings; writes no report.
-  diff_mode:
-    support: none
-    description: Reports are files of findings, not a state to diff.
+    details: Scans and returns findings; writes no report.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

@@ -44,13 +44,15 @@ options:
     description: More release identity (for example C(version), C(change_ticket)); stored as given.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - deploysafe.preflight.attributes
 attributes:
   check_mode:
     support: full
-    description: Computes the run (a new id is returned but not stored) and writes nothing.
+    details: Computes the run (a new id is returned but not stored) and writes nothing.
   diff_mode:
     support: full
-    description: Shows C(run.json) before and after.
+    details: Shows C(run.json) before and after.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

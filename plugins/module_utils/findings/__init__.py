@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL, PASS, PENDING
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -29,7 +30,7 @@ _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 GATES = ("", FAIL, PENDING)
 
 
-class FindingsError(Exception):
+class FindingsError(PreflightError):
     """Bad findings input: unreadable exemptions file, malformed SARIF, unknown severity."""
 
 

@@ -19,12 +19,13 @@ from typing import Any, Callable, Dict, List, Optional
 from ansible.module_utils.urls import SSLValidationError, open_url
 
 from ..verdict import FAIL, PASS, make_verdict, measurement
+from ..errors import PreflightError
 
 GOOD = {"pass", "ok", "up", "healthy"}
 DEGRADED = {"warn", "degraded", "warning"}
 
 
-class HealthCheckError(ValueError):
+class HealthCheckError(PreflightError, ValueError):
     """Bad check parameters."""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
+from ..errors import PreflightError
 from ..verdict import FAIL, PASS, make_verdict, measurement
 
 try:
@@ -18,7 +19,7 @@ except ImportError:
     HAS_PSYCOPG = False
 
 
-class PgHealthError(RuntimeError):
+class PgHealthError(PreflightError, RuntimeError):
     """Could not connect or query; the message names the server."""
 
 

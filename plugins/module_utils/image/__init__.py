@@ -6,8 +6,10 @@ Dockerfile lint (dockerfile.py) shared with the repository scan."""
 
 from __future__ import annotations
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
-class ImageError(Exception):
+
+class ImageError(PreflightError):
     """The image cannot be read: missing file, not an image, truncated archive, unsafe member."""
 
 

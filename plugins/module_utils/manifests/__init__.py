@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, Location, make_finding
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
 PARSE_ERROR = Check("manifest.parse-error", "high", "Manifest cannot be parsed",
                     "Fix the YAML: no tabs for indentation, no duplicate keys, closed quotes, UTF-8 encoding.")
@@ -19,7 +20,7 @@ UNREADABLE = Check("manifest.unreadable", "high", "Manifest file could not be re
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class ManifestError(Exception):
+class ManifestError(PreflightError):
     """Invalid input options (missing path, unreachable cluster) rather than a finding in a manifest."""
 
 

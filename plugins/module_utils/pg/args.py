@@ -19,15 +19,3 @@ def postgres_argument_spec() -> Dict[str, Any]:
         connect_timeout=dict(type="int", default=10),
         bindir=dict(type="path"),
     )
-
-
-def missing_libraries(age: bool = False) -> list:
-    """Names of required Python libraries that are not importable on the managed node."""
-    missing = []
-    wanted = [("psycopg", "psycopg"), ("zstandard", "zstandard")] + ([("pyrage", "pyrage")] if age else [])
-    for name, dist in wanted:
-        try:
-            __import__(name)
-        except ImportError:
-            missing.append(dist)
-    return missing

@@ -19,11 +19,12 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.repo_scan imp
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import (
     CHECKS as SECRET_CHECKS, Allowlist, ScanStats, SecretScanner, matches_to_findings, walk_files,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
 CHECKS = tuple(SECRET_CHECKS) + tuple(DOCKERFILE_CHECKS) + tuple(rc.CHECKS)
 
 
-class RepoScanError(Exception):
+class RepoScanError(PreflightError):
     """The repository cannot be scanned (missing path, git failure when history was asked for)."""
 
 

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.files import walk_files  # noqa: F401 (used by repo_scan, manifests)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, RULES, Rule
 
@@ -278,34 +279,6 @@ def _keyword_lines(low: bytes, keywords: Sequence[bytes]) -> List[Tuple[int, int
             starts.add((begin, end))
             pos = low.find(kw, end)
     return sorted(starts)
-
-
-def walk_files(root: str, excluded=frozenset((".git",)), stats: Optional[ScanStats] = None) -> Iterable[str]:
-    """Relative paths of regular files under root; symlinks are not followed (noted instead)."""
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        try:
-            entries = sorted(os.scandir(os.path.join(root, rel_dir)), key=lambda e: e.name)
-        except OSError as exc:
-            if stats:
-                stats.unreadable(rel_dir or ".", f"cannot list directory: {exc.strerror or exc}")
-            continue
-        for entry in entries:
-            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
-            try:
-                if entry.is_symlink():
-                    if stats and not os.path.exists(entry.path):
-                        stats.note(f"{rel}: dangling or looping symlink, not followed")
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in excluded:
-                        stack.append(rel)
-                elif entry.is_file(follow_symlinks=False):
-                    yield rel
-            except OSError as exc:
-                if stats:
-                    stats.unreadable(rel, str(exc.strerror or exc))
 
 
 def matches_to_findings(matches: Iterable[SecretMatch], origin_prefix: str = "") -> List[Finding]:

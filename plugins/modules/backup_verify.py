@@ -85,6 +85,15 @@ options:
       - age identity file (C(AGE-SECRET-KEY-1...) lines) or SSH private key used to decrypt an encrypted artifact.
       - Without it an encrypted artifact is checked only at the byte level and the verdict is C(pending).
     type: path
+  record:
+    description:
+      - Write the outcome beside the artifact as C(<artifact>.verified.json) (status, time, the artifact sha256 and
+        manifest digest it is about), for M(deploysafe.preflight.backup_retention), which never deletes the newest
+        backup whose record says C(pass), and whose audit fails when the newest backup has no such record.
+      - Skipped in check mode.
+    type: bool
+    default: false
+    version_added: 0.2.0
   fail_on_mismatch:
     description: Fail the task when the verdict is C(fail). With C(false) the verdict is returned for the checklist.
     type: bool
@@ -94,7 +103,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Only reads; runs the same in check mode.
+    description: Only reads; runs the same in check mode, except that O(record) writes nothing.
   diff_mode:
     support: none
     description: Not applicable.
@@ -136,6 +145,11 @@ duration:
   returned: always
   type: float
   sample: 0.4
+record:
+  description: Where the verification record was written (O(record=true), not in check mode).
+  returned: when written
+  type: str
+  sample: /var/backups/pg/nightly-app-20261125T140000Z.dump.zst.age.verified.json
 verdict:
   description: Evidence contract; C(fail) on any difference, C(pending) when an encrypted artifact could not be decrypted.
   returned: always
@@ -148,6 +162,8 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.archive impor
     ArchiveError, verify_artifact, verify_verdict)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
+from ansible_collections.deploysafe.preflight.plugins.module_utils.retention import RetentionError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.verified import record_backup_verification
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, missing_libraries, s3_argument_spec)
 
@@ -160,6 +176,7 @@ def main():
             work_dir=dict(type="path"),
             s3=dict(type="dict", options=s3_argument_spec()),
             identity_file=dict(type="path"),
+            record=dict(type="bool", default=False),
             fail_on_mismatch=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
@@ -184,6 +201,13 @@ def main():
         module.fail_json(msg=f"backup_verify of {p['path']} failed: {exc}")
     result = dict(changed=False, checks=[c.__dict__ for c in report.checks], differing_blocks=report.differing_blocks,
                   sha256=report.sha256, duration=report.duration_s, verdict=verdict)
+    if p["record"] and not module.check_mode:
+        try:
+            result["record"] = record_backup_verification(p["path"], report, verdict,
+                                                          S3Conn.from_params(p["s3"] or {}) if remote else None)
+        except RetentionError as exc:
+            module.fail_json(msg=f"backup_verify of {p['path']}: cannot write the verification record: {exc}", **result)
+        result["changed"] = True
     if verdict["status"] == "fail" and p["fail_on_mismatch"]:
         module.fail_json(msg=f"backup {p['path']} does not match its manifest: {verdict['summary']}", **result)
     module.exit_json(**result)

@@ -16,18 +16,22 @@ DEFAULT_DAYS = 7
 
 
 def missing_days(sets: List[BackupSet], now: datetime, days: int, tz: Optional[tzinfo]) -> List[str]:
-    """Calendar days (in tz) among the `days` days before today without a complete backup. Days before
-    the oldest backup are not judged (a new schedule is not missing its past)."""
+    """Calendar days (in tz) without a complete backup among the last `days` days: ending today when
+    today already has one, else yesterday (today's run may still be ahead; max_age judges freshness), so
+    that keep_daily N and audit_days N agree. Days before the oldest backup are not judged (a new
+    schedule is not missing its past)."""
     if days <= 0 or not sets:
         return []
-    def day(t):  # noqa: E306  (tiny local helper)
+
+    def day(t: datetime):
         return (t.astimezone(tz) if tz else t).date()
+
     have = {day(s.time) for s in sets}
     first = min(have)
-    today = day(now)
+    end = day(now) if day(now) in have else day(now) - timedelta(days=1)
     out = []
-    for back in range(days, 0, -1):
-        candidate = today - timedelta(days=back)
+    for back in range(days - 1, -1, -1):
+        candidate = end - timedelta(days=back)
         if candidate >= first and candidate not in have:
             out.append(candidate.isoformat())
     return out

@@ -101,6 +101,12 @@ options:
         not judged). C(0) turns the check off.
     type: int
     default: 7
+  status_file:
+    description:
+      - Audit; the status file that the scheduled job of the C(deploysafe.preflight.backup_schedule) role writes on
+        this host. When given, the last scheduled run must have
+        succeeded (else C(fail)), and a missing file (the job never ran) makes the verdict at best C(pending).
+    type: path
   fail_on:
     description:
       - Fail the task when the verdict is C(fail) (V(fail)), anything but C(pass) (V(pending)), or never (V(never)).
@@ -225,6 +231,10 @@ policy:
   returned: mode=prune
   type: str
   sample: keep 7 daily, 4 weekly backups
+status:
+  description: Audit with O(status_file); the status document of the scheduled job (null when it never ran).
+  returned: mode=audit
+  type: dict
 backups:
   description: Audit; every complete backup, newest first, with time and verification state.
   returned: mode=audit
@@ -267,6 +277,7 @@ def main():
             orphan_age=dict(type="str", default="1d"),
             max_age=dict(type="str", default="26h"),
             audit_days=dict(type="int", default=7),
+            status_file=dict(type="path"),
             fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
             s3=dict(type="dict", options=s3_argument_spec()),
         ),
@@ -279,7 +290,8 @@ def main():
     try:
         store = open_store(p["location"], S3Conn.from_params(p["s3"] or {}))
         if p["mode"] == "audit":
-            result = audit(store, max_age=p["max_age"], days=p["audit_days"], tz_name=p["timezone"])
+            result = audit(store, max_age=p["max_age"], days=p["audit_days"], tz_name=p["timezone"],
+                           status_file=p["status_file"])
         else:
             result = prune(store, p["policy"], check_mode=module.check_mode, tz_name=p["timezone"],
                            orphan_age=p["orphan_age"] or None)

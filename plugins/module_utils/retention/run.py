@@ -5,13 +5,16 @@ audit (the step-6 verdict). Both return plain dicts; `now` is injectable for tes
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone, tzinfo
 from typing import Any, Dict, Mapping, Optional
 
 from ..verdict import FAIL, PASS, make_verdict, measurement
 from . import RetentionError
 from .audit import DEFAULT_DAYS, audit_verdict
-from .inventory import take_inventory
+from .inventory import Inventory, take_inventory
+from .status import judge_status, read_status
+from .store import LocalStore
 from .plan import execute, make_plan
 from .policy import duration_seconds, make_policy, parse_duration
 
@@ -71,19 +74,28 @@ def prune(store, policy_spec: Mapping[str, Any], *, check_mode: bool, tz_name: s
 
 
 def audit(store, *, max_age: str = "26h", days: int = DEFAULT_DAYS, tz_name: str = "UTC",
-          now: Optional[datetime] = None) -> Dict[str, Any]:
-    """The step-6 verdict over the store (read-only), with the inventory it judged."""
+          status_file: Optional[str] = None, now: Optional[datetime] = None) -> Dict[str, Any]:
+    """The step-6 verdict over the store (read-only), with the inventory it judged; with status_file
+    (written by the backup_schedule job) the last scheduled run must also have succeeded."""
     if days < 0:
         raise RetentionError(f"audit_days must be 0 or more, not {days}")
     tz = resolve_timezone(tz_name)
     clock = _now(now)
     max_age_h = duration_seconds(parse_duration(max_age, "max_age"), clock) / 3600
-    inventory = take_inventory(store)
+    if isinstance(store, LocalStore) and not os.path.isdir(store.directory):
+        # a schedule that has not run yet on a fresh host: nothing to judge, not an error
+        inventory = Inventory(where=store.where)
+    else:
+        inventory = take_inventory(store)
     verdict = audit_verdict(inventory, store, clock, max_age_h=max_age_h, days=days, tz=tz)
+    status = None
+    if status_file:
+        status = read_status(status_file)
+        verdict = judge_status(verdict, status, status_file)
     backups = [{"name": s.name, "time": s.time.strftime("%Y-%m-%dT%H:%M:%SZ"), "verification": s.verification,
                 "size_bytes": s.size} for s in sorted(inventory.sets, key=lambda s: (s.time, s.name), reverse=True)]
     return {"changed": False, "location": store.where, "backups": backups,
             "orphans": [{"name": o.name, "problem": o.problem, "files": o.file_names()} for o in inventory.orphans],
             "partials": [p.name for p in inventory.partials],
             "damaged": [{"name": d.name, "problem": d.problem} for d in inventory.damaged],
-            "verdict": verdict}
+            "status": status, "verdict": verdict}

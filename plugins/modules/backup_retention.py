@@ -10,7 +10,7 @@ short_description: Prune backups with a GFS policy that never deletes the newest
 version_added: 0.2.0
 description:
   - Works on a O(location) where M(deploysafe.preflight.pg_backup) or M(deploysafe.preflight.s3_backup) (archive
-    mode) write: a local directory or an C(s3://bucket/prefix/). An artifact (C(*.zst), C(*.zst.age)), its
+    mode) write, a local directory or an C(s3://bucket/prefix/). An artifact (C(*.zst), C(*.zst.age)), its
     C(.manifest.json), its C(.objects.jsonl) and its C(.verified.json) form one backup set; they are kept or
     removed together, never one alone. Other files are never touched.
   - O(mode=prune) applies O(policy) with restic's C(forget) semantics and returns every kept backup with the rules
@@ -18,7 +18,7 @@ description:
     with O(deploysafe.preflight.backup_verify#module:record=true)) says C(pass) is never deleted, whatever the policy.
   - Orphans (an artifact without manifest or the reverse) and leftover C(.partial) files of a killed backup are
     reported and, once older than O(orphan_age), removed.
-  - O(mode=audit) changes nothing and returns the step-6 verdict: C(fail) when the newest backup is older than
+  - O(mode=audit) changes nothing and returns the step-6 verdict, C(fail) when the newest backup is older than
     O(max_age), is not verified, or a day among the last O(audit_days) has no backup; C(pending) when there is no
     backup to judge.
   - Differences from restic, on purpose. Buckets (hour, day, ISO week, month, year) are computed in O(timezone)
@@ -97,8 +97,10 @@ options:
     default: 26h
   audit_days:
     description:
-      - Audit; each of this many calendar days before today must have a backup (days before the oldest backup are
-        not judged). C(0) turns the check off.
+      - Audit; each of the last this many calendar days (in O(timezone)) must have a backup. The days end today
+        when today already has a backup, else yesterday (today's run may still be ahead; O(max_age) judges
+        freshness), so that C(keep_daily=N) and C(audit_days=N) agree. Days before the oldest backup are not judged.
+        C(0) turns the check off.
     type: int
     default: 7
   status_file:

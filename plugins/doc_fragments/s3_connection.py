@@ -5,12 +5,12 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The nested O(s3) connection option of modules that also work on local paths (backup_retention;
-    # backup_verify could use it too). Suboptions mirror s3.client.s3_argument_spec().
+    # The nested O(s3) connection option of modules that also work on local paths (backup_verify,
+    # backup_retention; pg_backup could use it too). Suboptions mirror s3.client.s3_argument_spec().
     DOCUMENTATION = r"""
 options:
   s3:
-    description: S3 connection used when the location is C(s3://...) (the same options as the S3 modules).
+    description: S3 connection used for an C(s3://) path or location (the same options as the S3 modules).
     type: dict
     suboptions:
       endpoint_url:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: backup_retention
 short_description: Prune backups with a GFS policy that never deletes the newest verified one, or audit them
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Works on a O(location) where M(deploysafe.preflight.pg_backup) or M(deploysafe.preflight.s3_backup) (archive
     mode) write, a local directory or an C(s3://bucket/prefix/). An artifact (C(*.zst), C(*.zst.age)), its

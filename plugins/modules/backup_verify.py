@@ -28,58 +28,6 @@ options:
   work_dir:
     description: Directory for the temporary copy of an S3 artifact; default the system temporary directory.
     type: path
-  s3:
-    description: S3 connection used when O(path) is C(s3://...) (same options as the S3 modules).
-    type: dict
-    suboptions:
-          endpoint_url:
-            description:
-              - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
-              - Unset means AWS S3 in O(s3.region).
-            type: str
-            aliases: [s3_url]
-          region:
-            description: Region used to sign requests.
-            type: str
-            default: us-east-1
-            aliases: [aws_region]
-          access_key:
-            description: Access key id. Unset values fall back to boto3's usual sources (environment, profile, instance role).
-            type: str
-            aliases: [aws_access_key_id]
-          secret_key:
-            description: Secret access key.
-            type: str
-            aliases: [aws_secret_access_key]
-          session_token:
-            description: Session token of temporary credentials.
-            type: str
-            aliases: [aws_session_token]
-          ca_bundle:
-            description: CA certificate bundle used to verify the server's TLS certificate.
-            type: path
-          validate_certs:
-            description: Verify the server's TLS certificate. Turn off only for throw-away test servers.
-            type: bool
-            default: true
-          path_style:
-            description:
-              - Address buckets as C(endpoint/bucket/key) (path style, what most S3-compatible servers expect) instead of
-                C(bucket.endpoint/key) (virtual-hosted style, chosen automatically when false).
-            type: bool
-            default: true
-          connect_timeout:
-            description: Seconds to wait for a connection.
-            type: int
-            default: 10
-          read_timeout:
-            description: Seconds to wait for data on an open connection.
-            type: int
-            default: 60
-          max_attempts:
-            description: Attempts per request (botocore standard retry mode) before an error is reported.
-            type: int
-            default: 3
   identity_file:
     description:
       - age identity file (C(AGE-SECRET-KEY-1...) lines) or SSH private key used to decrypt an encrypted artifact.
@@ -93,12 +41,13 @@ options:
       - Skipped in check mode.
     type: bool
     default: false
-    version_added: 0.2.0
+    version_added: 0.1.0
   fail_on_mismatch:
     description: Fail the task when the verdict is C(fail). With C(false) the verdict is returned for the checklist.
     type: bool
     default: true
 extends_documentation_fragment:
+  - deploysafe.preflight.s3_connection
   - deploysafe.preflight.verdict
 attributes:
   check_mode:

@@ -42,8 +42,8 @@ class Duration:
         return not (self.years or self.months or self.days or self.hours)
 
     def __str__(self) -> str:
-        text = "".join(f"{n}{u}" for n, u in ((self.years, "y"), (self.months, "m"), (self.days, "d"),
-                                                (self.hours, "h")) if n)
+        parts = ((self.years, "y"), (self.months, "m"), (self.days, "d"), (self.hours, "h"))
+        text = "".join(f"{n}{u}" for n, u in parts if n)
         return text or "0h"
 
     def before(self, when: datetime) -> datetime:
@@ -159,8 +159,8 @@ def _daily(t: datetime) -> int:
 
 
 def _weekly(t: datetime) -> int:
-    year, week, _ = t.isocalendar()
-    return year * 100 + week
+    iso = t.isocalendar()  # ISO year and week: 2016-01-01..03 belong to 2015-W53
+    return iso[0] * 100 + iso[1]
 
 
 def _monthly(t: datetime) -> int:

@@ -56,8 +56,8 @@ def _age_h(now: datetime, when: datetime) -> float:
     return round((now - when).total_seconds() / 3600, 2)
 
 
-def newest_verified(sets: List[BackupSet], now: datetime) -> Optional[BackupSet]:
-    """The newest complete set whose verification record says pass (future ones included: they are kept anyway)."""
+def newest_verified(sets: List[BackupSet]) -> Optional[BackupSet]:
+    """The newest complete set whose verification record says pass."""
     verified = [s for s in sets if s.verified]
     return max(verified, key=lambda s: (s.time, s.name)) if verified else None
 
@@ -72,7 +72,9 @@ def make_plan(inv: Inventory, policy: Policy, now: datetime, tz: Optional[tzinfo
     horizon = now + FUTURE_TOLERANCE
     present = [s for s in inv.sets if s.time <= horizon]
     future = [s for s in inv.sets if s.time > horizon]
-    protected = newest_verified(inv.sets, now)
+    # Future-dated sets are kept anyway; protecting one of them must not leave the real newest verified
+    # backup to the policy, so the invariant looks at sets that are not in the future first.
+    protected = newest_verified(present) or newest_verified(future)
     plan.protected = protected.name if protected else None
     by_name = {s.name: s for s in present}
     decisions = apply_policy([(s.name, s.time) for s in present], policy, tz)

@@ -134,9 +134,17 @@ def test_backup_from_the_future_is_kept_and_judges_nothing(tmp_path):
                                  "reasons": ["in the future (clock skew): not judged by age"]}
     # keep_within is measured from the newest backup that is not in the future
     assert [k["name"] for k in result["keep"][1:]] == [names[0]]
-    assert result["protected"] == future
+    assert result["protected"] == names[0]
     verdict = audit(LocalStore(str(tmp_path)), now=NOW)["verdict"]
     assert verdict["evidence"]["findings"]["future"] == 1 and verdict["status"] == "pass"
+
+
+def test_a_verified_backup_from_the_future_does_not_unprotect_the_real_newest_verified(tmp_path):
+    names = daily_timeline(tmp_path, 3, unverified=(0, 1))
+    future = plant(tmp_path, NOW + timedelta(days=2), verified=True, subject="skewed")
+    result = prune(LocalStore(str(tmp_path)), {"keep_last": 1}, check_mode=True, now=NOW)
+    assert result["protected"] == names[2]
+    assert [k["name"] for k in result["keep"]] == [future, names[0], names[2]]
 
 
 class FlakyStore(LocalStore):

@@ -92,3 +92,21 @@ def test_listing_error_deletes_nothing(s3conn, tmp_path):
 def test_empty_prefix_audit_is_pending(s3, s3conn, prefix):
     view = audit(open_store(f"s3://{s3['bucket']}/{prefix}", s3conn), now=NOW)
     assert view["verdict"]["status"] == "pending" and "nothing to judge" in view["verdict"]["summary"]
+
+
+def test_backup_verify_record_on_s3_makes_the_newest_verified(tmp_path, s3, s3conn, prefix):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import verify_s3_artifact
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.verified import (
+        record_backup_verification)
+    local = tmp_path / "local"
+    local.mkdir()
+    names = daily_timeline(local, 2, unverified=(0,))
+    client = make_client(s3conn)
+    upload_dir(client, s3["bucket"], prefix, local)
+    store = open_store(f"s3://{s3['bucket']}/{prefix}", s3conn)
+    assert "is not verified" in audit(store, now=NOW)["verdict"]["summary"]
+    url = f"s3://{s3['bucket']}/{prefix}{names[0]}"
+    report, verdict = verify_s3_artifact(s3conn, url, work_dir=str(tmp_path))
+    assert record_backup_verification(url, report, verdict, s3conn) == url + ".verified.json"
+    view = audit(store, now=NOW)
+    assert view["backups"][0]["verification"] == "pass" and view["verdict"]["status"] == "pass", view["verdict"]

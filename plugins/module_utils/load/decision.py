@@ -15,12 +15,16 @@ from typing import Any, Dict, List, Tuple
 from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement, status_from
 from .thresholds import Check
 
-# The open-model generator is saturated when more than 1 % of its sends start late (> engine.LATE_S
-# after they could have), or when it sent at less than 95 % of the rate its schedule asked for. Either
-# way the target did not get the planned load, so nothing about that load is proven. 1 % keeps a
-# short run on a busy machine (a few descheduled milliseconds) decidable; a generator that cannot
-# keep up is late on most sends (99 % at a 10k req/s target measured on this project's machine).
-LATE_SHARE_MAX = 0.01
+# The open-model generator is saturated when more than 5 % of its sends (and at least 5) start late
+# (> engine.LATE_S, 10 ms, after they could have), or when it sent at less than 95 % of the rate its
+# schedule asked for. Either way the target did not get the planned load, so nothing about that load is
+# proven. A generator that cannot keep up is late on most sends (99 % at a 10k req/s target, measured on
+# this project's machine); a 600 ms stall of its event loop in a 3 s run makes 25-29 % late. 5 % and not
+# 1 %: on a 2-core machine running 4x more processes than cores, the OS deschedules the generator for
+# 10-200 ms now and then, a few late sends each time; in a short run that can pass 5 %, and then the
+# load shape really was not what was planned. Their lag is never charged to the target either way.
+LATE_SHARE_MAX = 0.05
+LATE_SENDS_MIN = 5
 ACHIEVED_RATE_MIN = 0.95
 # Failures that a saturated generator can cause by itself: slow reading of responses, throughput.
 GENERATOR_BOUND_LIMITS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "min_rps")
@@ -63,7 +67,7 @@ def generator_saturation(run: Dict[str, Any], model: str) -> Tuple[str, List[Dic
              measurement("generator_lag_mean_ms", round(1000.0 * run.get("generator_lag_s", 0.0) / late, 2)
                          if late else 0.0, "ms")]
     short = target is not None and achieved is not None and achieved < ACHIEVED_RATE_MIN * target
-    if share <= LATE_SHARE_MAX and not short:
+    if (share <= LATE_SHARE_MAX or late < LATE_SENDS_MIN) and not short:
         return "", found
     reason = (f"load generator saturated: {100.0 * share:.1f}% of {sent} sends started late (limit "
               f"{100 * LATE_SHARE_MAX:g}%), {achieved or 0:.0f} of {target or 0:.0f} req/s achieved (limit "

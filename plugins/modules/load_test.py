@@ -21,7 +21,7 @@ description:
   - The verdict is C(pass) only when the whole plan was played at the planned load and every limit had data. It
     is C(pending) with the reason when the run was cut short by O(max_requests) or O(max_duration) (stages not
     finished or never reached), when the open-model generator could not keep its schedule (more than 5% of sends,
-    and at least 5, started over 10 ms late, or under 95% of the scheduled rate; its own lag is never counted as
+    and at least 5, started over 50 ms late, or under 95% of the scheduled rate; its own lag is never counted as
     target latency, and latency limits it failed become undecided), or when a
     limit has no data (for example O(thresholds.cpu_percent) set but no resource sample collected). k6 exiting
     99 (thresholds of its script crossed) is C(fail); other non-zero k6 exits are errors naming the code.

@@ -16,13 +16,12 @@ from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement, status_fro
 from .thresholds import Check
 
 # The open-model generator is saturated when more than 5 % of its sends (and at least 5) start late
-# (> engine.LATE_S, 10 ms, after they could have), or when it sent at less than 95 % of the rate its
+# (over engine.LATE_S, 50 ms, after they could have), or when it sent at less than 95 % of the rate its
 # schedule asked for. Either way the target did not get the planned load, so nothing about that load is
 # proven. A generator that cannot keep up is late on most sends (99 % at a 10k req/s target, measured on
-# this project's machine); a 600 ms stall of its event loop in a 3 s run makes 25-29 % late. 5 % and not
-# 1 %: on a 2-core machine running 4x more processes than cores, the OS deschedules the generator for
-# 10-200 ms now and then, a few late sends each time; in a short run that can pass 5 %, and then the
-# load shape really was not what was planned. Their lag is never charged to the target either way.
+# this project's machine, its backlog reaching seconds); a 600 ms stall of its event loop in a 3 s,
+# 100 req/s run makes 19-20 % of sends late. 5 % rather than 1 %: a short run on a busy host can have a
+# descheduling gap of 100-200 ms, which delays a few sends past 50 ms and is then caught up.
 LATE_SHARE_MAX = 0.05
 LATE_SENDS_MIN = 5
 ACHIEVED_RATE_MIN = 0.95

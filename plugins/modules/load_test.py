@@ -23,7 +23,7 @@ description:
     finished or never reached), when the open-model generator could not keep its schedule (more than 5% of sends,
     and at least 5, started over 50 ms late, or under 95% of the scheduled rate; its own lag is never counted as
     target latency, and latency limits it failed become undecided), or when a
-    limit has no data (for example O(thresholds.cpu_percent) set but no resource sample collected). k6 exiting
+    limit has no data (for example C(cpu_percent) in O(thresholds) but no resource sample collected). k6 exiting
     99 (thresholds of its script crossed) is C(fail); other non-zero k6 exits are errors naming the code.
   - Writes JSON, Markdown, HTML (latency-over-time plot) and JUnit reports when O(report_dir) is set.
 options:

@@ -143,4 +143,3 @@ def _unit(limit_name: str) -> str:
         return "ms"
     return {"error_rate": "ratio", "min_rps": "req/s", "cpu_percent": "%",
             "memory_growth_mb_per_10min": "MB/10min"}.get(limit_name, "")
-

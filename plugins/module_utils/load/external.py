@@ -66,8 +66,9 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
             with open(users, "w") as fh:
                 fh.write(PLAN_USERS.replace(PLAN_MARK, embedded))
             files = f"{users},{hooks}"
-        env = dict(os.environ, DEPLOYSAFE_LOAD_PLAN=json.dumps(plan_doc), DEPLOYSAFE_LOAD_SAMPLES=work,
-                   PYTHONUNBUFFERED="1")
+        # The plan (its headers may hold a token) reaches Locust only in those files, inside the private work
+        # directory: never in the processes' environment, which others can read while they run.
+        env = dict(os.environ, DEPLOYSAFE_LOAD_SAMPLES=work, PYTHONUNBUFFERED="1")
         csv_prefix = os.path.join(work, "stats")
         common = ["-f", files, "--host", host, "--loglevel", "WARNING"]
         classes = list(settings.get("user_classes") or [])

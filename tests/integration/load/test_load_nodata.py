@@ -115,6 +115,15 @@ def test_auth_token_is_sent_as_bearer_and_never_reported(bearer_server, tmp_path
     assert refused["verdict"]["status"] == "fail" and "errors_http_401" in refused["verdict"]["evidence"]["findings"]
 
 
+def test_locust_engine_sends_the_token_too(bearer_server):
+    token = bearer_server["token"]
+    result = run_load_test({"engine": "locust", "base_url": bearer_server["url"], "requests": ["/"],
+                            "auth_token": token, "model": "closed", "max_duration": 60,
+                            "stages": [{"duration": 1.5, "target": 2, "start": 2}], "think_time": 0.05})
+    assert result["verdict"]["status"] == "pass", result["verdict"]["summary"]
+    assert bearer_server["seen"] and set(bearer_server["seen"]) == {f"Bearer {token}"}
+
+
 def test_module_hides_token_and_headers_from_its_output(bearer_server, tmp_path):
     token, key = bearer_server["token"], os.urandom(8).hex()
     res = ansible("load_test", {"base_url": bearer_server["url"], "requests": ["/"], "auth_token": token,

@@ -15,9 +15,11 @@ import hashlib
 import json
 import os
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.evidence_seal import verify_signoff
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import SIGNOFF_NAME, Item
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signature import Verifier
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL, PASS, PENDING, read_verdict
 
 REPORT_FORMAT = 1
@@ -90,12 +92,17 @@ def current_fingerprints(items: List[Item], run_dir: str) -> Dict[str, Optional[
 
 
 def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float,
-             signoff_item: Item) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The sign-off item result plus the top-level sign-off summary of the report."""
+             signoff_item: Item, verifiers: Sequence[Verifier] = ()) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The sign-off item result plus the top-level sign-off summary of the report.
+
+    A recorded sign-off is valid only when its signature verifies with a configured key (when any is
+    configured) and every verdict file and artifact it sealed hashes as it did at signing."""
     result, record = _item_result(signoff_item, run_dir, max_age, now)
     info: Dict[str, Any] = {"recorded": record is not None, "status": result["status"], "decision": None, "by": None,
                             "at": None, "comment": "", "change_ticket": "", "override": False, "override_reason": "",
-                            "not_pass_at_signoff": [], "reason": result["reason"]}
+                            "not_pass_at_signoff": [], "reason": result["reason"], "signature": None, "key_id": None,
+                            "run_id": None, "problems": [], "sealed_files": 0, "sealed_artifacts": 0,
+                            "artifacts_not_rehashed": []}
     if record is None:
         result["summary"] = result["reason"] = info["reason"] = "no sign-off recorded"
         return result, info
@@ -104,16 +111,17 @@ def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float
                 comment=details.get("comment") or "", change_ticket=details.get("change_ticket") or "",
                 override=bool(details.get("override")), override_reason=details.get("override_reason") or "",
                 not_pass_at_signoff=list(details.get("not_pass_at_signoff") or []))
+    check = verify_signoff(run_dir, record, verifiers)
+    info.update(signature=check["signature"], key_id=check["key_id"], run_id=check["run_id"], problems=check["problems"],
+                sealed_files=check["files"], sealed_artifacts=check["artifacts"],
+                artifacts_not_rehashed=check["artifacts_not_rehashed"])
     if info["decision"] not in ("approve", "reject") or not info["by"]:
         result.update(status=PENDING, reason="sign-off record has no decision or signer")
     elif (info["decision"] == "approve") != (record["verdict"]["status"] == PASS):
         result.update(status=PENDING, reason="sign-off record contradicts itself (decision vs status)")
-    elif result["status"] == PASS:
-        signed = details.get("fingerprints") or {}
-        now_fp = current_fingerprints(items, run_dir)
-        changed = sorted(n for n in set(now_fp) | set(signed) if now_fp.get(n) != signed.get(n))
-        if changed:
-            result.update(status=PENDING, reason=f"evidence changed since the sign-off: {', '.join(changed)}")
+    elif check["problems"] and result["status"] != PENDING:
+        # a rejection that no longer verifies is not a valid no-go either: it could be forged to block
+        result.update(status=PENDING, reason=f"sign-off not valid: {'; '.join(check['problems'])}")
     if result["reason"] and result["status"] == PENDING:
         result["summary"] = f"{result['summary']} - not valid: {result['reason']}"
     info.update(status=result["status"], reason=result["reason"])
@@ -121,12 +129,12 @@ def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float
 
 
 def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now: Optional[float] = None,
-             title: str = "Pre-deployment checklist") -> Dict[str, Any]:
+             title: str = "Pre-deployment checklist", verifiers: Sequence[Verifier] = ()) -> Dict[str, Any]:
     """The report model for run_dir: items with status and evidence, sign-off, decision, counts, warnings."""
     now = time.time() if now is None else now
     signoff_item = next((i for i in items if i.name == SIGNOFF_NAME), Item(0, SIGNOFF_NAME, "Human sign-off", True))
     results = []
-    signoff_result, signoff = _signoff(items, run_dir, max_age, now, signoff_item)
+    signoff_result, signoff = _signoff(items, run_dir, max_age, now, signoff_item, verifiers)
     for item in items:
         results.append(signoff_result if item.name == SIGNOFF_NAME else _item_result(item, run_dir, max_age, now)[0])
     checks = [r for r in results if r["critical"] and r["name"] != SIGNOFF_NAME]

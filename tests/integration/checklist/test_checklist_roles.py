@@ -17,7 +17,7 @@ RECORD = """
         run_dir: "{run_dir}"
         name: "{{{{ item.0 }}}}"
         verdict: {{status: "{{{{ item.1 }}}}", summary: "{{{{ item.0 }}}} {{{{ item.1 }}}}",
-                  evidence: {{artifacts: [], findings: {{high: 0}}, measurements: []}}}}
+                  evidence: {{artifacts: [], findings: {{high: 0}}, measurements: [{{name: checked, value: 1, unit: checks}}]}}}}
       loop: {pairs}
 """
 

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 import pytest
+from role_play import role_play
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
     artifact, atomic_write_bytes, make_verdict, measurement, verdict_record,
@@ -19,20 +20,6 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict impor
 CHECKS = ["image_validate", "manifest_validate", "security_scan", "pg_backup", "s3_backup", "backup_schedule",
           "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate"]
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    preflight_run_dir: "{run_dir}"
-  tasks:
-    - ansible.builtin.include_role:
-        name: deploysafe.preflight.{role}
-    - ansible.builtin.copy:
-        content: "{{{{ ({register} | default({{}})) | to_json }}}}"
-        dest: "{out}"
-      check_mode: false
-"""
 
 
 @pytest.fixture
@@ -56,9 +43,7 @@ def play(ansible_playbook, tmp_path, run_dir, role, extra_vars, register=None, *
     out = tmp_path / f"{role}-{secrets.token_hex(3)}.json"
     vars_file = tmp_path / f"vars-{secrets.token_hex(3)}.json"
     vars_file.write_text(json.dumps(extra_vars))
-    register = register or f"{role}_result"
-    proc = ansible_playbook(PLAY.format(run_dir=run_dir, role=role, register=register, out=out),
-                            "-e", f"@{vars_file}", *args)
+    proc = ansible_playbook(role_play(run_dir, role, out, register), "-e", f"@{vars_file}", *args)
     result = json.loads(out.read_text()) if out.exists() else None
     vars_file.unlink()
     return proc, result

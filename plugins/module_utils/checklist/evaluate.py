@@ -121,7 +121,7 @@ def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float
         result.update(status=PENDING, reason="sign-off record contradicts itself (decision vs status)")
     elif check["problems"] and result["status"] != PENDING:
         # a rejection that no longer verifies is not a valid no-go either: it could be forged to block
-        result.update(status=PENDING, reason=f"sign-off not valid: {'; '.join(check['problems'])}")
+        result.update(status=PENDING, reason="; ".join(check["problems"]))
     if result["reason"] and result["status"] == PENDING:
         result["summary"] = f"{result['summary']} - not valid: {result['reason']}"
     info.update(status=result["status"], reason=result["reason"])

@@ -77,14 +77,17 @@ def test_stale_verdict_is_pending_not_pass(all_pass):
     assert evaluate(str(all_pass), build_items(), now=NOW)["items"][3]["status"] == "pass"  # no max_age: not stale
 
 
+EARNED = b'{"name": "checked", "value": 1, "unit": "checks"}'  # a pass must carry evidence to be well-formed
+
+
 @pytest.mark.parametrize("content, reason", [
     (b"{not json", "malformed verdict file"),
     (b"[]", "malformed verdict file"),
     (b'{"name": "pg_backup", "recorded_at": "2026-11-25T14:00:00Z", "verdict": {"status": "green"}}', "verdict.status"),
     (b'{"name": "other", "recorded_at": "2026-11-25T14:00:00Z", "verdict": {"status": "pass", "summary": "",'
-     b' "evidence": {"artifacts": [], "findings": {}, "measurements": []}}}', "it names 'other'"),
+     b' "evidence": {"artifacts": [], "findings": {}, "measurements": [' + EARNED + b']}}}', "it names 'other'"),
     (b'{"name": "pg_backup", "recorded_at": "yesterday", "verdict": {"status": "pass", "summary": "",'
-     b' "evidence": {"artifacts": [], "findings": {}, "measurements": []}}}', "recorded_at"),
+     b' "evidence": {"artifacts": [], "findings": {}, "measurements": [' + EARNED + b']}}}', "recorded_at"),
 ])
 def test_malformed_file_is_pending_with_reason(all_pass, content, reason):
     (all_pass / "pg_backup.json").write_bytes(content)

@@ -227,7 +227,7 @@ def test_report_module_takes_the_keys_and_never_shows_the_secret(all_pass):
     (dict(key=ssh_rsa_text()), "not ed25519"),
     (dict(key="AGE-SECRET-KEY-1QQQQ"), "age identity is malformed"),
     (dict(key="hello"), "neither an SSH ed25519 private key"),
-    (dict(hmac_secret="short"), "shorter than 16 bytes"),
+    (dict(hmac_secret="short"), "shorter than 16 bytes"),  # pragma: allowlist secret
     (dict(key="x", hmac_secret="y" * 20), "give one signing key, not signing_key and hmac_secret"),
     (dict(key_file="/nonexistent/key"), "cannot read the signing key file /nonexistent/key"),
 ])

@@ -47,7 +47,7 @@ def verdict_files(run_dir: str) -> List[str]:
     """Names of the verdict record files a sign-off seals, sorted."""
     try:
         names = os.listdir(run_dir)
-    except FileNotFoundError:
+    except OSError:  # missing or unreadable: no verdict can be sealed (and every sealed one shows as removed)
         return []
     return sorted(n for n in names if n.endswith(".json") and not n.startswith(".") and n not in _NOT_VERDICTS
                   and os.path.isfile(os.path.join(run_dir, n)))
@@ -76,17 +76,30 @@ def _short(digest: str) -> str:
     return digest[:12]
 
 
+def _hash(path: str) -> Tuple[Optional[str], str]:
+    """(sha256, "") of a file, or (None, why it cannot be read): unreadable evidence is never skipped."""
+    try:
+        return sha256_file(path), ""
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror or exc}"
+
+
 def hash_evidence(run_dir: str) -> Tuple[Dict[str, Any], List[str]]:
     """({files: {name: sha256}, artifacts: [{path, sha256, named_by, rehashed}]}, problems).
 
-    A problem is an artifact whose bytes on disk already differ from what its verdict recorded, or two
-    verdicts naming one path with different sha256: evidence changed before the sign-off, not sealable."""
+    A problem is an artifact whose bytes on disk already differ from what its verdict recorded, two
+    verdicts naming one path with different sha256 (evidence changed before the sign-off), or a file
+    that cannot be read: none of them can be sealed."""
     files: Dict[str, str] = {}
     claims: Dict[str, Dict[str, Any]] = {}
     problems: List[str] = []
     for name in verdict_files(run_dir):
         path = os.path.join(run_dir, name)
-        files[name] = sha256_file(path)
+        digest, error = _hash(path)
+        if digest is None:
+            problems.append(error)
+            continue
+        files[name] = digest
         for art in _named_artifacts(path):
             entry = claims.setdefault(art["path"], {"path": art["path"], "sha256": art["sha256"], "named_by": []})
             if entry["sha256"] != art["sha256"]:
@@ -98,8 +111,10 @@ def hash_evidence(run_dir: str) -> Tuple[Dict[str, Any], List[str]]:
         local = _local_path(run_dir, entry["path"])
         entry["rehashed"] = bool(local and os.path.isfile(local))
         if entry["rehashed"]:
-            actual = sha256_file(local)
-            if actual != entry["sha256"]:
+            actual, error = _hash(local)
+            if actual is None:
+                problems.append(f"artifact {entry['path']} (named by {', '.join(entry['named_by'])}): {error}")
+            elif actual != entry["sha256"]:
                 problems.append(f"artifact {entry['path']} (named by {', '.join(entry['named_by'])}) does not match "
                                 f"its verdict: sha256 on disk {_short(actual)}..., recorded {_short(entry['sha256'])}...")
         artifacts.append(entry)
@@ -122,8 +137,10 @@ def check_evidence(run_dir: str, sealed: Any, signed_run_id: Optional[str]) -> T
     for name, digest in sorted(sealed["files"].items()):
         if name not in now:
             problems.append(f"{name} was removed after the sign-off")
-        elif sha256_file(os.path.join(run_dir, name)) != digest:
-            problems.append(f"{name} changed after the sign-off")
+        else:
+            actual, error = _hash(os.path.join(run_dir, name))
+            if actual != digest:
+                problems.append(error or f"{name} changed after the sign-off")
     problems.extend(f"{name} was added after the sign-off" for name in sorted(now - set(sealed["files"])))
     unchecked = []
     for entry in sealed["artifacts"]:
@@ -137,8 +154,10 @@ def check_evidence(run_dir: str, sealed: Any, signed_run_id: Optional[str]) -> T
             else:
                 unchecked.append(path)
             continue
-        actual = sha256_file(local)
-        if actual != entry.get("sha256"):
+        actual, error = _hash(local)
+        if actual is None:
+            problems.append(f"{where}: {error}")
+        elif actual != entry.get("sha256"):
             problems.append(f"{where} changed after the sign-off: sha256 now {_short(actual)}..., "
                             f"signed {_short(str(entry.get('sha256')))}...")
     counts = {"files": len(sealed["files"]), "artifacts": len(sealed["artifacts"]), "artifacts_not_rehashed": unchecked}

@@ -53,7 +53,7 @@ def plan_signoff(run_dir: str, items: List[Item], decision: str, by: str, commen
     evidence, tampered = hash_evidence(run_dir)
     if tampered:
         # no override for this: the approver would be signing bytes no check ever looked at
-        raise ChecklistError(f"sign-off refused: evidence in {run_dir} changed after it was recorded: "
+        raise ChecklistError(f"sign-off refused: the evidence in {run_dir} cannot be sealed: "
                              f"{'; '.join(tampered)}. Re-run the checks that produced it.")
     details = {
         "decision": decision, "by": by.strip(), "comment": comment, "change_ticket": change_ticket,

@@ -179,7 +179,7 @@ def test_run_id_is_signed_and_another_run_is_caught(all_pass, tmp_path):
 def test_evidence_already_changed_before_signing_is_refused(backup, all_pass):
     flip_byte(backup)
     _, error = run_signoff(params(all_pass), check_mode=False, now=NOW)
-    assert error.startswith("sign-off refused: evidence in") and str(backup) in error and "does not match its verdict" in error
+    assert error.startswith("sign-off refused: the evidence in") and str(backup) in error and "does not match its verdict" in error
     assert not (all_pass / "signoff.json").exists()
 
 

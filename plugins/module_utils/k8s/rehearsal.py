@@ -1,0 +1,208 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deploy rehearsal: roll the release out in a throwaway namespace, measure it, always clean up.
+
+Order: load manifests -> resolve every referenced ConfigMap/Secret (a missing one is reported before
+anything is created) -> namespace -> copy/create references -> server-side apply -> wait for every
+rollout -> pods Ready -> optional health URL -> delete the namespace (also on Ctrl-C/SIGTERM) unless
+keep_on_failure and the rehearsal failed. check_mode: the same objects as a server-side dry-run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement
+from . import K8sError
+from .connection import Connection
+from .namespace import Interrupted, ThrowawayNamespace, new_run_id, signals_raise
+from .objects import (
+    apply_objects, into_namespace, load_objects, plan_references, provide_references, split_cluster_scoped,
+    source_lookup,
+)
+from .observe import diagnostics, pods_ready, wait_for_rollouts, warning_events, workloads_of
+
+
+@dataclass
+class HealthCheck:
+    url: str = ""
+    expected_status: List[int] = field(default_factory=lambda: [200])
+    retries: int = 3
+    timeout: float = 5.0
+    validate_certs: bool = True
+
+
+@dataclass
+class RehearsalOptions:
+    paths: List[str] = field(default_factory=list)
+    content: Optional[str] = None
+    source_namespace: Optional[str] = None
+    configmaps: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    secrets: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    namespace_prefix: str = "rehearsal"
+    run_id: str = ""
+    ttl_seconds: int = 3600
+    timeout: float = 300.0
+    max_restarts: int = 0
+    max_warning_events: Optional[int] = None
+    health: HealthCheck = field(default_factory=HealthCheck)
+    keep_on_failure: bool = False
+    log_lines: int = 20
+    cleanup_timeout: float = 120.0
+    dry_run_namespace: str = "default"
+
+
+def health_measurements(health: HealthCheck) -> Dict[str, Any]:
+    """Run the health check and return {verdict, measurements prefixed with health_}."""
+    from ..health.http import HealthOptions, check_health
+    result = check_health(HealthOptions(url=health.url, expected_status=health.expected_status,
+                                        retries=health.retries, timeout=health.timeout,
+                                        validate_certs=health.validate_certs, check_body=False))
+    ms = [dict(m, name="health_" + m["name"]) for m in result["verdict"]["evidence"]["measurements"]
+          if m["name"] in ("http_status", "latency_ms", "attempts")]
+    ms.append(measurement("health_ok", result["verdict"]["status"] == PASS, "bool", True, "=="))
+    return {"summary": result["verdict"]["summary"], "measurements": ms, "ok": result["verdict"]["status"] == PASS}
+
+
+def prepare(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
+    """Load, keep the namespaced objects and plan the references. Raises K8sError for bad input."""
+    objects = load_objects(opts.paths, opts.content)
+    objects, cluster_scoped = split_cluster_scoped(conn.dynamic(), objects)
+    objects, skipped = into_namespace(objects, "placeholder")
+    plan = plan_references(objects, opts.configmaps, opts.secrets, source_lookup(conn, opts.source_namespace))
+    return {"objects": objects, "skipped": cluster_scoped + skipped, "plan": plan}
+
+
+def dry_run(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
+    """check_mode: every object as a server-side dry-run into dry_run_namespace; nothing is created."""
+    prep = prepare(conn, opts)
+    objects, _ = into_namespace(prep["objects"], opts.dry_run_namespace)
+    rejected = apply_objects(conn, objects, opts.dry_run_namespace, dry_run=True)
+    missing = prep["plan"].missing
+    ms = [measurement("dry_run_rejected", len(rejected), "objects", 0, "=="),
+          measurement("missing_references", len(missing), "count", 0, "==")]
+    if rejected or missing:
+        problems = [f"{r}: {e}" for r, e in rejected] + ([f"missing: {prep['plan'].describe_missing()}"] if missing else [])
+        verdict = make_verdict(FAIL, "server-side dry-run: " + "; ".join(problems)[:1500], measurements=ms)
+    else:
+        verdict = make_verdict(PENDING, f"check mode: server-side dry-run accepted {len(objects)} object(s); "
+                                        "nothing was rolled out", measurements=ms)
+    return {"verdict": verdict, "changed": False, "applied": [], "dry_run_rejected": dict(rejected),
+            "skipped": prep["skipped"], "missing_references": _refs(missing)}
+
+
+def _refs(refs) -> List[Dict[str, Any]]:
+    return [{"kind": r.kind, "name": r.name, "used_by": r.used_by} for r in refs]
+
+
+def rehearse(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
+    """The deploy rehearsal. Returns the module result (verdict and what explains it)."""
+    run_id = opts.run_id or new_run_id()
+    prep = prepare(conn, opts)
+    plan = prep["plan"]
+    result: Dict[str, Any] = {"run_id": run_id, "namespace": None, "namespace_deleted": False, "kept": False,
+                              "skipped": prep["skipped"], "missing_references": _refs(plan.missing),
+                              "references": {"in_manifests": len(plan.in_manifests), "given": len(plan.given),
+                                             "copied": len(plan.copied)},
+                              "applied": [], "workloads": [], "changed": False}
+    if plan.missing:
+        result["verdict"] = make_verdict(
+            FAIL, f"missing reference(s), nothing applied: {plan.describe_missing()}",
+            measurements=[measurement("missing_references", len(plan.missing), "count", 0, "==")])
+        return result
+    ns = ThrowawayNamespace(conn, opts.namespace_prefix, run_id, "deploy", opts.ttl_seconds)
+    result["namespace"] = ns.name
+    interrupted: Optional[str] = None
+    error: Optional[str] = None
+    failed = True
+    try:
+        with signals_raise():
+            ns.create()
+            result["changed"] = True
+            result["copied"] = provide_references(conn, plan, ns.name, opts.source_namespace, opts.configmaps,
+                                                  opts.secrets)
+            result.update(roll_out(conn, opts, ns.name, prep["objects"]))
+            failed = result["verdict"]["status"] != PASS
+    except Interrupted as exc:
+        interrupted = exc.signal_name
+    except KeyboardInterrupt:
+        interrupted = "SIGINT"
+    except K8sError as exc:
+        error = str(exc)
+    finally:
+        if failed and opts.keep_on_failure and not interrupted and ns.created:
+            result["kept"] = True
+        else:
+            cleanup = ns.delete(opts.cleanup_timeout)
+            result["namespace_deleted"] = cleanup["gone"]
+            result["cleanup"] = cleanup
+    if interrupted or error:
+        raise K8sError(f"{error or 'interrupted by ' + interrupted}; {_cleanup_note(ns, result)}")
+    cleanup = result.get("cleanup")
+    if cleanup and not cleanup["gone"]:
+        v = result["verdict"]
+        ms = v["evidence"]["measurements"] + [measurement("namespace_deleted", False, "bool", True, "==")]
+        result["verdict"] = make_verdict(FAIL, f"{v['summary']}; cleanup: {cleanup['error']}",
+                                         findings=v["evidence"]["findings"], measurements=ms)
+    return result
+
+
+def _cleanup_note(ns: ThrowawayNamespace, result: Dict[str, Any]) -> str:
+    if not ns.created:
+        return "no namespace was created"
+    if result["kept"]:
+        return f"namespace {ns.name} kept (keep_on_failure)"
+    if result["namespace_deleted"]:
+        return f"namespace {ns.name} deleted"
+    return f"namespace {ns.name} NOT deleted: {result['cleanup']['error']}"
+
+
+def roll_out(conn: Connection, opts: RehearsalOptions, namespace: str, objects) -> Dict[str, Any]:
+    """Apply into namespace and judge the rollout. Returns result keys (verdict, workloads, ...)."""
+    placed, _ = into_namespace(objects, namespace)
+    started = time.monotonic()
+    rejected = apply_objects(conn, placed, namespace)
+    out: Dict[str, Any] = {"applied": [f"{o['kind']}/{o['metadata']['name']}" for o in placed
+                                       if f"{o['kind']}/{o['metadata']['name']}" not in dict(rejected)]}
+    if rejected:
+        out["verdict"] = make_verdict(
+            FAIL, "the API server rejected: " + "; ".join(e for _, e in rejected)[:1500],
+            measurements=[measurement("rejected_objects", len(rejected), "objects", 0, "==")])
+        return out
+    workloads = workloads_of(placed, started)
+    if not workloads:
+        out["verdict"] = make_verdict(PENDING, "the manifests hold no Deployment, StatefulSet, DaemonSet or Job: "
+                                               "nothing to roll out", measurements=[])
+        return out
+    obs = wait_for_rollouts(conn, namespace, workloads, opts.timeout, opts.max_restarts)
+    out["workloads"] = [w.as_dict() for w in workloads]
+    counts = pods_ready(obs.pods)
+    events = warning_events(conn, namespace)
+    out["warning_events"] = events
+    restarts = sum(p["restarts"] for p in obs.pods)
+    ms = [measurement(f"rollout_seconds[{w.ref}]", w.seconds, "s", opts.timeout, "<=") for w in workloads]
+    ms += [measurement("workloads_complete", sum(w.complete for w in workloads), "count", len(workloads), "=="),
+           measurement("pods_ready", counts["ready"], "pods", counts["total"], "=="),
+           measurement("restarts", restarts, "count", opts.max_restarts, "<="),
+           measurement("warning_events", sum(e["count"] for e in events), "count", opts.max_warning_events,
+                       "<=" if opts.max_warning_events is not None else None)]
+    problems = list(obs.problems)
+    if obs.complete and counts["ready"] == counts["total"] and opts.health.url:
+        health = health_measurements(opts.health)
+        ms += health["measurements"]
+        out["health"] = health["summary"]
+        if not health["ok"]:
+            problems.append("health check: " + health["summary"])
+    if problems or not obs.complete:
+        out["diagnostics"] = diagnostics(conn, namespace, obs, opts.log_lines)
+        summary = "rehearsal failed: " + "; ".join(problems or ["rollout incomplete"])
+        out["verdict"] = make_verdict(FAIL, summary[:2000], findings={"problems": len(problems)}, measurements=ms)
+        return out
+    slowest = max(workloads, key=lambda w: w.seconds or 0)
+    out["verdict"] = make_verdict(
+        PASS, f"{len(workloads)} workload(s) rolled out in a throwaway namespace, {counts['ready']} pod(s) Ready "
+              f"(slowest {slowest.ref}: {slowest.seconds:.1f}s)" + (", health check passed" if opts.health.url else ""),
+        findings={"problems": 0}, measurements=ms)
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement
 from . import K8sError
@@ -97,22 +97,26 @@ def _refs(refs) -> List[Dict[str, Any]]:
     return [{"kind": r.kind, "name": r.name, "used_by": r.used_by} for r in refs]
 
 
-def rehearse(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
-    """The deploy rehearsal. Returns the module result (verdict and what explains it)."""
-    run_id = opts.run_id or new_run_id()
-    prep = prepare(conn, opts)
+def base_result(run_id: str, prep: Dict[str, Any]) -> Dict[str, Any]:
     plan = prep["plan"]
-    result: Dict[str, Any] = {"run_id": run_id, "namespace": None, "namespace_deleted": False, "kept": False,
-                              "skipped": prep["skipped"], "missing_references": _refs(plan.missing),
-                              "references": {"in_manifests": len(plan.in_manifests), "given": len(plan.given),
-                                             "copied": len(plan.copied)},
-                              "applied": [], "workloads": [], "changed": False}
-    if plan.missing:
-        result["verdict"] = make_verdict(
-            FAIL, f"missing reference(s), nothing applied: {plan.describe_missing()}",
-            measurements=[measurement("missing_references", len(plan.missing), "count", 0, "==")])
-        return result
-    ns = ThrowawayNamespace(conn, opts.namespace_prefix, run_id, "deploy", opts.ttl_seconds)
+    return {"run_id": run_id, "namespace": None, "namespace_deleted": False, "kept": False,
+            "skipped": prep["skipped"], "missing_references": _refs(plan.missing),
+            "references": {"in_manifests": len(plan.in_manifests), "given": len(plan.given),
+                           "copied": len(plan.copied)},
+            "applied": [], "workloads": [], "changed": False}
+
+
+def missing_verdict(plan) -> Dict[str, Any]:
+    return make_verdict(FAIL, f"missing reference(s), nothing applied: {plan.describe_missing()}",
+                        measurements=[measurement("missing_references", len(plan.missing), "count", 0, "==")])
+
+
+def in_throwaway_namespace(conn: Connection, opts: RehearsalOptions, kind: str, prep: Dict[str, Any],
+                           result: Dict[str, Any], work: Callable[[str], Dict[str, Any]]) -> Dict[str, Any]:
+    """Create the namespace, provide the references, run work(namespace) -> result keys (with a
+    verdict), and delete the namespace whatever happens (error, Ctrl-C, SIGTERM, SIGHUP) unless
+    keep_on_failure and the verdict is not a pass. Errors are re-raised with what became of the namespace."""
+    ns = ThrowawayNamespace(conn, opts.namespace_prefix, result["run_id"], kind, opts.ttl_seconds)
     result["namespace"] = ns.name
     interrupted: Optional[str] = None
     error: Optional[str] = None
@@ -121,9 +125,9 @@ def rehearse(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
         with signals_raise():
             ns.create()
             result["changed"] = True
-            result["copied"] = provide_references(conn, plan, ns.name, opts.source_namespace, opts.configmaps,
-                                                  opts.secrets)
-            result.update(roll_out(conn, opts, ns.name, prep["objects"]))
+            result["copied"] = provide_references(conn, prep["plan"], ns.name, opts.source_namespace,
+                                                  opts.configmaps, opts.secrets)
+            result.update(work(ns.name))
             failed = result["verdict"]["status"] != PASS
     except Interrupted as exc:
         interrupted = exc.signal_name
@@ -147,6 +151,17 @@ def rehearse(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
         result["verdict"] = make_verdict(FAIL, f"{v['summary']}; cleanup: {cleanup['error']}",
                                          findings=v["evidence"]["findings"], measurements=ms)
     return result
+
+
+def rehearse(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
+    """The deploy rehearsal. Returns the module result (verdict and what explains it)."""
+    prep = prepare(conn, opts)
+    result = base_result(opts.run_id or new_run_id(), prep)
+    if prep["plan"].missing:
+        result["verdict"] = missing_verdict(prep["plan"])
+        return result
+    return in_throwaway_namespace(conn, opts, "deploy", prep, result,
+                                  lambda namespace: roll_out(conn, opts, namespace, prep["objects"]))
 
 
 def _cleanup_note(ns: ThrowawayNamespace, result: Dict[str, Any]) -> str:

@@ -33,7 +33,9 @@ def test_deployment_rolls_back_to_version_n_within_the_sla(cluster, admin_api):
     assert measured(verdict, "previous_version_available")["value"] is True
     assert measured(verdict, "images_restored")["value"] is True
     # 2 replicas rehearsed, 20 in production: the estimate scales the observed time per replica
-    assert result["rollback_estimate_seconds"] == round(result["phases"]["rollback"] / 2 * 20, 2)
+    per_workload = measured(verdict, "rollback_seconds[Deployment/sample-app]")["value"]
+    assert result["rollback_estimate_seconds"] == round(per_workload / 2 * 20, 2)
+    assert measured(verdict, "rollback_estimate_seconds")["ok"] is True
     assert namespace_gone(admin_api, result["namespace"])
 
 

@@ -70,6 +70,7 @@ def wait_for_rollouts(conn: Connection, namespace: str, workloads: List[Workload
     dyn = conn.dynamic()
     obs = Observation(workloads)
     deadline = time.monotonic() + timeout
+    interval = min(0.2, poll)  # short first polls: rollout times are only as precise as the polling
     while True:
         for w in workloads:
             if w.complete or w.failure:
@@ -94,7 +95,8 @@ def wait_for_rollouts(conn: Connection, namespace: str, workloads: List[Workload
             obs.problems += [why_not_ready(s) for s in obs.pods
                              if not s["ready"] and s["phase"] not in ("Succeeded",)][:10]
             return obs
-        time.sleep(poll)
+        time.sleep(interval)
+        interval = min(poll, interval * 1.5)
 
 
 def pods_ready(pods: Sequence[Dict[str, Any]]) -> Dict[str, int]:

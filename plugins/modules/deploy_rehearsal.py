@@ -29,78 +29,19 @@ options:
   content:
     description: Manifest text, for example the output of C(helm template) or C(kustomize build).
     type: str
-  source_namespace:
-    description: Namespace to copy referenced ConfigMaps and Secrets from (for example production's).
-    type: str
-  configmaps:
-    description: ConfigMaps to create in the rehearsal namespace, as C(name -> {key -> value}).
-    type: dict
-    default: {}
-  secrets:
-    description: Secrets to create in the rehearsal namespace, as C(name -> {key -> value}). Never logged.
-    type: dict
-    default: {}
   namespace_prefix:
     description: Prefix of the throwaway namespace's name; a random suffix is added.
     type: str
     default: rehearsal
-  run_id:
-    description: Id of this preflight run, put in the namespace label C(deploysafe.io/run-id). Default a timestamp.
-    type: str
-  ttl_seconds:
-    description: Written to the namespace annotations, so that a janitor can remove leftovers of a killed run.
-    type: int
-    default: 3600
-  timeout:
-    description: Seconds every workload has to complete its rollout.
-    type: int
-    default: 300
-  max_restarts:
-    description: Container restarts tolerated across the namespace; a pod crash-looping beyond it ends the wait.
-    type: int
-    default: 0
   max_warning_events:
     description: Warning events tolerated; unset records their number without judging it.
     type: int
-  health_check_url:
-    description:
-      - URL to check once every pod is Ready (a route or ingress to the rehearsal, or a local port-forward).
-        Empty means no health check.
-    type: str
-    default: ""
-  health_check_expected_status:
-    description: Acceptable HTTP statuses of O(health_check_url).
-    type: list
-    elements: int
-    default: [200]
-  health_check_retries:
-    description: Extra attempts of the health check.
-    type: int
-    default: 3
-  keep_on_failure:
-    description: Keep the namespace of a failed rehearsal for inspection (it still carries its TTL annotation).
-    type: bool
-    default: false
-  log_lines:
-    description: Lines of log tail per container of a pod that is not Ready; V(0) gathers no logs.
-    type: int
-    default: 20
-  cleanup_timeout:
-    description: Seconds to wait until the deleted namespace is gone.
-    type: int
-    default: 120
   dry_run_namespace:
     description: Namespace the check-mode dry-run targets (it must exist). Default O(source_namespace), else V(default).
     type: str
-  fail_on:
-    description:
-      - Fail the task when the verdict is C(fail) (V(fail)), anything but C(pass) (V(pending)), or never (V(never)).
-        The result, verdict included, is returned in every case.
-    type: str
-    choices: [fail, pending, never]
-    default: fail
 extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
+  - deploysafe.preflight.k8s_rehearsal
   - deploysafe.preflight.verdict
 attributes:
   check_mode:
@@ -205,58 +146,29 @@ dry_run_rejected:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError, missing_libraries
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect, k8s_auth_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import missing_libraries
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import (
-    HealthCheck, RehearsalOptions, dry_run, rehearse,
+    RehearsalOptions, dry_run, rehearsal_argument_spec, rehearsal_options, rehearse, run_task,
 )
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 
 def main():
-    argument_spec = k8s_auth_argument_spec()
+    argument_spec = rehearsal_argument_spec(namespace_prefix="rehearsal")
     argument_spec.update(
-        paths=dict(type="list", elements="path", default=[]),
-        content=dict(type="str"),
-        source_namespace=dict(type="str"),
-        configmaps=dict(type="dict", default={}),
-        secrets=dict(type="dict", default={}, no_log=True),
-        namespace_prefix=dict(type="str", default="rehearsal"),
-        run_id=dict(type="str"),
-        ttl_seconds=dict(type="int", default=3600),
-        timeout=dict(type="int", default=300),
-        max_restarts=dict(type="int", default=0),
         max_warning_events=dict(type="int"),
-        health_check_url=dict(type="str", default=""),
-        health_check_expected_status=dict(type="list", elements="int", default=[200]),
-        health_check_retries=dict(type="int", default=3),
-        keep_on_failure=dict(type="bool", default=False),
-        log_lines=dict(type="int", default=20),
-        cleanup_timeout=dict(type="int", default=120),
         dry_run_namespace=dict(type="str"),
-        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("paths", "content")])
     if missing_libraries():
         module.fail_json(msg=missing_required_lib(", ".join(missing_libraries())))
     p = module.params
-    opts = RehearsalOptions(
-        paths=p["paths"], content=p["content"], source_namespace=p["source_namespace"], configmaps=p["configmaps"],
-        secrets=p["secrets"], namespace_prefix=p["namespace_prefix"], run_id=p["run_id"] or "",
-        ttl_seconds=p["ttl_seconds"], timeout=p["timeout"], max_restarts=p["max_restarts"],
-        max_warning_events=p["max_warning_events"],
-        health=HealthCheck(url=p["health_check_url"], expected_status=p["health_check_expected_status"],
-                           retries=p["health_check_retries"]),
-        keep_on_failure=p["keep_on_failure"], log_lines=p["log_lines"], cleanup_timeout=p["cleanup_timeout"],
-        dry_run_namespace=p["dry_run_namespace"] or p["source_namespace"] or "default")
-    try:
-        conn = connect(p)
-        result = dry_run(conn, opts) if module.check_mode else rehearse(conn, opts)
-    except K8sError as exc:
-        module.fail_json(msg=str(exc))
-    if gate_failed(result["verdict"]["status"], p["fail_on"]):
-        module.fail_json(msg=result["verdict"]["summary"], **result)
+    opts = RehearsalOptions(max_warning_events=p["max_warning_events"],
+                            dry_run_namespace=p["dry_run_namespace"] or p["source_namespace"] or "default",
+                            **rehearsal_options(p))
+    message, result = run_task(p, opts, module.check_mode, dry_run, rehearse)
+    if message:
+        module.fail_json(msg=message, **result)
     module.exit_json(**result)
 
 

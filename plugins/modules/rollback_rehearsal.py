@@ -48,17 +48,6 @@ options:
       - Live namespace to read version N from (its Deployments, StatefulSets and DaemonSets) and to copy referenced
         ConfigMaps/Secrets from. Its replica counts feed the production estimate.
     type: str
-  source_namespace:
-    description: Namespace to copy referenced ConfigMaps and Secrets from. Default O(current_namespace).
-    type: str
-  configmaps:
-    description: ConfigMaps to create in the rehearsal namespace, as C(name -> {key -> value}).
-    type: dict
-    default: {}
-  secrets:
-    description: Secrets to create in the rehearsal namespace, as C(name -> {key -> value}). Never logged.
-    type: dict
-    default: {}
   max_rollback_seconds:
     description: The rollback SLA in seconds (default 30 minutes); the measured and the estimated time must stay within it.
     type: float
@@ -72,53 +61,9 @@ options:
     description: Prefix of the throwaway namespace's name; a random suffix is added.
     type: str
     default: rollback
-  run_id:
-    description: Id of this preflight run, put in the namespace label C(deploysafe.io/run-id).
-    type: str
-  ttl_seconds:
-    description: Written to the namespace annotations for a janitor.
-    type: int
-    default: 3600
-  timeout:
-    description: Seconds each phase (N, N+1, rollback) has to complete its rollout.
-    type: int
-    default: 300
-  max_restarts:
-    description: Container restarts tolerated; a pod crash-looping beyond it ends a phase's wait.
-    type: int
-    default: 0
-  health_check_url:
-    description: URL to check after the rollback. Empty means no health check.
-    type: str
-    default: ""
-  health_check_expected_status:
-    description: Acceptable HTTP statuses of O(health_check_url).
-    type: list
-    elements: int
-    default: [200]
-  health_check_retries:
-    description: Extra attempts of the health check.
-    type: int
-    default: 3
-  keep_on_failure:
-    description: Keep the namespace of a failed rehearsal for inspection.
-    type: bool
-    default: false
-  log_lines:
-    description: Lines of log tail per container of a pod that is not Ready; V(0) gathers no logs.
-    type: int
-    default: 20
-  cleanup_timeout:
-    description: Seconds to wait until the deleted namespace is gone.
-    type: int
-    default: 120
-  fail_on:
-    description: Fail the task when the verdict is C(fail) (V(fail)), anything but C(pass) (V(pending)), or never (V(never)).
-    type: str
-    choices: [fail, pending, never]
-    default: fail
 extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
+  - deploysafe.preflight.k8s_rehearsal
   - deploysafe.preflight.verdict
 attributes:
   check_mode:
@@ -201,40 +146,23 @@ diagnostics:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError, missing_libraries
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect, k8s_auth_argument_spec
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import HealthCheck
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import missing_libraries
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import (
+    rehearsal_argument_spec, rehearsal_options, run_task,
+)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rollback import (
     RollbackOptions, plan_only, rehearse_rollback,
 )
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 
 def main():
-    argument_spec = k8s_auth_argument_spec()
+    argument_spec = rehearsal_argument_spec(namespace_prefix="rollback")
     argument_spec.update(
-        paths=dict(type="list", elements="path", default=[]),
-        content=dict(type="str"),
         current_paths=dict(type="list", elements="path", default=[]),
         current_content=dict(type="str"),
         current_namespace=dict(type="str"),
-        source_namespace=dict(type="str"),
-        configmaps=dict(type="dict", default={}),
-        secrets=dict(type="dict", default={}, no_log=True),
         max_rollback_seconds=dict(type="float", default=1800, aliases=["sla"]),
         production_replicas=dict(type="dict", default={}),
-        namespace_prefix=dict(type="str", default="rollback"),
-        run_id=dict(type="str"),
-        ttl_seconds=dict(type="int", default=3600),
-        timeout=dict(type="int", default=300),
-        max_restarts=dict(type="int", default=0),
-        health_check_url=dict(type="str", default=""),
-        health_check_expected_status=dict(type="list", elements="int", default=[200]),
-        health_check_retries=dict(type="int", default=3),
-        keep_on_failure=dict(type="bool", default=False),
-        log_lines=dict(type="int", default=20),
-        cleanup_timeout=dict(type="int", default=120),
-        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("paths", "content"), ("current_paths", "current_content", "current_namespace")],
@@ -247,22 +175,12 @@ def main():
         replicas = {str(k): int(v) for k, v in p["production_replicas"].items()}
     except (TypeError, ValueError):
         module.fail_json(msg="production_replicas must map Kind/name to a whole number of replicas")
-    opts = RollbackOptions(
-        paths=p["paths"], content=p["content"], current_paths=p["current_paths"], current_content=p["current_content"],
-        current_namespace=p["current_namespace"], source_namespace=p["source_namespace"], configmaps=p["configmaps"],
-        secrets=p["secrets"], max_rollback_seconds=p["max_rollback_seconds"], production_replicas=replicas,
-        namespace_prefix=p["namespace_prefix"], run_id=p["run_id"] or "", ttl_seconds=p["ttl_seconds"],
-        timeout=p["timeout"], max_restarts=p["max_restarts"],
-        health=HealthCheck(url=p["health_check_url"], expected_status=p["health_check_expected_status"],
-                           retries=p["health_check_retries"]),
-        keep_on_failure=p["keep_on_failure"], log_lines=p["log_lines"], cleanup_timeout=p["cleanup_timeout"])
-    try:
-        conn = connect(p)
-        result = plan_only(conn, opts) if module.check_mode else rehearse_rollback(conn, opts)
-    except K8sError as exc:
-        module.fail_json(msg=str(exc))
-    if gate_failed(result["verdict"]["status"], p["fail_on"]):
-        module.fail_json(msg=result["verdict"]["summary"], **result)
+    opts = RollbackOptions(current_paths=p["current_paths"], current_content=p["current_content"],
+                           current_namespace=p["current_namespace"], max_rollback_seconds=p["max_rollback_seconds"],
+                           production_replicas=replicas, **rehearsal_options(p))
+    message, result = run_task(p, opts, module.check_mode, plan_only, rehearse_rollback)
+    if message:
+        module.fail_json(msg=message, **result)
     module.exit_json(**result)
 
 

@@ -103,7 +103,9 @@ def make_configuration(auth: Mapping[str, Any], service_account_dir: str = SERVI
         raise K8sError("the kubernetes Python package is required (pip install kubernetes)") from None
     environ = os.environ if environ is None else environ
     cfg = client.Configuration()
-    has = lambda *names: all(auth.get(n) for n in names)  # noqa: E731
+
+    def has(*names):
+        return all(auth.get(n) for n in names)
     if has("host", "api_key") or has("host", "client_cert", "client_key"):
         source = "options"
     elif has("kubeconfig") or has("context"):

@@ -161,4 +161,3 @@ def diagnostics(conn: Connection, namespace: str, obs: Observation, log_lines: i
         out["events"], out["events_error"] = [], str(exc)
     out["logs"] = log_tails(conn, namespace, obs.pods, log_lines)
     return out
-

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement
+from ..verdict import FAIL, FAIL_ON, PASS, PENDING, gate_failed, make_verdict, measurement
 from . import K8sError
-from .connection import Connection
+from .connection import Connection, connect, k8s_auth_argument_spec
 from .namespace import Interrupted, ThrowawayNamespace, new_run_id, signals_raise
 from .objects import (
     apply_objects, into_namespace, load_objects, plan_references, provide_references, split_cluster_scoped,
@@ -54,6 +54,54 @@ class RehearsalOptions:
     dry_run_namespace: str = "default"
 
 
+def rehearsal_argument_spec(namespace_prefix: str) -> Dict[str, Any]:
+    """Connection and rehearsal options of both rehearsal modules (doc fragments k8s_auth, k8s_rehearsal)."""
+    spec = k8s_auth_argument_spec()
+    spec.update(
+        paths=dict(type="list", elements="path", default=[]),
+        content=dict(type="str"),
+        source_namespace=dict(type="str"),
+        configmaps=dict(type="dict", default={}),
+        secrets=dict(type="dict", default={}, no_log=True),
+        namespace_prefix=dict(type="str", default=namespace_prefix),
+        run_id=dict(type="str"),
+        ttl_seconds=dict(type="int", default=3600),
+        timeout=dict(type="int", default=300),
+        max_restarts=dict(type="int", default=0),
+        health_check_url=dict(type="str", default=""),
+        health_check_expected_status=dict(type="list", elements="int", default=[200]),
+        health_check_retries=dict(type="int", default=3),
+        keep_on_failure=dict(type="bool", default=False),
+        log_lines=dict(type="int", default=20),
+        cleanup_timeout=dict(type="int", default=120),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
+    )
+    return spec
+
+
+def rehearsal_options(params: Dict[str, Any]) -> Dict[str, Any]:
+    """RehearsalOptions keyword arguments from the module parameters of rehearsal_argument_spec()."""
+    names = ("paths", "content", "source_namespace", "configmaps", "secrets", "namespace_prefix", "ttl_seconds",
+             "timeout", "max_restarts", "keep_on_failure", "log_lines", "cleanup_timeout")
+    return dict({name: params[name] for name in names}, run_id=params["run_id"] or "",
+                health=HealthCheck(url=params["health_check_url"], retries=params["health_check_retries"],
+                                   expected_status=params["health_check_expected_status"]))
+
+
+def run_task(params: Dict[str, Any], opts: RehearsalOptions, check_mode: bool, plan, rehearsal
+             ) -> Tuple[Optional[str], Dict[str, Any]]:
+    """What a rehearsal module does: connect, run plan (check mode) or rehearsal, apply fail_on.
+    Returns (message to fail the task with, or None; the result)."""
+    try:
+        conn = connect(params)
+        result = plan(conn, opts) if check_mode else rehearsal(conn, opts)
+    except K8sError as exc:
+        return str(exc), {}
+    if gate_failed(result["verdict"]["status"], params["fail_on"]):
+        return result["verdict"]["summary"], result
+    return None, result
+
+
 def health_measurements(health: HealthCheck) -> Dict[str, Any]:
     """Run the health check and return {verdict, measurements prefixed with health_}."""
     from ..health.http import HealthOptions, check_health
@@ -70,7 +118,7 @@ def prepare(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
     """Load, keep the namespaced objects and plan the references. Raises K8sError for bad input."""
     objects = load_objects(opts.paths, opts.content)
     objects, cluster_scoped = split_cluster_scoped(conn.dynamic(), objects)
-    objects, skipped = into_namespace(objects, "placeholder")
+    objects, skipped = into_namespace(objects, "placeholder")  # the real namespace is set when applying
     plan = plan_references(objects, opts.configmaps, opts.secrets, source_lookup(conn, opts.source_namespace))
     return {"objects": objects, "skipped": cluster_scoped + skipped, "plan": plan}
 
@@ -78,13 +126,13 @@ def prepare(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
 def dry_run(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
     """check_mode: every object as a server-side dry-run into dry_run_namespace; nothing is created."""
     prep = prepare(conn, opts)
-    objects, _ = into_namespace(prep["objects"], opts.dry_run_namespace)
+    objects = into_namespace(prep["objects"], opts.dry_run_namespace)[0]
     rejected = apply_objects(conn, objects, opts.dry_run_namespace, dry_run=True)
     missing = prep["plan"].missing
     ms = [measurement("dry_run_rejected", len(rejected), "objects", 0, "=="),
           measurement("missing_references", len(missing), "count", 0, "==")]
     if rejected or missing:
-        problems = [f"{r}: {e}" for r, e in rejected] + ([f"missing: {prep['plan'].describe_missing()}"] if missing else [])
+        problems = [f"{ref}: {why}" for ref, why in rejected] + ([f"missing: {prep['plan'].describe_missing()}"] if missing else [])
         verdict = make_verdict(FAIL, "server-side dry-run: " + "; ".join(problems)[:1500], measurements=ms)
     else:
         verdict = make_verdict(PENDING, f"check mode: server-side dry-run accepted {len(objects)} object(s); "
@@ -97,25 +145,31 @@ def _refs(refs) -> List[Dict[str, Any]]:
     return [{"kind": r.kind, "name": r.name, "used_by": r.used_by} for r in refs]
 
 
-def base_result(run_id: str, prep: Dict[str, Any]) -> Dict[str, Any]:
+def planned_result(opts: RehearsalOptions, prep: Dict[str, Any]) -> Dict[str, Any]:
+    """The result skeleton; it already holds a `fail` verdict when a reference is missing (then nothing
+    may be created)."""
     plan = prep["plan"]
-    return {"run_id": run_id, "namespace": None, "namespace_deleted": False, "kept": False,
-            "skipped": prep["skipped"], "missing_references": _refs(plan.missing),
-            "references": {"in_manifests": len(plan.in_manifests), "given": len(plan.given),
-                           "copied": len(plan.copied)},
-            "applied": [], "workloads": [], "changed": False}
-
-
-def missing_verdict(plan) -> Dict[str, Any]:
-    return make_verdict(FAIL, f"missing reference(s), nothing applied: {plan.describe_missing()}",
-                        measurements=[measurement("missing_references", len(plan.missing), "count", 0, "==")])
+    result = {"run_id": opts.run_id or new_run_id(), "namespace": None, "namespace_deleted": False, "kept": False,
+              "skipped": prep["skipped"], "missing_references": _refs(plan.missing),
+              "references": {"in_manifests": len(plan.in_manifests), "given": len(plan.given),
+                             "copied": len(plan.copied)},
+              "applied": [], "workloads": [], "changed": False}
+    if plan.missing:
+        result["verdict"] = make_verdict(
+            FAIL, f"missing reference(s), nothing applied: {plan.describe_missing()}",
+            measurements=[measurement("missing_references", len(plan.missing), "count", 0, "==")])
+    return result
 
 
 def in_throwaway_namespace(conn: Connection, opts: RehearsalOptions, kind: str, prep: Dict[str, Any],
-                           result: Dict[str, Any], work: Callable[[str], Dict[str, Any]]) -> Dict[str, Any]:
-    """Create the namespace, provide the references, run work(namespace) -> result keys (with a
-    verdict), and delete the namespace whatever happens (error, Ctrl-C, SIGTERM, SIGHUP) unless
-    keep_on_failure and the verdict is not a pass. Errors are re-raised with what became of the namespace."""
+                           work: Callable[[str], Dict[str, Any]]) -> Dict[str, Any]:
+    """Unless a reference is missing (then a fail, and nothing is created): create the namespace, provide
+    the references, run work(namespace) -> result keys (with a verdict), and delete the namespace whatever
+    happens (error, Ctrl-C, SIGTERM, SIGHUP) unless keep_on_failure and the verdict is not a pass.
+    Errors are re-raised with what became of the namespace."""
+    result = planned_result(opts, prep)
+    if "verdict" in result:
+        return result
     ns = ThrowawayNamespace(conn, opts.namespace_prefix, result["run_id"], kind, opts.ttl_seconds)
     result["namespace"] = ns.name
     interrupted: Optional[str] = None
@@ -156,11 +210,7 @@ def in_throwaway_namespace(conn: Connection, opts: RehearsalOptions, kind: str, 
 def rehearse(conn: Connection, opts: RehearsalOptions) -> Dict[str, Any]:
     """The deploy rehearsal. Returns the module result (verdict and what explains it)."""
     prep = prepare(conn, opts)
-    result = base_result(opts.run_id or new_run_id(), prep)
-    if prep["plan"].missing:
-        result["verdict"] = missing_verdict(prep["plan"])
-        return result
-    return in_throwaway_namespace(conn, opts, "deploy", prep, result,
+    return in_throwaway_namespace(conn, opts, "deploy", prep,
                                   lambda namespace: roll_out(conn, opts, namespace, prep["objects"]))
 
 
@@ -176,14 +226,14 @@ def _cleanup_note(ns: ThrowawayNamespace, result: Dict[str, Any]) -> str:
 
 def roll_out(conn: Connection, opts: RehearsalOptions, namespace: str, objects) -> Dict[str, Any]:
     """Apply into namespace and judge the rollout. Returns result keys (verdict, workloads, ...)."""
-    placed, _ = into_namespace(objects, namespace)
+    placed = into_namespace(objects, namespace)[0]
     started = time.monotonic()
     rejected = apply_objects(conn, placed, namespace)
     out: Dict[str, Any] = {"applied": [f"{o['kind']}/{o['metadata']['name']}" for o in placed
                                        if f"{o['kind']}/{o['metadata']['name']}" not in dict(rejected)]}
     if rejected:
         out["verdict"] = make_verdict(
-            FAIL, "the API server rejected: " + "; ".join(e for _, e in rejected)[:1500],
+            FAIL, "the API server rejected: " + "; ".join(why for ref, why in rejected)[:1500],
             measurements=[measurement("rejected_objects", len(rejected), "objects", 0, "==")])
         return out
     workloads = workloads_of(placed, started)

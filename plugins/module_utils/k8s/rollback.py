@@ -7,7 +7,6 @@ namespace), then the candidate N+1, then roll back to N from the recorded Replic
 from __future__ import annotations
 
 import copy
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -16,12 +15,9 @@ from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement
 from . import K8sError
 from .connection import Connection, api_error
 from .history import Revision, clean_template, current_revision, find_revision, history, images, roll_back
-from .namespace import new_run_id
 from .objects import apply_objects, into_namespace, load_objects, plan_references, source_lookup, split_cluster_scoped
 from .observe import WorkloadProgress, diagnostics, wait_for_rollouts, workloads_of
-from .rehearsal import (
-    RehearsalOptions, base_result, health_measurements, in_throwaway_namespace, missing_verdict,
-)
+from .rehearsal import RehearsalOptions, health_measurements, in_throwaway_namespace, planned_result
 
 ROLLBACK_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 LIVE_DROP = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
@@ -73,7 +69,7 @@ def _read(conn: Connection, namespace: str, kind: str, name: str) -> Dict[str, A
 
 
 def _phase(conn: Connection, opts: RehearsalOptions, namespace: str, objects) -> Dict[str, Any]:
-    placed, _ = into_namespace(objects, namespace)
+    placed = into_namespace(objects, namespace)[0]
     started = time.monotonic()
     rejected = apply_objects(conn, placed, namespace)
     if rejected:
@@ -139,7 +135,7 @@ def _prepare(conn: Connection, opts: RollbackOptions) -> Dict[str, Any]:
     current, skipped = split_cluster_scoped(dyn, current)
     candidate, skipped_too = split_cluster_scoped(dyn, candidate)
     current, ns_skipped = into_namespace(current, "placeholder")
-    candidate, _ = into_namespace(candidate, "placeholder")
+    candidate = into_namespace(candidate, "placeholder")[0]
     plan = plan_references(current + candidate, opts.configmaps, opts.secrets, source_lookup(conn, source))
     production = dict(opts.production_replicas)
     if opts.current_namespace:
@@ -152,9 +148,8 @@ def _prepare(conn: Connection, opts: RollbackOptions) -> Dict[str, Any]:
 def plan_only(conn: Connection, opts: RollbackOptions) -> Dict[str, Any]:
     """check_mode: read version N, load the candidate, resolve references; create nothing."""
     prep = _prepare(conn, opts)
-    result = base_result(opts.run_id or new_run_id(), prep)
-    if prep["plan"].missing:
-        result["verdict"] = missing_verdict(prep["plan"])
+    result = planned_result(opts, prep)
+    if "verdict" in result:
         return result
     ms = [measurement("missing_references", 0, "count", 0, "=="),
           measurement("workloads_to_roll_back", sum(o["kind"] in ROLLBACK_KINDS for o in prep["objects"]), "count")]
@@ -166,11 +161,7 @@ def plan_only(conn: Connection, opts: RollbackOptions) -> Dict[str, Any]:
 def rehearse_rollback(conn: Connection, opts: RollbackOptions) -> Dict[str, Any]:
     """The rollback rehearsal; returns the module result."""
     prep = _prepare(conn, opts)
-    result = base_result(opts.run_id or new_run_id(), prep)
-    if prep["plan"].missing:
-        result["verdict"] = missing_verdict(prep["plan"])
-        return result
-    return in_throwaway_namespace(conn, opts, "rollback", prep, result, lambda namespace: _rehearse(
+    return in_throwaway_namespace(conn, opts, "rollback", prep, lambda namespace: _rehearse(
         conn, opts, namespace, prep["objects"], prep["candidate"], prep["production"]))
 
 
@@ -186,7 +177,7 @@ def _rehearse(conn, opts: RollbackOptions, namespace, current, candidate, produc
     ms: List[Dict[str, Any]] = []
     first = _phase(conn, opts, namespace, current)
     if first["rejected"] or not first["obs"].complete:
-        why = "; ".join(e for _, e in first["rejected"]) or "; ".join(first["obs"].problems)
+        why = "; ".join(e for ref, e in first["rejected"]) or "; ".join(first["obs"].problems)
         return _fail(f"version N did not roll out, nothing to roll back to: {why}",
                      [measurement("phase_seconds[deploy_current]", None, "s", opts.timeout, "<=")], out,
                      conn, namespace, first["obs"], opts.log_lines)
@@ -208,7 +199,7 @@ def _rehearse(conn, opts: RollbackOptions, namespace, current, candidate, produc
 
     second = _phase(conn, opts, namespace, candidate)
     if second["rejected"]:
-        return _fail("the API server rejected the candidate: " + "; ".join(e for _, e in second["rejected"]), ms, out)
+        return _fail("the API server rejected the candidate: " + "; ".join(e for ref, e in second["rejected"]), ms, out)
     out["phases"]["deploy_candidate"] = second["seconds"]
     out["candidate_problems"] = second["obs"].problems
     # informational: a candidate that does not roll out is exactly when a rollback is needed

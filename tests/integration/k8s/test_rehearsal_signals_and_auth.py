@@ -1,5 +1,6 @@
-"""The namespace goes away on SIGTERM too; K8S_AUTH_* environment auth through ansible-playbook;
-in-cluster service-account auth with a real token."""
+"""The namespace goes away on SIGTERM too; a frozen API server ends the rehearsal within the request
+timeout; K8S_AUTH_* environment auth through ansible-playbook; in-cluster service-account auth with a
+real token."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import sys
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import RehearsalOptions, rehearse
-conn = connect({"kubeconfig": sys.argv[1]})
+conn = connect({"kubeconfig": sys.argv[1], "request_timeout": int(sys.argv[4]) if len(sys.argv) > 4 else 30})
 try:
     rehearse(conn, RehearsalOptions(content=open(sys.argv[2]).read(), run_id=sys.argv[3], timeout=300))
 except K8sError as exc:
@@ -50,6 +51,44 @@ def test_sigterm_mid_rollout_still_deletes_the_namespace(cluster, admin_api, tmp
     assert proc.returncode == 3, out + err
     assert f"interrupted by SIGTERM; namespace {name} deleted" in out
     assert namespace_gone(admin_api, name)
+
+
+def test_api_server_frozen_mid_rollout_fails_within_the_request_timeout(cluster, tmp_path):
+    """A second cluster (the session one must survive): SIGSTOP its API server once the Deployment is
+    applied. TCP still connects, nothing answers; the rehearsal must end on its request timeout, not hang
+    until the rollout timeout (300 s) or forever."""
+    import time
+
+    from kubernetes import config as kube_config
+
+    from deploysafe_testenv import TestEnv
+
+    env = TestEnv(tmp_path / "env")
+    try:
+        info = env.start("k8s")[0]
+        apiserver_pid = info.pids[1]  # etcd, kube-apiserver, controller-manager, scheduler, kwok
+        api = kube_config.new_client_from_config(config_file=info.data["kubeconfig"])
+        run_id = f"t-{uuid.uuid4().hex[:8]}"
+        path = tmp_path / "app.yaml"
+        path.write_text(manifests(app_deployment(simulate="never-ready", replicas=1)))
+        proc = subprocess.Popen([sys.executable, "-c", SCRIPT, info.data["kubeconfig"], str(path), run_id, "3"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            name = wait_for("rehearsal namespace", lambda: namespaces_of_run(api, run_id), timeout=60)[0].metadata.name
+            wait_for("the deployment applied", lambda: client.AppsV1Api(api).list_namespaced_deployment(name).items)
+            os.kill(apiserver_pid, signal.SIGSTOP)
+            frozen_at = time.monotonic()
+            out, err = proc.communicate(timeout=120)
+            took = time.monotonic() - frozen_at
+        finally:
+            os.kill(apiserver_pid, signal.SIGCONT)
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 3, out + err
+        assert "cannot reach the API server" in out and f"namespace {name} NOT deleted" in out
+        assert took < 60, f"took {took:.0f}s after the API server froze"
+    finally:
+        env.down()
 
 
 PLAY = """

@@ -40,8 +40,20 @@ options:
         Empty means no health check.
     type: str
     default: ""
+  health_check_service:
+    description:
+      - Check health through the API server's service proxy instead of a URL, on a real cluster where the rehearsal
+        namespace has no route from here. V(name), V(name:port) or V(scheme:name:port) of a Service of the manifests;
+        the request goes to C(/api/v1/namespaces/<rehearsal>/services/<service>/proxy/<health_check_path>).
+      - Needs the C(services/proxy) permission. Useless on simulated nodes (kwok), whose pods have no process behind their IPs.
+    type: str
+    default: ""
+  health_check_path:
+    description: Path requested through the service proxy (O(health_check_service)).
+    type: str
+    default: /healthz
   health_check_expected_status:
-    description: Acceptable HTTP statuses of O(health_check_url).
+    description: Acceptable HTTP statuses of the health check.
     type: list
     elements: int
     default: [200]

@@ -28,6 +28,8 @@ from .observe import diagnostics, pods_ready, wait_for_rollouts, warning_events,
 @dataclass
 class HealthCheck:
     url: str = ""
+    service: str = ""          # through the API server's service proxy instead of a URL
+    path: str = "/healthz"
     expected_status: List[int] = field(default_factory=lambda: [200])
     retries: int = 3
     timeout: float = 5.0
@@ -69,6 +71,8 @@ def rehearsal_argument_spec(namespace_prefix: str) -> Dict[str, Any]:
         timeout=dict(type="int", default=300),
         max_restarts=dict(type="int", default=0),
         health_check_url=dict(type="str", default=""),
+        health_check_service=dict(type="str", default=""),
+        health_check_path=dict(type="str", default="/healthz"),
         health_check_expected_status=dict(type="list", elements="int", default=[200]),
         health_check_retries=dict(type="int", default=3),
         keep_on_failure=dict(type="bool", default=False),
@@ -85,7 +89,8 @@ def rehearsal_options(params: Dict[str, Any]) -> Dict[str, Any]:
              "timeout", "max_restarts", "keep_on_failure", "log_lines", "cleanup_timeout")
     return dict({name: params[name] for name in names}, run_id=params["run_id"] or "",
                 health=HealthCheck(url=params["health_check_url"], retries=params["health_check_retries"],
-                                   expected_status=params["health_check_expected_status"]))
+                                   expected_status=params["health_check_expected_status"],
+                                   service=params["health_check_service"], path=params["health_check_path"]))
 
 
 def run_task(params: Dict[str, Any], opts: RehearsalOptions, check_mode: bool, plan, rehearsal
@@ -102,9 +107,12 @@ def run_task(params: Dict[str, Any], opts: RehearsalOptions, check_mode: bool, p
     return None, result
 
 
-def health_measurements(health: HealthCheck) -> Dict[str, Any]:
-    """Run the health check and return {verdict, measurements prefixed with health_}."""
+def health_measurements(health: HealthCheck, conn: Optional[Connection] = None, namespace: str = "") -> Dict[str, Any]:
+    """Run the health check (URL, or service proxy) and return {summary, measurements prefixed with health_, ok}."""
     from ..health.http import HealthOptions, check_health
+    if health.service:
+        from .proxy import check_through_proxy
+        return check_through_proxy(conn, namespace, health.service, health.path, health.expected_status, health.retries)
     result = check_health(HealthOptions(url=health.url, expected_status=health.expected_status,
                                         retries=health.retries, timeout=health.timeout,
                                         validate_certs=health.validate_certs, check_body=False))
@@ -254,8 +262,8 @@ def roll_out(conn: Connection, opts: RehearsalOptions, namespace: str, objects) 
            measurement("warning_events", sum(e["count"] for e in events), "count", opts.max_warning_events,
                        "<=" if opts.max_warning_events is not None else None)]
     problems = list(obs.problems)
-    if obs.complete and counts["ready"] == counts["total"] and opts.health.url:
-        health = health_measurements(opts.health)
+    if obs.complete and counts["ready"] == counts["total"] and (opts.health.url or opts.health.service):
+        health = health_measurements(opts.health, conn, namespace)
         ms += health["measurements"]
         out["health"] = health["summary"]
         if not health["ok"]:
@@ -268,6 +276,6 @@ def roll_out(conn: Connection, opts: RehearsalOptions, namespace: str, objects) 
     slowest = max(workloads, key=lambda w: w.seconds or 0)
     out["verdict"] = make_verdict(
         PASS, f"{len(workloads)} workload(s) rolled out in a throwaway namespace, {counts['ready']} pod(s) Ready "
-              f"(slowest {slowest.ref}: {slowest.seconds:.1f}s)" + (", health check passed" if opts.health.url else ""),
+              f"(slowest {slowest.ref}: {slowest.seconds:.1f}s)" + (", health check passed" if opts.health.url or opts.health.service else ""),
         findings={"problems": 0}, measurements=ms)
     return out

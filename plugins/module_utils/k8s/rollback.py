@@ -244,8 +244,8 @@ def _rehearse(conn, opts: RollbackOptions, namespace, current, candidate, produc
     out["rollback_estimate_seconds"] = guess
     ms.append(measurement("rollback_estimate_seconds", guess, "s", opts.max_rollback_seconds, "<="))
     problems = list(obs.problems) + restored
-    if obs.complete and opts.health.url:
-        health = health_measurements(opts.health)
+    if obs.complete and (opts.health.url or opts.health.service):
+        health = health_measurements(opts.health, conn, namespace)
         ms += health["measurements"]
         if not health["ok"]:
             problems.append("health after rollback: " + health["summary"])

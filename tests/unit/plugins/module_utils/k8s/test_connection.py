@@ -103,3 +103,22 @@ def test_api_error_wording():
     exc = FakeApiException(403, 'deployments.apps is forbidden: User "dev" cannot patch resource')
     assert api_error(exc, "patch", "deployments", "prod").startswith("forbidden: patch deployments in namespace prod (")
     assert "cannot reach the API server" in api_error(ConnectionRefusedError("refused"), "get", "pods")
+
+
+def test_service_proxy_request_is_built_with_the_connection_auth():
+    """The proxy path is only unit-tested: on kwok nodes nothing answers behind a Service."""
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import Connection
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.proxy import proxy_path, proxy_request
+    from kubernetes import client
+
+    assert proxy_path("rehearsal-1a2b3c", "web:http", "/healthz?full=1") == \
+        "/api/v1/namespaces/rehearsal-1a2b3c/services/web:http/proxy/healthz?full=1"
+    assert proxy_path("ns", "https:web:8443", "ready") == "/api/v1/namespaces/ns/services/https:web:8443/proxy/ready"
+    with pytest.raises(K8sError, match="must be name, name:port or scheme:name:port"):
+        proxy_path("ns", "a:b:c:d", "/")
+    token = secrets.token_hex(8)
+    cfg, _ = make_configuration({"host": "https://api.example:6443", "api_key": token}, environ={})
+    conn = Connection(api=client.ApiClient(cfg), host=cfg.host, source="options")
+    method, url, headers = proxy_request(conn, "ns", "web:8080", "/healthz")
+    assert (method, url) == ("GET", "https://api.example:6443/api/v1/namespaces/ns/services/web:8080/proxy/healthz")
+    assert headers["authorization"] == f"Bearer {token}"

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import K8sError
 from .connection import Connection, api_error
 
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 HASH_LABEL = "pod-template-hash"
 # kubectl keeps these Deployment annotations on a rollback and takes every other one from the ReplicaSet
-ANNOTATIONS_KEPT = ("kubectl.kubernetes.io/last-applied-configuration", REVISION,
-                    "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
+ANNOTATIONS_KEPT = ("kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY, "deployment.kubernetes.io/desired-replicas",
                     "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to")
 HISTORY_KIND = {"Deployment": ("apps/v1", "ReplicaSet"), "StatefulSet": ("apps/v1", "ControllerRevision"),
                 "DaemonSet": ("apps/v1", "ControllerRevision")}
@@ -35,6 +35,7 @@ class Revision:
     number: int
     template: Dict[str, Any]
     images: List[str]
+    former: Tuple[int, ...] = ()   # numbers a reused ReplicaSet had before (revision-history annotation)
 
     def as_dict(self) -> Dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "revision": self.number, "images": self.images}
@@ -61,13 +62,16 @@ def controlled_by(obj: Dict[str, Any], uid: str) -> bool:
 
 def revision_of(kind: str, item: Dict[str, Any]) -> Revision:
     """A Revision from a ReplicaSet or ControllerRevision dict."""
+    former: Tuple[int, ...] = ()
     if kind == "ReplicaSet":
-        number = int(((item.get("metadata") or {}).get("annotations") or {}).get(REVISION) or 0)
+        annotations = (item.get("metadata") or {}).get("annotations") or {}
+        number = int(annotations.get(REVISION) or 0)
+        former = tuple(int(n) for n in str(annotations.get(REVISION_HISTORY) or "").split(",") if n.strip().isdigit())
         template = clean_template((item.get("spec") or {}).get("template") or {})
     else:
         number = int(item.get("revision") or 0)
         template = clean_template(((item.get("data") or {}).get("spec") or {}).get("template") or {})
-    return Revision(kind, item["metadata"]["name"], number, template, images(template))
+    return Revision(kind, item["metadata"]["name"], number, template, images(template), former)
 
 
 def history(conn: Connection, namespace: str, workload: Dict[str, Any]) -> List[Revision]:
@@ -98,12 +102,14 @@ def current_revision(conn: Connection, namespace: str, workload: Dict[str, Any])
 
 
 def find_revision(revisions: List[Revision], name: Optional[str] = None, number: Optional[int] = None) -> Optional[Revision]:
-    """By name (a template hash: survives renumbering) or by number (0 = the one before the newest)."""
+    """By name (a template hash: survives renumbering) or by number (0 = the one before the newest). A
+    ReplicaSet reused by a rollback also answers to its former numbers (revision-history annotation)."""
     if name is not None:
         return next((r for r in revisions if r.name == name), None)
     if number == 0:
         return revisions[-2] if len(revisions) >= 2 else None
-    return next((r for r in revisions if r.number == number), None)
+    return next((r for r in revisions if r.number == number), None) or \
+        next((r for r in revisions if number in r.former), None)
 
 
 def rollback_patch(workload: Dict[str, Any], target: Revision, rs_annotations: Optional[Dict[str, str]] = None):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.history import (
-    REVISION, clean_template, find_revision, revision_of, rollback_patch)
+    REVISION, REVISION_HISTORY, clean_template, find_revision, revision_of, rollback_patch)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.observe import WorkloadProgress
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rollback import estimate
 
@@ -26,6 +26,15 @@ def test_find_revision_by_name_survives_renumbering_and_zero_means_previous():
                                        "spec": {"template": TEMPLATE}}) for i, n in ((2, "a"), (5, "b"), (6, "c"))]
     assert find_revision(revs, name="a").number == 2
     assert find_revision(revs, number=0).name == "b" and find_revision(revs, number=3) is None
+
+
+def test_a_reused_replica_set_answers_to_its_former_numbers():
+    reused = revision_of("ReplicaSet", {"metadata": {"name": "a", "annotations": {REVISION: "4", REVISION_HISTORY: "1,3"}},
+                                        "spec": {"template": TEMPLATE}})
+    other = revision_of("ReplicaSet", {"metadata": {"name": "b", "annotations": {REVISION: "2"}},
+                                       "spec": {"template": TEMPLATE}})
+    assert reused.former == (1, 3)
+    assert find_revision([other, reused], number=1) is reused and find_revision([other, reused], number=2) is other
 
 
 def test_deployment_patch_keeps_kubectl_annotations_and_takes_the_rest_from_the_replica_set():

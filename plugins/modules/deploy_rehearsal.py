@@ -43,14 +43,15 @@ extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
   - deploysafe.preflight.k8s_rehearsal
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
 attributes:
   check_mode:
     support: full
-    description: Server-side dry-run (C(dryRun=All)) of every object and the reference check; nothing is created.
+    details: Server-side dry-run (C(dryRun=All)) of every object and the reference check; nothing is created.
       The verdict is C(pending) at best, since nothing was rolled out.
   diff_mode:
     support: none
-    description: The namespace is created and removed in one run; there is no lasting state to diff.
+    details: The namespace is created and removed in one run; there is no lasting state to diff.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -145,8 +146,8 @@ dry_run_rejected:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import missing_libraries
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import (
     RehearsalOptions, dry_run, rehearsal_argument_spec, rehearsal_options, rehearse, run_task,
 )
@@ -160,8 +161,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("paths", "content")])
-    if missing_libraries():
-        module.fail_json(msg=missing_required_lib(", ".join(missing_libraries())))
+    requires(module, "kubernetes")
     p = module.params
     opts = RehearsalOptions(max_warning_events=p["max_warning_events"],
                             dry_run_namespace=p["dry_run_namespace"] or p["source_namespace"] or "default",

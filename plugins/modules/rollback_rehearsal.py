@@ -65,13 +65,14 @@ extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
   - deploysafe.preflight.k8s_rehearsal
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
 attributes:
   check_mode:
     support: full
-    description: Reads version N and resolves references, creates nothing; the verdict is C(pending).
+    details: Reads version N and resolves references, creates nothing; the verdict is C(pending).
   diff_mode:
     support: none
-    description: The namespace is created and removed in one run; there is no lasting state to diff.
+    details: The namespace is created and removed in one run; there is no lasting state to diff.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -145,8 +146,8 @@ diagnostics:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import missing_libraries
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import (
     rehearsal_argument_spec, rehearsal_options, run_task,
 )
@@ -168,8 +169,7 @@ def main():
                            required_one_of=[("paths", "content"), ("current_paths", "current_content", "current_namespace")],
                            mutually_exclusive=[("current_namespace", "current_paths"),
                                                ("current_namespace", "current_content")])
-    if missing_libraries():
-        module.fail_json(msg=missing_required_lib(", ".join(missing_libraries())))
+    requires(module, "kubernetes")
     p = module.params
     try:
         replicas = {str(k): int(v) for k, v in p["production_replicas"].items()}

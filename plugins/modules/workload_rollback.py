@@ -50,13 +50,14 @@ options:
     default: 300
 extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
+  - deploysafe.preflight.attributes
 attributes:
   check_mode:
     support: full
-    description: Sends the patch as a server-side dry-run and returns the template diff; nothing changes.
+    details: Sends the patch as a server-side dry-run and returns the template diff; nothing changes.
   diff_mode:
     support: full
-    description: The pod template before and after.
+    details: The pod template before and after.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -100,8 +101,9 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError, missing_libraries
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect, k8s_auth_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.undo import rollback_workload
 
@@ -118,8 +120,7 @@ def main():
         wait_timeout=dict(type="int", default=300),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if missing_libraries():
-        module.fail_json(msg=missing_required_lib(", ".join(missing_libraries())))
+    requires(module, "kubernetes")
     p = module.params
     if p["to_revision"] < 0:
         module.fail_json(msg=f"to_revision must be 0 (the previous revision) or a revision number, not {p['to_revision']}")

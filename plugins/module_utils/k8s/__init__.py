@@ -8,17 +8,8 @@ AnsibleModule."""
 
 from __future__ import annotations
 
-from typing import List
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
 
-class K8sError(Exception):
+class K8sError(PreflightError):
     """A Kubernetes operation could not be done: bad options, unreachable cluster, forbidden request."""
-
-
-def missing_libraries() -> List[str]:
-    """Python libraries the Kubernetes modules need that are not importable."""
-    try:
-        import kubernetes  # noqa: F401
-    except ImportError:
-        return ["kubernetes"]
-    return []

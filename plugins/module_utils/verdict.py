@@ -192,6 +192,21 @@ def produced_by(verdict: Dict[str, Any], *modules: str) -> Dict[str, Any]:
     return stamped
 
 
+def stamp_module_verdicts(module: Any, name: str) -> None:
+    """Make every verdict `module` (an AnsibleModule) returns, on success or failure, name `name` as its
+    producer. Modules return verdicts from several exits (plans, errors, gates); stamping at the exits
+    keeps every path covered without each one remembering to."""
+    for attr in ("exit_json", "fail_json"):
+        original = getattr(module, attr)
+
+        def stamped(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            if isinstance(kwargs.get("verdict"), dict):
+                kwargs["verdict"] = produced_by(kwargs["verdict"], name)
+            return _original(*args, **kwargs)
+
+        setattr(module, attr, stamped)
+
+
 def _utc(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 

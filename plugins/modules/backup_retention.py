@@ -260,7 +260,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.sto
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, FAIL_ON, gate_failed
 
 COUNTS = ("keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly")
 WITHINS = ("keep_within", "keep_within_hourly", "keep_within_daily", "keep_within_weekly", "keep_within_monthly",
@@ -285,6 +285,7 @@ def main():
         required_if=[("mode", "prune", ["policy"])],
         supports_check_mode=True,
     )
+    stamp_module_verdicts(module, "backup_retention")
     p = module.params
     if p["location"].startswith(S3_SCHEME):
         requires(module, "boto3", reason="for an s3:// location")

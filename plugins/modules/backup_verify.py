@@ -115,7 +115,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.retention imp
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.verified import record_backup_verification
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, s3_argument_spec)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, FAIL_ON, gate_failed
 
 
 def main():
@@ -131,6 +131,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    stamp_module_verdicts(module, "backup_verify")
     p = module.params
     remote = is_s3_url(p["path"])
     requires(module, "zstandard", "pyrage" if p["identity_file"] else None, "boto3" if remote else None)

@@ -147,6 +147,7 @@ dry_run_rejected:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import (
     RehearsalOptions, dry_run, rehearsal_argument_spec, rehearsal_options, rehearse, run_task,
@@ -161,6 +162,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("paths", "content")])
+    stamp_module_verdicts(module, "deploy_rehearsal")
     requires(module, "kubernetes")
     p = module.params
     opts = RehearsalOptions(max_warning_events=p["max_warning_events"],

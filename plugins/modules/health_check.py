@@ -127,6 +127,7 @@ attempts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.health.http import (
     HealthCheckError, HealthOptions, check_health)
 
@@ -152,6 +153,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    stamp_module_verdicts(module, "health_check")
     try:
         result = check_health(HealthOptions(**module.params))
     except HealthCheckError as exc:

@@ -177,7 +177,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.image import 
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.image.checks import ImagePolicy
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import Allowlist
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, gate_failed
 
 DEFAULT_LABELS = ["org.opencontainers.image.source", "org.opencontainers.image.revision",
                   "org.opencontainers.image.version"]
@@ -203,6 +203,7 @@ def main():
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("path", "reference")])
+    stamp_module_verdicts(module, "image_validate")
     p = module.params
     policy = ImagePolicy(reference=p["reference"], max_compressed_mb=p["max_compressed_mb"],
                          max_uncompressed_mb=p["max_uncompressed_mb"], require_healthcheck=p["require_healthcheck"],

@@ -293,7 +293,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.plan import LoadTestError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import build_plan, run_load_test, DEFAULTS
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import make_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, make_verdict
 
 
 def main():
@@ -337,6 +337,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    stamp_module_verdicts(module, "load_test")
     # Headers inside `requests` are refused (see build_requests); keep their values out of this task's output.
     for item in module.params["requests"]:
         if isinstance(item, dict) and isinstance(item.get("headers"), dict):

@@ -156,7 +156,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests imp
     ManifestError, all_checks, manifest_evidence, validate_manifests,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import KUBERNETES_VERSION
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, gate_failed
 
 
 def main():
@@ -174,6 +174,7 @@ def main():
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("paths", "content")])
+    stamp_module_verdicts(module, "manifest_validate")
     p = module.params
     try:
         findings, documents, files = validate_manifests(

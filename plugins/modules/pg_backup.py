@@ -226,6 +226,7 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
@@ -260,6 +261,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            mutually_exclusive=[("schema_only", "data_only")])
+    stamp_module_verdicts(module, "pg_backup")
     p = module.params
     to_s3 = is_s3_url(p["dest"])
     requires(module, "psycopg", "zstandard", "pyrage" if p["encrypt_recipients"] else None, "boto3" if to_s3 else None)

@@ -138,6 +138,7 @@ pg_stat_statements:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.health import pg
 
@@ -164,6 +165,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    stamp_module_verdicts(module, "pg_health")
     requires(module, "psycopg")
     p = module.params
     conninfo = {"host": p["login_host"] or p["login_unix_socket"] or None, "port": p["port"], "user": p["login_user"],

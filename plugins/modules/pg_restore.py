@@ -114,7 +114,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgE
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, restore_artifact
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (stamp_module_verdicts, 
     PASS, PENDING, artifact, make_verdict, measurement)
 
 
@@ -133,6 +133,7 @@ def main():
         no_privileges=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    stamp_module_verdicts(module, "pg_restore")
     p = module.params
     requires(module, "psycopg", "zstandard", "pyrage" if p["identity_file"] else None)
     opts = RestoreOptions(jobs=max(1, p["jobs"]), clean=p["clean"], create=p["create"], force=p["force"],

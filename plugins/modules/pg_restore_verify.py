@@ -139,7 +139,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, load_backup
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_verify import (
     restore_verify, restore_verify_verdict)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import PENDING, make_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, PENDING, make_verdict
 
 
 def main():
@@ -157,6 +157,7 @@ def main():
         fail_on_mismatch=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    stamp_module_verdicts(module, "pg_restore_verify")
     p = module.params
     requires(module, "psycopg", "zstandard", "pyrage" if p["identity_file"] else None)
     mpath = p["manifest"] or manifest_path(p["path"])

@@ -141,6 +141,7 @@ firing_alerts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.monitoring.gate import run_gate
 from ansible_collections.deploysafe.preflight.plugins.module_utils.monitoring.prometheus import Api, MonitoringError
 
@@ -167,6 +168,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    stamp_module_verdicts(module, "prometheus_gate")
     p = module.params
     api = Api(url=p["url"], alertmanager_url=p["alertmanager_url"], timeout=p["timeout"], headers=p["headers"],
               validate_certs=p["validate_certs"], ca_path=p["ca_path"])

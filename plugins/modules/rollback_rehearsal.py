@@ -147,6 +147,7 @@ diagnostics:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal import (
     rehearsal_argument_spec, rehearsal_options, run_task,
@@ -169,6 +170,7 @@ def main():
                            required_one_of=[("paths", "content"), ("current_paths", "current_content", "current_namespace")],
                            mutually_exclusive=[("current_namespace", "current_paths"),
                                                ("current_namespace", "current_content")])
+    stamp_module_verdicts(module, "rollback_rehearsal")
     requires(module, "kubernetes")
     p = module.params
     try:

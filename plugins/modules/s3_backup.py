@@ -211,7 +211,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.backup imp
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import backup_verdict, plan_verdict
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, FAIL_ON, gate_failed
 
 MB = 1024 * 1024
 
@@ -237,6 +237,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_if=[("mode", "archive", ["dest"]), ("mode", "mirror", ["dest_bucket"])])
+    stamp_module_verdicts(module, "s3_backup")
     p = module.params
     requires(module, "boto3", "zstandard", "pyrage" if p["encrypt_recipients"] else None)
     opts = BackupOptions(bucket=p["bucket"], prefix=p["prefix"], mode=p["mode"], dest=p["dest"],

@@ -174,7 +174,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client imp
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.restore import (
     RestoreOptions, plan_restore, run_restore)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import plan_verdict, restore_verdict
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, FAIL_ON, gate_failed
 
 MB = 1024 * 1024
 
@@ -197,6 +197,7 @@ def main():
         fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    stamp_module_verdicts(module, "s3_restore")
     p = module.params
     requires(module, "boto3", "zstandard", "pyrage" if p["identity_file"] else None)
     opts = RestoreOptions(source=p["source"], bucket=p["bucket"], prefix=p["prefix"], force=p["force"],

@@ -127,7 +127,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client imp
     S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import verify_verdict
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verify import VerifyOptions, run_verify
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, FAIL_ON, gate_failed
 
 
 def main():
@@ -142,6 +142,7 @@ def main():
         fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    stamp_module_verdicts(module, "s3_verify")
     p = module.params
     requires(module, "boto3")
     conn = S3Conn.from_params(p)

@@ -155,7 +155,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.repo_scan imp
     CHECKS, RepoScanError, scan_repository,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import Allowlist
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, gate_failed
 
 
 def main():
@@ -172,6 +172,7 @@ def main():
     )
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    stamp_module_verdicts(module, "security_scan")
     p = module.params
     try:
         allowlist = Allowlist(paths=p["allowlist_paths"], regexes=p["allowlist_regexes"],

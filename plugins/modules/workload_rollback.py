@@ -102,6 +102,7 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect, k8s_auth_argument_spec
@@ -120,6 +121,7 @@ def main():
         wait_timeout=dict(type="int", default=300),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    stamp_module_verdicts(module, "workload_rollback")
     requires(module, "kubernetes")
     p = module.params
     if p["to_revision"] < 0:

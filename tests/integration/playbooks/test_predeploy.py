@@ -48,6 +48,9 @@ def test_backup_step_passes_and_unconfigured_steps_stay_pending(pg, tmp_path):
     assert status["pg_backup"] == "pass", report["items"][3]
     measurements = {m["name"] for m in report["items"][3]["evidence"]["measurements"]}
     assert any("restore" in m for m in measurements), measurements  # restore-verify ran by default
+    record = json.loads((run_dir / "pg_backup.json").read_text())
+    assert not record["manual"] and record["run_id"] == report["run_id"]
+    assert {"pg_backup", "backup_verify", "pg_restore_verify"} <= set(record["producer"]["modules"]), record["producer"]
     assert status["load_test"] == status["s3_backup"] == status["signoff"] == "pending"
     assert report["decision"] == "pending" and report["run_id"]
     assert pg["password"] not in (run_dir / "report" / "checklist.html").read_text()

@@ -19,7 +19,7 @@ def missing_days(sets: List[BackupSet], now: datetime, days: int, tz: Optional[t
     """Calendar days (in tz) without a complete backup among the last `days` days: ending today when
     today already has one, else yesterday (today's run may still be ahead; max_age judges freshness), so
     that keep_daily N and audit_days N agree. Days before the oldest backup are not judged (a new
-    schedule is not missing its past)."""
+    schedule is not missing its past); days_covered() says how much of the window that leaves."""
     if days <= 0 or not sets:
         return []
 
@@ -35,6 +35,19 @@ def missing_days(sets: List[BackupSet], now: datetime, days: int, tz: Optional[t
         if candidate >= first and candidate not in have:
             out.append(candidate.isoformat())
     return out
+
+
+def days_covered(sets: List[BackupSet], now: datetime, days: int, tz: Optional[tzinfo]) -> int:
+    """How many of the last `days` days (the window missing_days judges) lie on or after the oldest backup."""
+    if days <= 0 or not sets:
+        return 0
+
+    def day(t: datetime):
+        return (t.astimezone(tz) if tz else t).date()
+
+    have = {day(s.time) for s in sets}
+    end = day(now) if day(now) in have else day(now) - timedelta(days=1)
+    return sum(1 for back in range(days) if end - timedelta(days=back) >= min(have))
 
 
 def _artifact_evidence(store, backup: BackupSet) -> Dict[str, Any]:
@@ -60,6 +73,7 @@ def audit_verdict(inv: Inventory, store, now: datetime, max_age_h: float = DEFAU
     newest = max(candidates, key=lambda s: (s.time, s.name))
     age_h = round((now - newest.time).total_seconds() / 3600, 2)
     gaps = missing_days(present, now, days, tz)
+    covered = days_covered(present, now, days, tz)
     findings["missing_days"] = len(gaps)
     problems = []
     if age_h > max_age_h:
@@ -75,6 +89,7 @@ def audit_verdict(inv: Inventory, store, now: datetime, max_age_h: float = DEFAU
         measurement("newest_backup_age", age_h, "h", threshold=max_age_h, comparison="<="),
         measurement("newest_backup_verified", 1 if newest.verified else 0, "bool", threshold=1, comparison="=="),
         measurement("missing_days", len(gaps), "days", threshold=0, comparison="=="),
+        measurement("days_covered", covered, "days"),
         measurement("backups", len(present), "count"),
         measurement("verified_backups", len(verified_sets), "count"),
         measurement("stored_bytes", sum(s.size for s in present), "bytes"),
@@ -85,6 +100,12 @@ def audit_verdict(inv: Inventory, store, now: datetime, max_age_h: float = DEFAU
     arts = [_artifact_evidence(store, newest)] if "artifact" in newest.files and newest.manifest else []
     if problems:
         return make_verdict(FAIL, "; ".join(problems), artifacts=arts, findings=findings, measurements=measurements)
+    if days > 0 and covered < days:
+        # A history shorter than the window proves nothing about the days before it: not a pass yet.
+        return make_verdict(PENDING, f"newest backup {newest.name} is {age_h} h old and verified, but the history "
+                            f"covers only {covered} of the last {days} days ({len(present)} backups at {inv.where}): "
+                            "too short to show that the schedule keeps up", artifacts=arts, findings=findings,
+                            measurements=measurements)
     days_text = f", one for each of the last {days} days" if days > 0 else ""
     return make_verdict(PASS, f"newest backup {newest.name} is {age_h} h old and verified{days_text} "
                         f"({len(present)} backups at {inv.where})", artifacts=arts, findings=findings,

@@ -73,7 +73,14 @@ def test_audit_fails_when_the_newest_is_too_old_and_is_pending_without_backups(t
     daily_timeline(tmp_path, 3, end=NOW - timedelta(hours=30))
     verdict = audit(LocalStore(str(tmp_path)), now=NOW)["verdict"]
     assert verdict["status"] == "fail" and "30.0 h old (max_age 26.0 h)" in verdict["summary"]
-    assert audit(LocalStore(str(tmp_path)), now=NOW, max_age="2d")["verdict"]["status"] == "pass"
+    assert audit(LocalStore(str(tmp_path)), now=NOW, max_age="2d", days=2)["verdict"]["status"] == "pass"
+
+
+def test_a_history_shorter_than_the_window_is_pending_not_pass(tmp_path):
+    daily_timeline(tmp_path, 1)  # one fresh, verified backup: it proves nothing about a schedule
+    verdict = audit(LocalStore(str(tmp_path)), now=NOW)["verdict"]
+    assert verdict["status"] == "pending" and "covers only 1 of the last 7 days" in verdict["summary"], verdict
+    assert audit(LocalStore(str(tmp_path)), now=NOW, days=1)["verdict"]["status"] == "pass"
 
 
 def test_orphans_and_partials_are_reported_young_and_removed_old(tmp_path):
@@ -135,7 +142,7 @@ def test_backup_from_the_future_is_kept_and_judges_nothing(tmp_path):
     # keep_within is measured from the newest backup that is not in the future
     assert [k["name"] for k in result["keep"][1:]] == [names[0]]
     assert result["protected"] == names[0]
-    verdict = audit(LocalStore(str(tmp_path)), now=NOW)["verdict"]
+    verdict = audit(LocalStore(str(tmp_path)), now=NOW, days=3)["verdict"]
     assert verdict["evidence"]["findings"]["future"] == 1 and verdict["status"] == "pass"
 
 

@@ -108,5 +108,5 @@ def test_backup_verify_record_on_s3_makes_the_newest_verified(tmp_path, s3, s3co
     url = f"s3://{s3['bucket']}/{prefix}{names[0]}"
     report, verdict = verify_s3_artifact(s3conn, url, work_dir=str(tmp_path))
     assert record_backup_verification(url, report, verdict, s3conn) == url + ".verified.json"
-    view = audit(store, now=NOW)
+    view = audit(store, now=NOW, days=2)  # the two days the history covers
     assert view["backups"][0]["verification"] == "pass" and view["verdict"]["status"] == "pass", view["verdict"]

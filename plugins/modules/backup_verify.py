@@ -12,7 +12,7 @@ description:
   - Re-reads an artifact written by M(deploysafe.preflight.pg_backup) (or any archive-layer producer), recomputes
     the sha256 of its bytes, decrypts it with O(identity_file) when it is age-encrypted, decompresses it to nowhere,
     and compares sizes and both sha256s with its manifest.
-  - A difference fails the task (unless O(fail_on_mismatch=false)) with a message that says where the stored bytes
+  - A difference fails the task (unless O(fail_on=never)) with a message that says where the stored bytes
     differ (byte ranges of the differing 1 MiB blocks). A missing or edited manifest, a wrong identity, truncation
     and corruption are all reported.
 options:
@@ -85,10 +85,17 @@ options:
       - age identity file (C(AGE-SECRET-KEY-1...) lines) or SSH private key used to decrypt an encrypted artifact.
       - Without it an encrypted artifact is checked only at the byte level and the verdict is C(pending).
     type: path
+  fail_on:
+    description:
+      - When the task fails after returning the verdict - on a C(fail) verdict (V(fail)), on any verdict other
+        than C(pass) (V(pending)), or V(never) (the verdict is only returned, for the checklist to decide).
+    type: str
+    choices: [fail, pending, never]
+    default: fail
   fail_on_mismatch:
-    description: Fail the task when the verdict is C(fail). With C(false) the verdict is returned for the checklist.
+    description:
+      - Deprecated, use O(fail_on). V(true) means O(fail_on=fail), V(false) means O(fail_on=never).
     type: bool
-    default: true
 extends_documentation_fragment:
   - deploysafe.preflight.verdict
 attributes:
@@ -147,9 +154,11 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import (
     ArchiveError, verify_artifact, verify_verdict)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import fail_on_from_legacy
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, missing_libraries, s3_argument_spec)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 
 def main():
@@ -160,11 +169,17 @@ def main():
             work_dir=dict(type="path"),
             s3=dict(type="dict", options=s3_argument_spec()),
             identity_file=dict(type="path"),
-            fail_on_mismatch=dict(type="bool", default=True),
+            fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
+            fail_on_mismatch=dict(type="bool"),
         ),
         supports_check_mode=True,
+        mutually_exclusive=[("fail_on", "fail_on_mismatch")],
     )
     p = module.params
+    if p["fail_on_mismatch"] is not None:
+        module.deprecate("fail_on_mismatch is replaced by fail_on (true: fail, false: never)", version="1.0.0",
+                         collection_name="deploysafe.preflight")
+    fail_on = fail_on_from_legacy(p["fail_on"], p["fail_on_mismatch"])
     try:
         import zstandard  # noqa: F401  (checked here for a clear message)
     except ImportError:
@@ -184,8 +199,9 @@ def main():
         module.fail_json(msg=f"backup_verify of {p['path']} failed: {exc}")
     result = dict(changed=False, checks=[c.__dict__ for c in report.checks], differing_blocks=report.differing_blocks,
                   sha256=report.sha256, duration=report.duration_s, verdict=verdict)
-    if verdict["status"] == "fail" and p["fail_on_mismatch"]:
-        module.fail_json(msg=f"backup {p['path']} does not match its manifest: {verdict['summary']}", **result)
+    if gate_failed(verdict["status"], fail_on):
+        what = "does not match its manifest" if verdict["status"] == "fail" else "could not be verified"
+        module.fail_json(msg=f"backup {p['path']} {what}: {verdict['summary']}", **result)
     module.exit_json(**result)
 
 

@@ -157,13 +157,14 @@ options:
     default: []
 extends_documentation_fragment:
   - deploysafe.preflight.postgres
+  - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
 attributes:
   check_mode:
     support: full
     description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
       below a third of the table data size, a cautious floor for the compressed dump), and reports the file it would
-      write; writes nothing.
+      write; writes nothing. The verdict is C(fail) when a problem was found, else C(pending), since a plan proves nothing.
   diff_mode:
     support: none
     description: Not applicable.
@@ -265,7 +266,9 @@ plan:
   type: dict
   sample: {"would_write": "/var/backups/pg/nightly-app-20261125T140000Z.dump.zst", "tables": 5, "problems": []}
 verdict:
-  description: Evidence contract (status, summary, evidence with the artifact, manifest and measurements).
+  description:
+    - Evidence contract (status, summary, evidence with the artifact, manifest and measurements).
+    - C(pending) when the dump holds no table (empty database, or filters that leave nothing) and in check mode.
   returned: always
   type: dict
   sample: {"status": "pass", "summary": "backup nightly-app-20261125T140000Z.dump.zst.age written",

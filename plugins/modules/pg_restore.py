@@ -58,6 +58,7 @@ options:
     default: false
 extends_documentation_fragment:
   - deploysafe.preflight.postgres
+  - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
 attributes:
   check_mode:

@@ -55,12 +55,20 @@ options:
     description: Do not restore grants (C(--no-privileges)).
     type: bool
     default: false
+  fail_on:
+    description:
+      - When the task fails after returning the verdict - on a C(fail) verdict (V(fail)), on any verdict other
+        than C(pass) (V(pending)), or V(never) (the verdict is only returned, for the checklist to decide).
+    type: str
+    choices: [fail, pending, never]
+    default: fail
   fail_on_mismatch:
-    description: Fail the task when the verdict is C(fail). With C(false) the verdict is returned for the checklist.
+    description:
+      - Deprecated, use O(fail_on). V(true) means O(fail_on=fail), V(false) means O(fail_on=never).
     type: bool
-    default: true
 extends_documentation_fragment:
   - deploysafe.preflight.postgres
+  - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
 attributes:
   check_mode:
@@ -133,12 +141,13 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError, manifest_path
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import missing_libraries, postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import (
+    fail_on_from_legacy, missing_libraries, postgres_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, load_backup
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_verify import (
     restore_verify, restore_verify_verdict)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import PENDING, make_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, PENDING, gate_failed, make_verdict
 
 
 def main():
@@ -153,10 +162,16 @@ def main():
         keep_scratch=dict(type="bool", default=False),
         no_owner=dict(type="bool", default=False),
         no_privileges=dict(type="bool", default=False),
-        fail_on_mismatch=dict(type="bool", default=True),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
+        fail_on_mismatch=dict(type="bool"),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           mutually_exclusive=[("fail_on", "fail_on_mismatch")])
     p = module.params
+    if p["fail_on_mismatch"] is not None:
+        module.deprecate("fail_on_mismatch is replaced by fail_on (true: fail, false: never)", version="1.0.0",
+                         collection_name="deploysafe.preflight")
+    fail_on = fail_on_from_legacy(p["fail_on"], p["fail_on_mismatch"])
     missing = missing_libraries(age=bool(p["identity_file"]))
     if missing:
         module.fail_json(msg=missing_required_lib(", ".join(missing)))
@@ -181,8 +196,9 @@ def main():
                sequences_behind=comp.sequences_behind,
                timings={"restore": result.restore["duration_s"], "compare": comp.duration_s, "total": result.total_s},
                verdict=verdict)
-    if verdict["status"] == "fail" and p["fail_on_mismatch"]:
-        module.fail_json(msg=f"backup {p['path']} did not restore to the recorded data: {verdict['summary']}", **out)
+    if gate_failed(verdict["status"], fail_on):
+        what = "did not restore to the recorded data" if verdict["status"] == "fail" else "is not proven restorable"
+        module.fail_json(msg=f"backup {p['path']} {what}: {verdict['summary']}", **out)
     module.exit_json(**out)
 
 

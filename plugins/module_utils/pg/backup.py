@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ..archive import (CONTENT_TYPE_TAR, ArchiveError, CommandProducer, DirectoryProducer, artifact_name,
                        write_artifact)
-from ..verdict import FAIL, PASS, artifact, make_verdict, measurement
+from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
 from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, run_fingerprints, work_units
@@ -225,13 +225,22 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
 
 
 def backup_verdict(result: BackupResult) -> Dict[str, Any]:
+    """pass with the artifact, manifest and measurements; pending when the dump holds no table (an
+    empty database, or filters that leave nothing): a file was written but nothing about data is proven."""
     ratio = result.plaintext_bytes / result.stored_bytes if result.stored_bytes else 0.0
+    name = os.path.basename(result.path)
+    if result.tables:
+        status, summary = PASS, f"backup {name} written ({result.stored_bytes} bytes, {result.tables} tables)"
+    else:
+        status, summary = PENDING, (f"backup {name} written but holds no table (empty database or filters that "
+                                    f"match nothing): nothing proven")
     return make_verdict(
-        PASS, f"backup {os.path.basename(result.path)} written ({result.stored_bytes} bytes, {result.tables} tables)",
+        status, summary,
         artifacts=[artifact(result.path, sha256=result.sha256, kind="backup"),
                    artifact(result.manifest_path, kind="manifest")],
         findings={"tables": result.tables, "warnings": len(result.warnings)},
-        measurements=[measurement("backup_duration", result.duration_s, "s"),
+        measurements=[measurement("tables", result.tables, "tables"),
+                      measurement("backup_duration", result.duration_s, "s"),
                       measurement("stored_bytes", result.stored_bytes, "bytes"),
                       measurement("plaintext_bytes", result.plaintext_bytes, "bytes"),
                       measurement("throughput", result.throughput_mb_s, "MB/s"),
@@ -288,9 +297,12 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
 
 
 def plan_verdict(plan: Dict[str, Any]) -> Dict[str, Any]:
+    """Check mode: fail when the plan found a problem, else pending - a plan is not a backup, nothing
+    is proven until one is written (and restored)."""
     ok = not plan["problems"]
-    return make_verdict(PASS if ok else FAIL,
-                        f"would write {plan['would_write']}" if ok else "; ".join(plan["problems"]),
+    summary = (f"check mode: would write {plan['would_write']} ({plan['tables']} tables); nothing written, "
+               f"nothing proven" if ok else "; ".join(plan["problems"]))
+    return make_verdict(PENDING if ok else FAIL, summary,
                         findings={"problems": len(plan["problems"]), "tables": plan["tables"]},
                         measurements=[measurement("free_bytes", plan["free_bytes"], "bytes"),
                                       measurement("estimated_table_bytes", plan["estimated_table_bytes"], "bytes")])

@@ -85,18 +85,8 @@ options:
       - age identity file (C(AGE-SECRET-KEY-1...) lines) or SSH private key used to decrypt an encrypted artifact.
       - Without it an encrypted artifact is checked only at the byte level and the verdict is C(pending).
     type: path
-  fail_on:
-    description:
-      - When the task fails after returning the verdict - on a C(fail) verdict (V(fail)), on any verdict other
-        than C(pass) (V(pending)), or V(never) (the verdict is only returned, for the checklist to decide).
-    type: str
-    choices: [fail, pending, never]
-    default: fail
-  fail_on_mismatch:
-    description:
-      - Deprecated, use O(fail_on). V(true) means O(fail_on=fail), V(false) means O(fail_on=never).
-    type: bool
 extends_documentation_fragment:
+  - deploysafe.preflight.gate.verify
   - deploysafe.preflight.verdict
 attributes:
   check_mode:

@@ -92,14 +92,8 @@ options:
   ca_path:
     description: CA bundle to verify HTTPS URLs with.
     type: path
-  fail_on:
-    description:
-      - When the task fails after returning the verdict - on a C(fail) verdict (V(fail)), on any verdict other
-        than C(pass) (V(pending)), or V(never) (the verdict is only returned, for the checklist to decide).
-    type: str
-    choices: [fail, pending, never]
-    default: never
 extends_documentation_fragment:
+  - deploysafe.preflight.gate
   - deploysafe.preflight.verdict
 attributes:
   check_mode:

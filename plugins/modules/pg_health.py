@@ -39,17 +39,11 @@ options:
     description: How many of the slowest statements to report.
     type: int
     default: 5
-  fail_on:
-    description:
-      - When the task fails after returning the verdict - on a C(fail) verdict (V(fail)), on any verdict other
-        than C(pass) (V(pending)), or V(never) (the verdict is only returned, for the checklist to decide).
-    type: str
-    choices: [fail, pending, never]
-    default: never
 notes:
   - Sessions of other roles are visible only to a superuser or a member of C(pg_read_all_stats).
   - C(pg_stat_statements) is looked up in the database connected to (O(dbname)).
 extends_documentation_fragment:
+  - deploysafe.preflight.gate
   - deploysafe.preflight.postgres
   - deploysafe.preflight.verdict
 attributes:

@@ -55,18 +55,8 @@ options:
     description: Do not restore grants (C(--no-privileges)).
     type: bool
     default: false
-  fail_on:
-    description:
-      - When the task fails after returning the verdict - on a C(fail) verdict (V(fail)), on any verdict other
-        than C(pass) (V(pending)), or V(never) (the verdict is only returned, for the checklist to decide).
-    type: str
-    choices: [fail, pending, never]
-    default: fail
-  fail_on_mismatch:
-    description:
-      - Deprecated, use O(fail_on). V(true) means O(fail_on=fail), V(false) means O(fail_on=never).
-    type: bool
 extends_documentation_fragment:
+  - deploysafe.preflight.gate.verify
   - deploysafe.preflight.postgres
   - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict

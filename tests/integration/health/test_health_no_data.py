@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import subprocess
-import sys
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.health.http import HealthOptions, check_health
+from tests.integration.module_runner import run_module_raw
 
 
 def check(url, **kw):
@@ -42,26 +39,17 @@ def test_auth_token_is_sent_and_conflicts_are_refused(app):
     assert check(app["url"] + "/healthz", auth_token=secrets.token_hex(8))["verdict"]["status"] == "pass"
 
 
-def run_module(name, args):
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
-            f"deploysafe.preflight.{name}", "-a", json.dumps(args)]
-    out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
-    return out.stdout, json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
-
-
 def test_module_gates_pending_and_never_shows_token_or_header_values(app):
     token, api_key = secrets.token_hex(12), secrets.token_hex(12)
-    raw, res = run_module("health_check", {"url": app["url"] + "/livez", "retries": 0, "fail_on": "pending",
+    raw, res = run_module_raw("health_check", {"url": app["url"] + "/livez", "retries": 0, "fail_on": "pending",
                                            "auth_token": token, "headers": {"X-Api-Key": api_key}})
     assert res.get("failed") and res["verdict"]["status"] == "pending", res
     assert "reports no dependency" in res["msg"]
     assert token not in raw and api_key not in raw
-    raw, res = run_module("health_check", {"url": app["url"] + "/livez", "retries": 0, "fail_on": "pending",
+    raw, res = run_module_raw("health_check", {"url": app["url"] + "/livez", "retries": 0, "fail_on": "pending",
                                            "expect_dependencies": False, "auth_token": token})
     assert not res.get("failed") and res["verdict"]["status"] == "pass", res.get("msg")
     assert token not in raw
-    _raw, res = run_module("health_check", {"url": app["url"] + "/livez", "retries": 0,
+    _raw, res = run_module_raw("health_check", {"url": app["url"] + "/livez", "retries": 0,
                                             "auth_token": token, "headers": {"authorization": "Basic x"}})
     assert res.get("failed") and "either auth_token or an Authorization header" in res["msg"]

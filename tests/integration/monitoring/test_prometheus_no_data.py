@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import subprocess
-import sys
 
 import pytest
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.monitoring.gate import run_gate
 from ansible_collections.deploysafe.preflight.plugins.module_utils.monitoring.prometheus import Api, MonitoringError
+from tests.integration.module_runner import run_module_raw
 
 
 def test_zero_active_targets_is_pending(bare_prometheus, prometheus):
@@ -64,26 +61,17 @@ def test_auth_token_and_authorization_header_together_are_refused(prometheus):
         run_gate(api, no_firing_alerts=True)
 
 
-def run_module(name, args):
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
-            f"deploysafe.preflight.{name}", "-a", json.dumps(args)]
-    out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
-    return out.stdout, json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
-
-
 def test_module_gates_pending_and_never_shows_token_or_header_values(bare_prometheus, prometheus):
     token, tenant = secrets.token_hex(12), secrets.token_hex(12)
-    raw, res = run_module("prometheus_gate", {"url": bare_prometheus, "targets_up": True, "fail_on": "pending",
+    raw, res = run_module_raw("prometheus_gate", {"url": bare_prometheus, "targets_up": True, "fail_on": "pending",
                                               "auth_token": token, "headers": {"X-Scope-OrgID": tenant}})
     assert res.get("failed") and res["verdict"]["status"] == "pending", res
     assert "no active scrape targets" in res["msg"]
     assert token not in raw and tenant not in raw
-    raw, res = run_module("prometheus_gate", {"url": prometheus["url"], "targets_up": True, "fail_on": "pending",
+    raw, res = run_module_raw("prometheus_gate", {"url": prometheus["url"], "targets_up": True, "fail_on": "pending",
                                               "auth_token": token, "alert_label_filters": {"service": "payments"}})
     assert not res.get("failed") and res["verdict"]["status"] == "pass", res.get("msg")
     assert token not in raw
     # Default fail_on=never: a pending gate is returned for the checklist, the task does not fail.
-    _raw, res = run_module("prometheus_gate", {"url": bare_prometheus, "targets_up": True})
+    _raw, res = run_module_raw("prometheus_gate", {"url": bare_prometheus, "targets_up": True})
     assert not res.get("failed") and res["verdict"]["status"] == "pending"

@@ -3,18 +3,14 @@ plan are pending (planted), while the same steps on a database with a table pass
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-
-import pytest
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.backup import (
     BackupOptions, backup_verdict, plan_backup, plan_verdict, run_backup)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_verify import (
     restore_verify, restore_verify_verdict)
+from tests.integration.module_runner import run_module
 
 ONE_TABLE = "CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 50) g"
 
@@ -55,18 +51,6 @@ def test_check_mode_plan_is_pending_and_a_problem_fails(new_db, tmp_path):
     assert os.listdir(tmp_path) == []
     missing = plan_verdict(plan_backup(params, BackupOptions(dest=str(tmp_path / "nope"))))
     assert missing["status"] == "fail" and "does not exist" in missing["summary"]
-
-
-def run_module(name, args, check=False):
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
-            f"deploysafe.preflight.{name}", "-a", json.dumps(args)] + (["--check"] if check else [])
-    out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
-    try:
-        return json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    except (ValueError, KeyError, IndexError):
-        pytest.fail(f"no result from ansible: {out.stdout[-2000:]} {out.stderr[-2000:]}")
 
 
 def test_fail_on_gates_pending_and_the_old_flag_still_works(new_db, pg, tmp_path):

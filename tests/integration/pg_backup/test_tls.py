@@ -8,12 +8,10 @@ and restore-verify prove the TLS options reached the client programs too."""
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams, connect
+from tests.integration.module_runner import run_module as run_module_with_env
 
 SETTINGS = ("ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file")
 
@@ -105,14 +104,9 @@ def test_wrong_ca_is_refused_with_a_clear_reason(app_db, tls):
 
 
 def run_module(name, args):
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
-    for var in ("PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGSSLMODE"):
-        env.pop(var, None)
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
-            f"deploysafe.preflight.{name}", "-a", json.dumps(args)]
-    out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
-    return json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    """Without any PGSSL* variable of the calling environment: only the module options may carry TLS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGSSL")}
+    return run_module_with_env(name, args, env=env)
 
 
 def test_modules_verify_full_through_ansible(pg, tls, tmp_path, list_scratch_dbs):

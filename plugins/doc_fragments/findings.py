@@ -11,6 +11,9 @@ options:
   severity_threshold:
     description:
       - Findings at or above this severity (not exempted) make the check fail; lower ones are reported only.
+      - Two kinds of finding gate regardless of it. A finding over a limit you set (C(image.size) over its budget)
+        fails at any threshold. A finding saying an input could not be examined (C(repo.unreadable)) makes the
+        verdict C(pending), never C(pass), unless it is exempted or the input excluded.
     type: str
     default: high
     choices: [info, low, medium, high, critical]
@@ -44,9 +47,24 @@ options:
     default: [json, sarif, junit, markdown]
     choices: [json, sarif, junit, markdown]
     version_added: 0.1.0
+  fail_on:
+    description:
+      - When the task itself fails, after returning everything it found (the verdict, findings and reports stay
+        in the result). V(fail) fails the task when the verdict is C(fail), V(pending) also when it is C(pending)
+        (anything but C(pass)), V(never) leaves the decision to the caller or the checklist.
+      - The collection's roles leave it at V(never), record the verdict, then gate with C(<role>_fail_on).
+    type: str
+    default: never
+    choices: [fail, pending, never]
+    version_added: 0.1.0
 notes:
   - Returns C(verdict) (status C(pass), C(fail) or C(pending), C(summary), C(evidence)) built from the findings;
-    C(pending) means nothing could be scanned and never counts as a pass. Store it for the checklist with
-    M(deploysafe.preflight.record_verdict).
+    C(pending) means nothing was scanned, or an input could not be examined, and never counts as a pass.
+    A pass carries the measurement of what was examined (C(files_scanned), C(objects_checked) or C(layers_read)).
+    Store it for the checklist with M(deploysafe.preflight.record_verdict).
+  - Results of O(sarif_inputs) are exempted only by suppressions whose C(status) is C(accepted) or absent; a
+    suppression C(underReview) or C(rejected) keeps the finding active.
+  - The JUnit report never shows C(pending) as passed or skipped; a pending verdict adds a failing testcase
+    C(verdict) with the reason.
   - Secret values never appear in findings or reports, only a salted fingerprint and a redacted preview.
 """

@@ -5,33 +5,26 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The one gate option of the check modules (verdict.FAIL_ON, gate_failed()). Checks that only
-    # report (the roles record first, then gate with <role>_fail_on) default to never.
+    # fail_on for the checks that only report (health_check, prometheus_gate, pg_health): default never,
+    # because their roles record the verdict first and gate with <role>_fail_on afterwards. The
+    # verification modules use deploysafe.preflight.verdict.fail_on (default fail).
     DOCUMENTATION = r"""
 options:
   fail_on:
     description:
-      - When the task itself fails, after returning the verdict. V(fail) fails it when the verdict is C(fail),
-        V(pending) also when it is C(pending) (anything but C(pass)), V(never) leaves the decision to the caller
-        or the checklist.
-      - The collection's roles leave it at V(never), record the verdict, then gate with C(<role>_fail_on).
+      - Which verdicts fail the task. C(fail) fails it when the verdict is C(fail); C(pending) also when it is
+        C(pending), that is whenever the check did not earn a C(pass); C(never) only returns the verdict, for
+        the checklist or a role's gate to decide.
+      - The verdict is returned in every case. Errors (bad input, an unreachable service) fail the task whatever
+        this says.
     type: str
-    default: never
     choices: [fail, pending, never]
+    default: never
 """
 
-    # Verification modules, which have always failed the task on a difference: default fail.
-    VERIFY = r"""
+    # The boolean the verification modules had before fail_on, kept so existing tasks keep working.
+    FAIL_ON_MISMATCH = r"""
 options:
-  fail_on:
-    description:
-      - When the task itself fails, after returning the verdict. V(fail) fails it when the verdict is C(fail)
-        (a difference was found), V(pending) also when it is C(pending) (nothing could be proven), V(never)
-        leaves the decision to the caller or the checklist.
-      - The collection's roles set V(never), record the verdict, then gate with C(<role>_fail_on).
-    type: str
-    default: fail
-    choices: [fail, pending, never]
   fail_on_mismatch:
     description:
       - Deprecated, use O(fail_on). V(true) means O(fail_on=fail), V(false) means O(fail_on=never).

@@ -14,3 +14,20 @@ notes:
     C(pending) means the check could not decide and never counts as a pass.
   - Store the verdict for the checklist with M(deploysafe.preflight.record_verdict).
 """
+
+    # The one gate option of the check modules (verdict.FAIL_ON / verdict.gate_failed); roles expose
+    # it as <role>_fail_on and pass fail_on=never to the modules when their own gate decides.
+    FAIL_ON = r"""
+options:
+  fail_on:
+    description:
+      - Which verdicts fail the task. C(fail) fails it when the verdict is C(fail); C(pending) also when it is
+        C(pending), that is whenever the check did not earn a C(pass); C(never) only returns the verdict, for
+        the checklist or a role's gate to decide.
+      - The verdict is returned in every case. Errors (bad input, an unreachable service) fail the task whatever
+        this says.
+    type: str
+    choices: [fail, pending, never]
+    default: fail
+    version_added: 0.1.0
+"""

@@ -10,18 +10,24 @@ write_verdict() so the checklist can be assembled from separate runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from typing import Any, Dict, Iterable, List, Optional
+
+from .files import sha256_file  # the one file hash; also imported from here by older callers
 
 PASS = "pass"
 FAIL = "fail"
 PENDING = "pending"
 STATUSES = (PASS, FAIL, PENDING)
-VERDICT_FORMAT = 1
+# 2: records carry run_id, release, host, producer, manual, verified_at.
+VERDICT_FORMAT = 2
+COLLECTION = "deploysafe.preflight"
+# Kept equal to galaxy.yml's version by a unit test; modules cannot read galaxy.yml on a managed node.
+COLLECTION_VERSION = "0.1.0"
 _RANK = {PASS: 0, PENDING: 1, FAIL: 2}
 # The one gate option of every role and check module: fail the task when the verdict is `fail`
 # (fail), when it is anything but `pass` (pending), or never (the checklist decides).
@@ -58,14 +64,6 @@ def earned(verdict: Dict[str, Any]) -> Dict[str, Any]:
     elif verdict.get("status") == PASS and not has_evidence(evidence):
         verdict.update(status=PENDING, summary=f"{verdict.get('summary', '')} [pass without evidence: no artifact or measurement]".strip())
     return verdict
-
-
-def sha256_file(path: str, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def artifact(path: str, sha256: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
@@ -138,17 +136,26 @@ def worst(statuses: Iterable[str]) -> str:
 
 
 def merge(summary: str, verdicts: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """One verdict from several: worst status, evidence concatenated (finding counts added)."""
+    """One verdict from several: worst status, evidence concatenated (finding counts added, artifacts
+    once per path and hash), producers united. No verdicts at all is pending."""
     findings: Dict[str, int] = {}
+    artifacts: List[Dict[str, Any]] = []
+    seen = set()
     for v in verdicts:
         for key, count in v["evidence"]["findings"].items():
             findings[key] = findings.get(key, 0) + count
-    return make_verdict(
-        worst(v["status"] for v in verdicts), summary,
-        artifacts=[a for v in verdicts for a in v["evidence"]["artifacts"]],
-        findings=findings,
+        for a in v["evidence"]["artifacts"]:
+            if (a.get("path"), a.get("sha256")) not in seen:
+                seen.add((a.get("path"), a.get("sha256")))
+                artifacts.append(a)
+    merged = make_verdict(
+        worst(v["status"] for v in verdicts), summary, artifacts=artifacts, findings=findings,
         measurements=[m for v in verdicts for m in v["evidence"]["measurements"]],
     )
+    modules = [m for v in verdicts for m in (v.get("producer") or {}).get("modules") or []]
+    if modules and all((v.get("producer") or {}).get("modules") for v in verdicts):
+        merged = produced_by(merged, *dict.fromkeys(modules))
+    return merged
 
 
 def atomic_write_bytes(path: str, data: bytes, mode: int = 0o600) -> None:
@@ -173,26 +180,68 @@ def atomic_write_bytes(path: str, data: bytes, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
+def produced_by(verdict: Dict[str, Any], *modules: str) -> Dict[str, Any]:
+    """The verdict stamped with the modules of this collection that computed it (its producer).
+
+    A recorded verdict without a producer was written by hand and is marked manual in the checklist.
+    """
+    stamped = dict(verdict)
+    known = list((verdict.get("producer") or {}).get("modules") or [])
+    stamped["producer"] = {"collection": COLLECTION, "version": COLLECTION_VERSION,
+                           "modules": known + [m for m in modules if m not in known]}
+    return stamped
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
 def verdict_record(name: str, verdict: Dict[str, Any], details: Optional[Dict[str, Any]] = None,
-                   now: Optional[float] = None) -> Dict[str, Any]:
-    """The JSON document stored as <run_dir>/<name>.json."""
+                   now: Optional[float] = None, run: Optional[Dict[str, Any]] = None, host: Optional[str] = None,
+                   recorded_by: Optional[str] = None) -> Dict[str, Any]:
+    """The JSON document stored as <run_dir>/<name>.json (or <name>@<host>.json).
+
+    run is the run record (run_id, release) the verdict belongs to; verified_at is when this run last
+    confirmed the verdict, recorded_at when its content was first recorded (the caller keeps it on refresh).
+    A verdict without a producer is manual: recorded_by says who wrote it.
+    """
     validate(verdict)
+    stamp = _utc(now if now is not None else time.time())
+    producer = verdict.get("producer") or {}
     return {
         "format": VERDICT_FORMAT,
         "name": name,
-        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now if now is not None else time.time())),
+        "host": host,
+        "run_id": (run or {}).get("run_id"),
+        "release": (run or {}).get("release") or {},
+        "producer": producer,
+        "manual": not producer.get("modules"),
+        "recorded_by": recorded_by,
+        "recorded_at": stamp,
+        "verified_at": stamp,
         "verdict": verdict,
         "details": details or {},
     }
 
 
-def write_verdict(run_dir: str, name: str, verdict: Dict[str, Any], details: Optional[Dict[str, Any]] = None) -> str:
-    """Persist a verdict atomically as <run_dir>/<name>.json and return the path."""
-    os.makedirs(run_dir, exist_ok=True)
-    path = os.path.join(run_dir, name + ".json")
-    record = verdict_record(name, verdict, details)
+def record_path(run_dir: str, name: str, host: Optional[str] = None) -> str:
+    """<run_dir>/<name>.json, or <run_dir>/<name>@<host>.json for a verdict of one managed host."""
+    if not host:
+        return os.path.join(run_dir, name + ".json")
+    return os.path.join(run_dir, f"{name}@{re.sub(r'[^A-Za-z0-9_.:-]', '_', host)}.json")
+
+
+def write_record(path: str, record: Dict[str, Any]) -> str:
+    """Persist a record atomically (temp name, fsync, rename) and return the path."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     atomic_write_bytes(path, (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())
     return path
+
+
+def write_verdict(run_dir: str, name: str, verdict: Dict[str, Any], details: Optional[Dict[str, Any]] = None,
+                  run: Optional[Dict[str, Any]] = None, host: Optional[str] = None) -> str:
+    """Persist a verdict atomically as <run_dir>/<name>.json and return the path."""
+    return write_record(record_path(run_dir, name, host), verdict_record(name, verdict, details, run=run, host=host))
 
 
 def validate(verdict: Any) -> None:
@@ -209,6 +258,9 @@ def validate(verdict: Any) -> None:
     for key, kind in (("artifacts", list), ("findings", dict), ("measurements", list)):
         if not isinstance(evidence.get(key), kind):
             raise ValueError(f"verdict.evidence.{key} must be a {kind.__name__}")
+    producer = verdict.get("producer")
+    if producer is not None and not (isinstance(producer, dict) and isinstance(producer.get("modules", []), list)):
+        raise ValueError("verdict.producer must be a dict with a list of modules")
     for item in evidence["artifacts"]:
         if not isinstance(item, dict) or "path" not in item or "sha256" not in item:
             raise ValueError("each artifact needs path and sha256")

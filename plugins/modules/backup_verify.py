@@ -30,71 +30,18 @@ options:
     type: path
   s3:
     description: S3 connection used when O(path) is C(s3://...) (same options as the S3 modules).
-    type: dict
-    suboptions:
-          endpoint_url:
-            description:
-              - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
-              - Unset means AWS S3 in O(s3.region).
-            type: str
-            aliases: [s3_url]
-          region:
-            description: Region used to sign requests.
-            type: str
-            default: us-east-1
-            aliases: [aws_region]
-          access_key:
-            description: Access key id. Unset values fall back to boto3's usual sources (environment, profile, instance role).
-            type: str
-            aliases: [aws_access_key_id]
-          secret_key:
-            description: Secret access key.
-            type: str
-            aliases: [aws_secret_access_key]
-          session_token:
-            description: Session token of temporary credentials.
-            type: str
-            aliases: [aws_session_token]
-          ca_bundle:
-            description: CA certificate bundle used to verify the server's TLS certificate.
-            type: path
-          validate_certs:
-            description: Verify the server's TLS certificate. Turn off only for throw-away test servers.
-            type: bool
-            default: true
-          path_style:
-            description:
-              - Address buckets as C(endpoint/bucket/key) (path style, what most S3-compatible servers expect) instead of
-                C(bucket.endpoint/key) (virtual-hosted style, chosen automatically when false).
-            type: bool
-            default: true
-          connect_timeout:
-            description: Seconds to wait for a connection.
-            type: int
-            default: 10
-          read_timeout:
-            description: Seconds to wait for data on an open connection.
-            type: int
-            default: 60
-          max_attempts:
-            description: Attempts per request (botocore standard retry mode) before an error is reported.
-            type: int
-            default: 3
   identity_file:
     description:
       - age identity file (C(AGE-SECRET-KEY-1...) lines) or SSH private key used to decrypt an encrypted artifact.
       - Without it an encrypted artifact is checked only at the byte level and the verdict is C(pending).
     type: path
 extends_documentation_fragment:
-  - deploysafe.preflight.gate.verify
+  - deploysafe.preflight.gate.fail_on_mismatch
   - deploysafe.preflight.verdict
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Not applicable.
+  - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.s3.nested
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.read_only
 requirements:
   - zstandard (Python library)
   - pyrage (Python library) for encrypted artifacts
@@ -140,14 +87,14 @@ verdict:
   sample: {"status": "pass", "summary": "app.dump.zst.age matches its manifest", "evidence": {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import (
-    ArchiveError, verify_artifact, verify_verdict)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import verify_artifact, verify_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import fail_on_from_legacy
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, missing_libraries, s3_argument_spec)
+    S3Conn, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 
@@ -170,13 +117,8 @@ def main():
         module.deprecate("fail_on_mismatch is replaced by fail_on (true: fail, false: never)", version="1.0.0",
                          collection_name="deploysafe.preflight")
     fail_on = fail_on_from_legacy(p["fail_on"], p["fail_on_mismatch"])
-    try:
-        import zstandard  # noqa: F401  (checked here for a clear message)
-    except ImportError:
-        module.fail_json(msg=missing_required_lib("zstandard"))
     remote = is_s3_url(p["path"])
-    if remote and missing_libraries():
-        module.fail_json(msg=missing_required_lib(", ".join(missing_libraries())))
+    requires(module, "zstandard", "pyrage" if p["identity_file"] else None, "boto3" if remote else None)
     try:
         if remote:
             report, verdict = verify_s3_artifact(S3Conn.from_params(p["s3"] or {}), p["path"],
@@ -185,13 +127,12 @@ def main():
         else:
             report = verify_artifact(p["path"], manifest_file=p["manifest"], identity_file=p["identity_file"])
             verdict = verify_verdict(report)
-    except (ArchiveError, PgError) as exc:
+    except PreflightError as exc:  # ArchiveError, PgError, S3Error
         module.fail_json(msg=f"backup_verify of {p['path']} failed: {exc}")
     result = dict(changed=False, checks=[c.__dict__ for c in report.checks], differing_blocks=report.differing_blocks,
                   sha256=report.sha256, duration=report.duration_s, verdict=verdict)
     if gate_failed(verdict["status"], fail_on):
-        what = "does not match its manifest" if verdict["status"] == "fail" else "could not be verified"
-        module.fail_json(msg=f"backup {p['path']} {what}: {verdict['summary']}", **result)
+        module.fail_json(msg=f"backup_verify of {p['path']}: verdict {verdict['status']}: {verdict['summary']}", **result)
     module.exit_json(**result)
 
 

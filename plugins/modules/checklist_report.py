@@ -12,8 +12,14 @@ description:
   - Reads the verdict of every checklist item from C(<run_dir>/<name>.json) (written by
     M(deploysafe.preflight.record_verdict)) and the human sign-off from C(<run_dir>/signoff.json)
     (written by M(deploysafe.preflight.signoff)).
-  - An item whose file is missing, unreadable, malformed or older than O(max_age) is C(pending) with the
-    reason; it never counts as a pass.
+  - Every verdict must belong to the run of C(<run_dir>/run.json) (see M(deploysafe.preflight.start_run)).
+    An item whose record is missing, unreadable, malformed, from another run, from the future (more than
+    5 minutes ahead) or verified longer ago than O(max_age) is C(pending) with the reason; it never counts
+    as a pass. A record from another run is listed as ignored and never stands for this run.
+  - An item recorded per host (C(<name>@<host>.json)) takes the worst status of its hosts, so one failing
+    host fails the item.
+  - A verdict recorded by hand (no producer module) is shown as C(MANUAL) with who recorded it, and
+    listed among the warnings.
   - The decision is C(go) only when every critical item is C(pass) and an approving sign-off covers the
     evidence as it is now; C(no-go) when a critical item fails or the sign-off rejects; C(pending) otherwise.
     A failed item that is not critical is listed as a warning.
@@ -40,8 +46,14 @@ options:
     default: {}
   max_age:
     description:
-      - Verdicts recorded longer ago than this are C(pending) (stale). Seconds, or a number with C(s),
+      - Verdicts verified longer ago than this are C(pending) (stale). Seconds, or a number with C(s),
         C(m), C(h) or C(d). Empty means no limit.
+    type: str
+    default: 24h
+  run_id:
+    description:
+      - The run the verdicts must belong to. Empty uses the run named by C(<run_dir>/run.json); a given
+        id that differs from it is an error.
     type: str
     default: ""
   report_dir:
@@ -59,13 +71,12 @@ options:
     default: Pre-deployment checklist
 extends_documentation_fragment:
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Evaluates and returns the result; writes no report.
-  diff_mode:
-    support: none
-    description: Reports are files; the result carries the decision and items instead of a diff.
+    details: Evaluates and returns the result; writes no report.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -88,6 +99,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+run_id:
+  description: The run the verdicts were checked against (null when no run was started in O(run_dir)).
+  returned: always
+  type: str
+  sample: 20261203T074512Z-9f3a61c2b0d4
+release:
+  description: The release identity of the run (image digest, manifests hash, git commit...).
+  returned: always
+  type: dict
 decision:
   description: C(go), C(no-go) or C(pending).
   returned: always
@@ -144,7 +164,8 @@ def main():
             run_dir=dict(type="path", required=True),
             items=dict(type="list", elements="dict", default=[]),
             critical=dict(type="dict", default={}),
-            max_age=dict(type="str", default=""),
+            max_age=dict(type="str", default="24h"),
+            run_id=dict(type="str", default=""),
             report_dir=dict(type="path"),
             formats=dict(type="list", elements="str", choices=["json", "markdown", "html", "junit"],
                          default=["json", "markdown", "html", "junit"]),

@@ -95,13 +95,8 @@ options:
 extends_documentation_fragment:
   - deploysafe.preflight.gate
   - deploysafe.preflight.verdict
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same requests in check mode.
-  diff_mode:
-    support: none
-    description: Nothing on the target changes, so there is nothing to diff.
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.read_only
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

@@ -19,6 +19,8 @@ description:
     C(image.compiler), C(image.unsafe-path) (members with C(../)), C(image.layer-unreadable);
     with O(dockerfile), the Dockerfile lint (C(dockerfile.*)).'
   - A file that is not an image, or a truncated archive, fails the task with the file and the reason.
+  - The verdict's measurements say what a pass stands on, C(layers_read) and C(files_in_image), and what the
+    secret detector did not read. An image without layers is C(pending).
 options:
   path:
     description: OCI layout directory or image tarball. Required unless O(reference) is given.
@@ -34,10 +36,14 @@ options:
     type: str
     default: linux/amd64
   max_compressed_mb:
-    description: Budget for the sum of the compressed layer sizes (MiB). No budget when unset.
+    description:
+      - Budget for the sum of the compressed layer sizes (MiB). No budget when unset.
+      - A budget is a gate. An image over it fails the verdict at any O(severity_threshold) (finding
+        C(image.size) is reported as C(medium) but gates like a limit, and cannot be exempted); raise the
+        budget to accept a larger image.
     type: float
   max_uncompressed_mb:
-    description: Budget for the sum of the uncompressed file sizes (MiB). No budget when unset.
+    description: Budget for the sum of the uncompressed file sizes (MiB). No budget when unset. A gate, like O(max_compressed_mb).
     type: float
   require_healthcheck:
     description: Report C(image.healthcheck) when the config has no HEALTHCHECK.
@@ -62,7 +68,9 @@ options:
     type: bool
     default: true
   secret_max_file_size:
-    description: Layer files larger than this many bytes are not scanned for secrets.
+    description:
+      - Layer files larger than this many bytes are not scanned for secrets. They are counted in the
+        verdict's measurement C(secret_files_skipped_large), binary files in C(secret_files_skipped_binary).
     type: int
     default: 1048576
   allowlist_paths:
@@ -80,13 +88,12 @@ options:
     type: path
 extends_documentation_fragment:
   - deploysafe.preflight.findings
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Reads the image and returns findings; writes no report.
-  diff_mode:
-    support: none
-    description: Reports are files of findings, not a state to diff.
+    details: Reads the image and returns findings; writes no report.
 requirements:
   - C(skopeo) on the host only when a registry O(reference) is given without O(path).
 author:
@@ -145,14 +152,19 @@ image:
   type: dict
   sample: {"format": "oci-archive", "manifest_digest": "sha256:4f1c...", "config_digest": "sha256:9ab2...",
            "tags": ["registry.example/app:1.4.2"], "layers": 5, "compressed_bytes": 48213312,
-           "uncompressed_bytes": 131072000, "files": 5123, "secret_files_scanned": 3012}
+           "uncompressed_bytes": 131072000, "files": 5123, "secret_files_scanned": 3012,
+           "secret_files_skipped_large": 4, "secret_files_skipped_binary": 1873}
 verdict:
-  description: The evidence contract; measurements hold the compressed and uncompressed sizes.
+  description:
+    - The evidence contract; measurements hold the compressed and uncompressed sizes (with the budget as
+      threshold), the files in the image, the files the secret detector read and skipped, and C(layers_read).
   returned: always
   type: dict
   sample: {"status": "fail", "summary": "image build/app-oci.tar: 1 finding(s) at or above high",
            "evidence": {"artifacts": [], "findings": {"high": 1, "exempted": 0},
-                        "measurements": [{"name": "compressed_size", "value": 46.0, "unit": "MiB"}]}}
+                        "measurements": [{"name": "compressed_size", "value": 46.0, "unit": "MiB", "threshold": 200,
+                                          "comparison": "<=", "ok": true},
+                                         {"name": "layers_read", "value": 5, "unit": "layers"}]}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -160,10 +172,12 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.findings impo
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.report import (
     findings_argument_spec, finish_scan,
 )
-from ansible_collections.deploysafe.preflight.plugins.module_utils.image import ImageError, all_checks, validate_image
+from ansible_collections.deploysafe.preflight.plugins.module_utils.image import (
+    ImageError, all_checks, image_evidence, validate_image,
+)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.image.checks import ImagePolicy
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import Allowlist
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import measurement
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
 
 DEFAULT_LABELS = ["org.opencontainers.image.source", "org.opencontainers.image.revision",
                   "org.opencontainers.image.version"]
@@ -201,18 +215,16 @@ def main():
                                          secret_allowlist=Allowlist(paths=p["allowlist_paths"],
                                                                     fingerprints=p["allowlist_fingerprints"]),
                                          secret_max_bytes=p["secret_max_file_size"], dockerfile=p["dockerfile"] or "")
-        mib = 1024 * 1024
-        sizes = [measurement("compressed_size", round(facts["compressed_bytes"] / mib, 2), "MiB",
-                             p["max_compressed_mb"], "<=" if p["max_compressed_mb"] is not None else None),
-                 measurement("uncompressed_size", round(facts["uncompressed_bytes"] / mib, 2), "MiB",
-                             p["max_uncompressed_mb"], "<=" if p["max_uncompressed_mb"] is not None else None)]
+        coverage, measurements = image_evidence(facts, policy)
         result = finish_scan(findings, all_checks(), subject, threshold=p["severity_threshold"],
                              exemptions_file=p["exemptions_file"], sarif_inputs=p["sarif_inputs"],
                              report_dir=None if module.check_mode else p["report_dir"],
                              report_basename="image_validate", report_formats=p["report_formats"],
-                             scanned=facts["layers"], measurements=sizes)
+                             coverage=coverage, measurements=measurements)
     except (ImageError, FindingsError) as exc:
         module.fail_json(msg=str(exc))
+    if gate_failed(result["verdict"]["status"], p["fail_on"]):
+        module.fail_json(msg=result["verdict"]["summary"], image=facts, **result)
     module.exit_json(image=facts, **result)
 
 

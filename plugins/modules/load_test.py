@@ -173,13 +173,13 @@ options:
 notes:
   - Returns C(verdict) (status C(pass), C(fail) or C(pending), summary, evidence); store it with
     M(deploysafe.preflight.record_verdict).
+extends_documentation_fragment:
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Validates the plan and the target allowlist; sends no request and returns a C(pending) verdict.
-  diff_mode:
-    support: none
-    description: Nothing on the target changes, so there is nothing to diff.
+    details: Validates the plan and the target allowlist; sends no request and returns a C(pending) verdict.
 requirements:
   - aiohttp
   - hdrhistogram
@@ -252,8 +252,8 @@ reports:
   sample: {"json": "/var/tmp/preflight/load/load_test.json", "html": "/var/tmp/preflight/load/load_test.html"}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load import engine, stats
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.plan import LoadTestError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import build_plan, run_load_test, DEFAULTS
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import make_verdict
@@ -299,10 +299,7 @@ def main():
     )
     params = {k: v for k, v in module.params.items() if k in DEFAULTS}
     if params["engine"] == "builtin":
-        if not engine.HAS_AIOHTTP:
-            module.fail_json(msg=missing_required_lib("aiohttp"))
-        if not stats.HAS_HDRH:
-            module.fail_json(msg=missing_required_lib("hdrhistogram"))
+        requires(module, "aiohttp", "hdrh")
     try:
         if module.check_mode:
             plan = build_plan({**DEFAULTS, **params})

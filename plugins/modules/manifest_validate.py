@@ -14,7 +14,8 @@ description:
   - 'Offline schema: the field schema of the core kinds of Kubernetes 1.37 is bundled (generated from the
     kubernetes Python client models); unknown fields, wrong types, missing required fields and apiVersions
     not served are C(manifest.schema). Kinds without a schema (CRDs) are C(manifest.unknown-kind) unless
-    their CRD is in the input or in O(crd_schemas).'
+    their CRD is in the input or in O(crd_schemas). A set whose objects are all of unknown kinds checked
+    nothing, so its verdict is C(pending), not C(pass); so is a set with no object at all.'
   - 'Policy checks: C(manifest.resources), C(manifest.probes), security context (C(manifest.run-as-non-root),
     C(manifest.privileged), C(manifest.privilege-escalation), C(manifest.read-only-root-fs),
     C(manifest.capabilities), C(manifest.seccomp)), C(manifest.host-namespaces), C(manifest.host-path),
@@ -64,13 +65,12 @@ options:
     default: 20971520
 extends_documentation_fragment:
   - deploysafe.preflight.findings
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Validates and returns findings; writes no report. The dry-run never persists anything.
-  diff_mode:
-    support: none
-    description: Reports are files of findings, not a state to diff.
+    details: Validates and returns findings; writes no report. The dry-run never persists anything.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -135,11 +135,16 @@ kubernetes_version:
   type: str
   sample: "1.37"
 verdict:
-  description: The evidence contract; C(evidence.findings) holds counts by severity and C(exempted).
+  description:
+    - The evidence contract; C(evidence.findings) holds counts by severity and C(exempted).
+    - C(evidence.measurements) holds C(objects_checked) (objects validated against a schema; what a pass stands
+      on), C(objects_read), C(objects_without_schema) and C(manifest_files_read).
   returned: always
   type: dict
-  sample: {"status": "pass", "summary": "manifests: no finding at or above high",
-           "evidence": {"artifacts": [], "findings": {"high": 0, "exempted": 1}, "measurements": []}}
+  sample: {"status": "pass", "summary": "manifests: no finding at or above high (0 below threshold, 1 exempted)",
+           "evidence": {"artifacts": [], "findings": {"high": 0, "exempted": 1},
+                        "measurements": [{"name": "objects_read", "value": 12, "unit": "objects"},
+                                         {"name": "objects_checked", "value": 12, "unit": "objects"}]}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -148,9 +153,10 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.repo
     findings_argument_spec, finish_scan,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (
-    ManifestError, all_checks, validate_manifests,
+    ManifestError, all_checks, manifest_evidence, validate_manifests,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import KUBERNETES_VERSION
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
 
 
 def main():
@@ -174,13 +180,17 @@ def main():
             p["paths"], p["content"], crd_schema_files=p["crd_schemas"], kubeconfig=p["kubeconfig"],
             context=p["context"], required_labels=p["required_labels"], default_namespace=p["default_namespace"],
             max_file_bytes=p["max_file_size"])
+        coverage, measurements = manifest_evidence(findings, documents, files)
         result = finish_scan(findings, all_checks(), "manifests", threshold=p["severity_threshold"],
                              exemptions_file=p["exemptions_file"], sarif_inputs=p["sarif_inputs"],
                              report_dir=None if module.check_mode else p["report_dir"],
                              report_basename="manifest_validate", report_formats=p["report_formats"],
-                             scanned=documents)
+                             coverage=coverage, measurements=measurements)
     except (ManifestError, FindingsError) as exc:
         module.fail_json(msg=str(exc))
+    if gate_failed(result["verdict"]["status"], p["fail_on"]):
+        module.fail_json(msg=result["verdict"]["summary"], documents=documents,
+                         kubernetes_version=KUBERNETES_VERSION, **result)
     module.exit_json(documents=documents, kubernetes_version=KUBERNETES_VERSION, **result)
 
 

@@ -31,56 +31,6 @@ options:
     type: path
   s3:
     description: S3 connection used when O(dest) is C(s3://...) (same options as the S3 modules).
-    type: dict
-    suboptions:
-          endpoint_url:
-            description:
-              - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
-              - Unset means AWS S3 in O(s3.region).
-            type: str
-            aliases: [s3_url]
-          region:
-            description: Region used to sign requests.
-            type: str
-            default: us-east-1
-            aliases: [aws_region]
-          access_key:
-            description: Access key id. Unset values fall back to boto3's usual sources (environment, profile, instance role).
-            type: str
-            aliases: [aws_access_key_id]
-          secret_key:
-            description: Secret access key.
-            type: str
-            aliases: [aws_secret_access_key]
-          session_token:
-            description: Session token of temporary credentials.
-            type: str
-            aliases: [aws_session_token]
-          ca_bundle:
-            description: CA certificate bundle used to verify the server's TLS certificate.
-            type: path
-          validate_certs:
-            description: Verify the server's TLS certificate. Turn off only for throw-away test servers.
-            type: bool
-            default: true
-          path_style:
-            description:
-              - Address buckets as C(endpoint/bucket/key) (path style, what most S3-compatible servers expect) instead of
-                C(bucket.endpoint/key) (virtual-hosted style, chosen automatically when false).
-            type: bool
-            default: true
-          connect_timeout:
-            description: Seconds to wait for a connection.
-            type: int
-            default: 10
-          read_timeout:
-            description: Seconds to wait for data on an open connection.
-            type: int
-            default: 60
-          max_attempts:
-            description: Attempts per request (botocore standard retry mode) before an error is reported.
-            type: int
-            default: 3
   prefix:
     description: First part of the artifact name.
     type: str
@@ -159,15 +109,15 @@ extends_documentation_fragment:
   - deploysafe.preflight.postgres
   - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.s3.nested
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
+    details: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
       below a third of the table data size, a cautious floor for the compressed dump), and reports the file it would
       write; writes nothing. The verdict is C(fail) when a problem was found, else C(pending), since a plan proves nothing.
-  diff_mode:
-    support: none
-    description: Not applicable.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -278,16 +228,16 @@ verdict:
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import missing_libraries, postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.backup import (
     BackupOptions, backup_verdict, plan_backup, plan_verdict, run_backup)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import backup_to_s3, is_s3_url, parse_s3_url
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import S3Conn, s3_argument_spec
-from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import missing_libraries as s3_missing
 
 
 def main():
@@ -315,11 +265,7 @@ def main():
                            mutually_exclusive=[("schema_only", "data_only")])
     p = module.params
     to_s3 = is_s3_url(p["dest"])
-    missing = missing_libraries(age=bool(p["encrypt_recipients"]))
-    if to_s3:
-        missing += [lib for lib in s3_missing() if lib not in missing]
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "psycopg", "zstandard", "pyrage" if p["encrypt_recipients"] else None, "boto3" if to_s3 else None)
     opts = BackupOptions(dest=p["dest"], prefix=p["prefix"], format=p["format"], schema_only=p["schema_only"],
                          data_only=p["data_only"], include_tables=p["include_tables"],
                          exclude_tables=p["exclude_tables"], include_schemas=p["include_schemas"],

@@ -46,13 +46,8 @@ extends_documentation_fragment:
   - deploysafe.preflight.gate
   - deploysafe.preflight.postgres
   - deploysafe.preflight.verdict
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same queries in check mode.
-  diff_mode:
-    support: none
-    description: Nothing on the target changes, so there is nothing to diff.
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.read_only
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -110,10 +105,11 @@ pg_stat_statements:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.health.pg import PgHealthOptions, check_pg_health
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import missing_libraries, postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
@@ -133,10 +129,8 @@ def main():
         fail_on=dict(type="str", choices=list(FAIL_ON), default="never"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    requires(module, "psycopg")
     p = module.params
-    missing = missing_libraries(archive=False)
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
     params = ConnParams.from_params(p)
     try:
         result = check_pg_health(params, PgHealthOptions(**{k: p[k] for k in LIMITS}))

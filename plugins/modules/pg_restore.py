@@ -60,13 +60,12 @@ extends_documentation_fragment:
   - deploysafe.preflight.postgres
   - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Connects and reports the plan (target, format, jobs, whether the target is occupied); restores nothing.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details: Connects and reports the plan (target, format, jobs, whether the target is occupied); restores nothing.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -109,10 +108,11 @@ verdict:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError, manifest_path
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import missing_libraries, postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, restore_artifact
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
@@ -135,9 +135,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    missing = missing_libraries(age=bool(p["identity_file"]))
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "psycopg", "zstandard", "pyrage" if p["identity_file"] else None)
     opts = RestoreOptions(jobs=max(1, p["jobs"]), clean=p["clean"], create=p["create"], force=p["force"],
                           no_owner=p["no_owner"], no_privileges=p["no_privileges"], identity_file=p["identity_file"],
                           manifest_file=p["manifest"], work_dir=p["work_dir"], bindir=p["bindir"])

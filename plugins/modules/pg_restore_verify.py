@@ -56,18 +56,19 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - deploysafe.preflight.gate.verify
+  - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.gate.fail_on_mismatch
   - deploysafe.preflight.postgres
   - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: partial
-    description: Checks that the artifact and its manifest exist and are intact, restores nothing; verdict C(pending).
-    details: Check mode cannot prove restorability, since that needs a restore; it only validates the inputs.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details:
+      - Checks that the artifact and its manifest exist and are intact, restores nothing; verdict C(pending).
+      - Check mode cannot prove restorability, since that needs a restore; it only validates the inputs.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -128,11 +129,12 @@ verdict:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError, manifest_path
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import (
-    fail_on_from_legacy, missing_libraries, postgres_argument_spec)
+    fail_on_from_legacy, postgres_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, load_backup
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_verify import (
@@ -162,9 +164,6 @@ def main():
         module.deprecate("fail_on_mismatch is replaced by fail_on (true: fail, false: never)", version="1.0.0",
                          collection_name="deploysafe.preflight")
     fail_on = fail_on_from_legacy(p["fail_on"], p["fail_on_mismatch"])
-    missing = missing_libraries(age=bool(p["identity_file"]))
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
     mpath = p["manifest"] or manifest_path(p["path"])
     opts = RestoreOptions(jobs=max(1, p["jobs"]), no_owner=p["no_owner"], no_privileges=p["no_privileges"],
                           identity_file=p["identity_file"], manifest_file=mpath, work_dir=p["work_dir"],

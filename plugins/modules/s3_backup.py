@@ -83,13 +83,14 @@ options:
 extends_documentation_fragment:
   - deploysafe.preflight.s3
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Lists the source and checks the destination; reads no content and writes nothing.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details: Lists the source and checks the destination; reads no content and writes nothing. The plan's verdict is
+      C(pending) (nothing was backed up) and O(fail_on) is not applied to it; a problem found fails the task.
 requirements:
   - boto3 (Python library)
   - zstandard (Python library)
@@ -197,18 +198,20 @@ plan:
   type: dict
   sample: {"would_write": "/var/backups/s3/s3-uploads-20261125T140000Z.tar.zst", "objects": 3, "bytes": 42, "problems": []}
 verdict:
-  description: Evidence contract (artifacts, object counts, duration, throughput).
+  description: Evidence contract (artifacts, object counts, duration, throughput); C(pending) when the source has no objects.
   returned: always
   type: dict
   sample: {"status": "pass", "summary": "archive s3-uploads-20261125T140000Z.tar.zst: 3 objects, 42 bytes",
            "evidence": {"artifacts": [], "findings": {"objects": 3}, "measurements": []}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.backup import BackupOptions, plan_backup, run_backup
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, failure_message, missing_libraries, s3_argument_spec)
+    S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import backup_verdict, plan_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 MB = 1024 * 1024
 
@@ -230,13 +233,12 @@ def main():
         encrypt_recipients=dict(type="list", elements="str", default=[]),
         multipart_threshold_mb=dict(type="int", default=64),
         part_size_mb=dict(type="int", default=16),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_if=[("mode", "archive", ["dest"]), ("mode", "mirror", ["dest_bucket"])])
     p = module.params
-    missing = missing_libraries(age=bool(p["encrypt_recipients"]))
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "boto3", "zstandard", "pyrage" if p["encrypt_recipients"] else None)
     opts = BackupOptions(bucket=p["bucket"], prefix=p["prefix"], mode=p["mode"], dest=p["dest"],
                          dest_bucket=p["dest_bucket"], dest_prefix=p["dest_prefix"], name_prefix=p["name_prefix"],
                          all_versions=p["all_versions"], concurrency=p["concurrency"],
@@ -257,12 +259,15 @@ def main():
         if msg is None:
             raise
         module.fail_json(msg=msg)
-    module.exit_json(changed=True, mode=result.mode, name=result.name, location=result.location,
-                     manifest=result.manifest, archive_manifest=result.archive_manifest, objects=result.objects,
-                     delete_markers=result.delete_markers, bytes=result.bytes, duration=result.duration_s,
-                     throughput=result.throughput_mb_s, objects_per_second=result.objects_per_s,
-                     changed_keys=result.changed_keys, vanished_keys=result.vanished_keys, sha256=result.sha256,
-                     verdict=backup_verdict(result))
+    verdict = backup_verdict(result)
+    out = dict(changed=True, mode=result.mode, name=result.name, location=result.location, manifest=result.manifest,
+               archive_manifest=result.archive_manifest, objects=result.objects, delete_markers=result.delete_markers,
+               bytes=result.bytes, duration=result.duration_s, throughput=result.throughput_mb_s,
+               objects_per_second=result.objects_per_s, changed_keys=result.changed_keys,
+               vanished_keys=result.vanished_keys, sha256=result.sha256, verdict=verdict)
+    if gate_failed(verdict["status"], p["fail_on"]):
+        module.fail_json(msg=f"s3_backup of bucket {p['bucket']!r}: {verdict['summary']}", **out)
+    module.exit_json(**out)
 
 
 if __name__ == "__main__":

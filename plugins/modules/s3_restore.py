@@ -76,13 +76,14 @@ options:
 extends_documentation_fragment:
   - deploysafe.preflight.s3
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Verifies the backup and checks the target; writes nothing.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details: Verifies the backup and checks the target; writes nothing. The plan's verdict is C(pending) (nothing was
+      restored) and O(fail_on) is not applied to it; a problem found fails the task.
 requirements:
   - boto3 (Python library)
   - zstandard (Python library)
@@ -160,18 +161,20 @@ plan:
   type: dict
   sample: {"target": "s3://restore-check/", "objects": 3, "bytes": 42, "problems": [], "rejected_keys": []}
 verdict:
-  description: Evidence contract; C(fail) when a key was rejected or an object differs.
+  description: Evidence contract; C(fail) when a key was rejected or an object differs, C(pending) when the backup holds no objects.
   returned: always
   type: dict
   sample: {"status": "pass", "summary": "restored 3 objects (42 bytes) into s3://restore-check/", "evidence": {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, failure_message, missing_libraries, s3_argument_spec)
+    S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.restore import (
     RestoreOptions, plan_restore, run_restore)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import plan_verdict, restore_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 MB = 1024 * 1024
 
@@ -191,12 +194,11 @@ def main():
         memory_budget_mb=dict(type="int", default=256),
         multipart_threshold_mb=dict(type="int", default=64),
         part_size_mb=dict(type="int", default=16),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    missing = missing_libraries(age=bool(p["identity_file"]))
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "boto3", "zstandard", "pyrage" if p["identity_file"] else None)
     opts = RestoreOptions(source=p["source"], bucket=p["bucket"], prefix=p["prefix"], force=p["force"],
                           create_bucket=p["create_bucket"], identity_file=p["identity_file"],
                           verify_first=p["verify_first"], versions=p["versions"], concurrency=p["concurrency"],
@@ -223,7 +225,7 @@ def main():
                bytes=result.bytes, delete_markers=result.delete_markers, skipped_versions=result.skipped_versions,
                duration=result.duration_s, throughput=result.throughput_mb_s, objects_per_second=result.objects_per_s,
                rejected_keys=result.rejected_keys, differing=result.differing, verdict=verdict)
-    if verdict["status"] == "fail":
+    if gate_failed(verdict["status"], p["fail_on"]):
         module.fail_json(msg=f"s3_restore into {result.target}: {verdict['summary']}", **out)
     module.exit_json(**out)
 

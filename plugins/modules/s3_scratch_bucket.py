@@ -24,13 +24,12 @@ options:
     default: present
 extends_documentation_fragment:
   - deploysafe.preflight.s3
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Reports what would be created or deleted.
-  diff_mode:
-    support: none
-    description: Not applicable.
+    details: Reports what would be created or deleted.
 requirements:
   - boto3 (Python library)
 author:
@@ -53,9 +52,10 @@ deleted_objects:
   sample: 42
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, failure_message, make_client, missing_libraries, s3_argument_spec)
+    S3Conn, failure_message, make_client, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.scratch import ensure_scratch, remove_scratch
 
 
@@ -65,8 +65,7 @@ def main():
                 state=dict(type="str", choices=["present", "absent"], default="present"))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    if "boto3" in missing_libraries():
-        module.fail_json(msg=missing_required_lib("boto3"))
+    requires(module, "boto3")
     conn = S3Conn.from_params(p)
     try:
         client = make_client(conn)

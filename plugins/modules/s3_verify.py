@@ -42,20 +42,12 @@ options:
     description: Compare content type and user metadata as well as content.
     type: bool
     default: true
-  fail_on_mismatch:
-    description: Fail the task when the verdict is C(fail). With C(false) the verdict is returned for the checklist.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - deploysafe.preflight.s3
   - deploysafe.preflight.verdict
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Not applicable.
+  - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.read_only
 requirements:
   - boto3 (Python library)
 author:
@@ -68,7 +60,7 @@ EXAMPLES = r"""
     endpoint_url: https://minio.internal:9000
     manifest: "{{ s3_archive.location }}"
     bucket: uploads
-    fail_on_mismatch: false
+    fail_on: never
   register: drift
 """
 
@@ -129,11 +121,13 @@ verdict:
            "evidence": {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
-    S3Conn, failure_message, missing_libraries, s3_argument_spec)
+    S3Conn, failure_message, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import verify_verdict
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verify import VerifyOptions, run_verify
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 
 def main():
@@ -145,13 +139,11 @@ def main():
         concurrency=dict(type="int", default=8),
         check_extra=dict(type="bool", default=True),
         compare_metadata=dict(type="bool", default=True),
-        fail_on_mismatch=dict(type="bool", default=True),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    missing = missing_libraries()
-    if missing:
-        module.fail_json(msg=missing_required_lib(", ".join(missing)))
+    requires(module, "boto3")
     conn = S3Conn.from_params(p)
     opts = VerifyOptions(manifest=p["manifest"], bucket=p["bucket"], prefix=p["prefix"], concurrency=p["concurrency"],
                          check_extra=p["check_extra"], compare_metadata=p["compare_metadata"])
@@ -166,7 +158,7 @@ def main():
     out = dict(changed=False, target=result.target, expected=result.expected, matched=result.matched,
                missing=result.missing, extra=result.extra, differing=result.differing, counts=result.counts,
                bytes=result.bytes, duration=result.duration_s, verdict=verdict)
-    if verdict["status"] == "fail" and p["fail_on_mismatch"]:
+    if gate_failed(verdict["status"], p["fail_on"]):
         module.fail_json(msg=f"s3_verify: {verdict['summary']}", **out)
     module.exit_json(**out)
 

@@ -16,9 +16,14 @@ description:
     C(dockerfile.*) (base image pinned, USER set, ADD of URLs, C(curl | sh)), C(repo.unpinned-dependency),
     C(repo.tls-verify-disabled) (including C(sslmode=disable)), C(repo.debug-in-production),
     C(repo.cors-wildcard), C(repo.admin-bind-all), C(repo.private-key-file) (keys and kubeconfigs),
-    C(repo.secret-like-filename) (C(.env), C(id_rsa)...), C(repo.unparseable).'
+    C(repo.secret-like-filename) (C(.env), C(id_rsa)...), C(repo.unparseable), C(repo.unreadable),
+    C(repo.skipped-large).'
   - Findings from external scanners join the report through O(sarif_inputs).
-  - Binary files and files over O(max_file_size) are skipped and counted in RV(stats).
+  - Nothing is skipped silently. A file over O(max_file_size) is finding C(repo.skipped-large) (low). A file or
+    directory that cannot be read is C(repo.unreadable) and makes the verdict C(pending) (the scan could not
+    decide) unless it is excluded with O(exclude) or exempted. Binary files are skipped and counted. Every count
+    is in RV(stats) and in the verdict's measurements.
+  - A scan that read no file (empty repository, everything excluded or binary) is C(pending), never C(pass).
 options:
   path:
     description: Root of the repository to scan.
@@ -58,18 +63,17 @@ options:
     elements: str
     default: []
   max_file_size:
-    description: Files larger than this many bytes are skipped with a note.
+    description: Files larger than this many bytes are not scanned; each is reported as C(repo.skipped-large).
     type: int
     default: 10485760
 extends_documentation_fragment:
   - deploysafe.preflight.findings
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Scans and returns findings; writes no report.
-  diff_mode:
-    support: none
-    description: Reports are files of findings, not a state to diff.
+    details: Scans and returns findings; writes no report.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -129,11 +133,17 @@ stats:
            "skipped_large": 1, "skipped_unreadable": 0, "skipped_allowlisted": 1, "commits_scanned": 0,
            "source": "git", "notes": ["data/dump.sql: skipped, 20971520 bytes is over the 10485760 byte limit"]}
 verdict:
-  description: The evidence contract; C(evidence.findings) holds counts by severity and C(exempted).
+  description:
+    - The evidence contract; C(evidence.findings) holds counts by severity and C(exempted).
+    - C(evidence.measurements) holds C(files_scanned) (what a pass stands on), C(files_listed),
+      C(files_skipped_binary), C(files_skipped_large), C(files_unreadable), C(files_allowlisted_for_secrets)
+      and, with O(scan_history), C(commits_scanned).
   returned: always
   type: dict
   sample: {"status": "fail", "summary": "repository /src/app: 1 finding(s) at or above high",
-           "evidence": {"artifacts": [], "findings": {"critical": 1, "exempted": 0}, "measurements": []}}
+           "evidence": {"artifacts": [], "findings": {"critical": 1, "exempted": 0},
+                        "measurements": [{"name": "files_scanned", "value": 112, "unit": "files"},
+                                         {"name": "files_unreadable", "value": 0, "unit": "files"}]}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -145,6 +155,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.repo_scan imp
     CHECKS, RepoScanError, scan_repository,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import Allowlist
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
 
 
 def main():
@@ -171,17 +182,17 @@ def main():
         scan = scan_repository(p["path"], scan_history=p["scan_history"], tracked_only=p["tracked_only"],
                                allowlist=allowlist, exclude=p["exclude"], max_file_bytes=p["max_file_size"],
                                max_commits=p["max_commits"])
+        coverage, measurements = scan.evidence()
         result = finish_scan(scan.findings, CHECKS, f"repository {p['path']}", threshold=p["severity_threshold"],
                              exemptions_file=p["exemptions_file"], sarif_inputs=p["sarif_inputs"],
                              report_dir=None if module.check_mode else p["report_dir"],
                              report_basename="security_scan", report_formats=p["report_formats"],
-                             scanned=scan.stats.files_scanned)
+                             coverage=coverage, measurements=measurements)
     except (RepoScanError, FindingsError) as exc:
         module.fail_json(msg=str(exc))
-    stats = dict(vars(scan.stats), files_listed=scan.files_listed, commits_scanned=scan.commits_scanned,
-                 source=scan.source)
-    stats.pop("max_notes", None)
-    module.exit_json(stats=stats, **result)
+    if gate_failed(result["verdict"]["status"], p["fail_on"]):
+        module.fail_json(msg=result["verdict"]["summary"], stats=scan.stats_dict(), **result)
+    module.exit_json(stats=scan.stats_dict(), **result)
 
 
 if __name__ == "__main__":

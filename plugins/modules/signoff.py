@@ -65,13 +65,12 @@ options:
     default: ""
 extends_documentation_fragment:
   - deploysafe.preflight.verdict
+  - deploysafe.preflight.attributes
+  - deploysafe.preflight.attributes.no_diff
 attributes:
   check_mode:
     support: full
-    description: Evaluates and refuses exactly as a real run would; writes nothing.
-  diff_mode:
-    support: none
-    description: The returned record shows what is stored; no diff is produced.
+    details: Evaluates and refuses exactly as a real run would; writes nothing.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """

@@ -1,4 +1,4 @@
-"""The checklist role's result: four report files, a parseable JUnit file, decision pending."""
+"""The checklist role's result: four report files, pending rendered as failures, manual marked."""
 
 import json
 import xml.etree.ElementTree as ET
@@ -12,25 +12,31 @@ def test_report_files_exist(host):
         assert f.exists and f.is_file and f.size > 0
 
 
-def test_decision_is_pending_with_a_warning():
+def test_decision_is_pending_and_only_real_checks_pass():
     model = json.load(open(f"{REPORT}/checklist.json"))
-    assert model["decision"] == "pending"
-    assert model["counts"] == {"pass": 9, "fail": 1, "pending": 2, "total": 12, "critical_failed": 0,
-                               "critical_open": 0, "warnings": 1}
+    assert model["decision"] == "pending" and model["run_id"] == "molecule-checklist"
+    status = {r["name"]: r["status"] for r in model["items"]}
+    assert status["security_scan"] == "pass" and status["manifest_validate"] == "pass", model["items"][:3]
+    assert status["backup_schedule"] == "fail"
+    assert [n for n, s in status.items() if s == "pass"] == ["manifest_validate", "security_scan"]
+    manual = next(r for r in model["items"] if r["name"] == "backup_schedule")
+    assert manual["manual"] and manual["recorded_by"] == "molecule"
+    assert model["release"]["manifests_sha256"].startswith("sha256:")
     assert model["signoff"]["recorded"] is False
 
 
-def test_junit_parses_one_testcase_per_item():
+def test_junit_never_shows_pending_as_passed_or_skipped():
     root = ET.parse(f"{REPORT}/checklist.junit.xml").getroot()
     cases = root.findall("./testsuite/testcase")
-    assert len(cases) == 12
-    failed = [c.get("name") for c in cases if c.find("failure") is not None]
-    skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
-    assert failed == ["6 backup_schedule: Backup schedule in place"]
-    assert [s.split(":")[0] for s in skipped] == ["11 monitoring_gate", "12 signoff"]
+    assert len(cases) == 12 and not root.findall(".//skipped")
+    kinds = {c.get("name").split(":")[0]: (c.find("failure").get("type") if c.find("failure") is not None else "pass")
+             for c in cases}
+    assert kinds["6 backup_schedule"] == "fail" and kinds["12 signoff"] == "pending"
+    assert kinds["2 manifest_validate"] == kinds["3 security_scan"] == "pass"
+    assert sum(1 for k in kinds.values() if k == "pending") == 9
 
 
-def test_html_is_self_contained_and_escaped():
+def test_html_is_self_contained_escaped_and_marks_manual():
     page = open(f"{REPORT}/checklist.html").read()
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "src=" not in page and "<link" not in page
+    assert "src=" not in page and "<link" not in page and "FAIL (MANUAL)" in page

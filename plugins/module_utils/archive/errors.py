@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from ..errors import PreflightError
 
-class ArchiveError(Exception):
+
+class ArchiveError(PreflightError):
     """Writing, reading or verifying an artifact failed; the message says what and where."""

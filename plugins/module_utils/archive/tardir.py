@@ -9,6 +9,7 @@ import tarfile
 import threading
 from typing import BinaryIO, Callable, List, Optional
 
+from ..files import walk_entries
 from .errors import ArchiveError
 
 CONTENT_TYPE_TAR = "application/x-tar"
@@ -19,26 +20,25 @@ def tar_directory(root: str, out: BinaryIO) -> int:
     fixed owner/mtime so the same tree gives the same bytes. Links and special files are refused."""
     count = 0
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            rel_dir = os.path.relpath(dirpath, root)
-            for name in sorted(dirnames + filenames):
-                full = os.path.join(dirpath, name)
-                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-                info = tar.gettarinfo(full, arcname=rel)
+        try:
+            for rel, entry in walk_entries(root):
+                info = tar.gettarinfo(entry.path, arcname=rel.replace(os.sep, "/"))
                 if not (info.isreg() or info.isdir()):
-                    raise ArchiveError(f"{full} is not a regular file or directory; refusing to archive it")
+                    raise ArchiveError(f"{entry.path} is not a regular file or directory; refusing to archive it")
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
                 info.mtime = 0
                 info.mode = 0o700 if info.isdir() else 0o600
                 if info.isreg():
-                    with open(full, "rb") as handle:
+                    with open(entry.path, "rb") as handle:
                         tar.addfile(info, handle)
                 else:
                     tar.addfile(info)
                 tar.members = []  # write mode never needs them: keep memory flat
                 count += 1
+        except OSError as exc:
+            # an unreadable file or directory must fail the archive, never leave a tree that looks complete
+            raise ArchiveError(f"cannot archive {exc.filename or root}: {exc.strerror or exc}") from None
     return count
 
 

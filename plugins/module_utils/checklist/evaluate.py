@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Evaluate a run directory into the report model: one dict every renderer reads.
 
-An item whose verdict file is missing, unreadable, malformed or older than max_age is pending, with
-the reason; it never counts as a pass. The decision is go only when every critical item passes and
+An item whose verdict file is missing, unreadable, malformed, from another run (run.json names the
+run), from the future or older than max_age is pending, with the reason; it never counts as a pass.
+An item recorded per host (<name>@<host>.json) takes the worst of its hosts. The decision is go only when every critical item passes and
 an approving sign-off covers the evidence as it is now; no-go when a critical item fails or the
 sign-off rejects; pending otherwise.
 """
@@ -17,12 +18,17 @@ import os
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import SIGNOFF_NAME, Item
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL, PASS, PENDING, read_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import SIGNOFF_NAME, ChecklistError, Item
+from ansible_collections.deploysafe.preflight.plugins.module_utils.run import RunError, read_run
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
+    FAIL, PASS, PENDING, merge, read_verdict, worst,
+)
 
 REPORT_FORMAT = 1
 GO, NO_GO = "go", "no-go"
 MAX_VERDICT_BYTES = 16 << 20
+# A record verified further ahead than this is "from the future": clock skew between hosts, or forged.
+FUTURE_SKEW = 300
 
 
 def _timestamp(text: Any) -> Optional[float]:
@@ -36,9 +42,8 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def load_record(run_dir: str, name: str) -> Tuple[Optional[Dict[str, Any]], str]:
-    """(record, "") for a valid <run_dir>/<name>.json, else (None, why it cannot be used)."""
-    path = os.path.join(run_dir, name + ".json")
+def load_record(path: str, name: str) -> Tuple[Optional[Dict[str, Any]], str]:
+    """(record, "") for a valid verdict record file, else (None, why it cannot be used)."""
     try:
         if os.path.getsize(path) > MAX_VERDICT_BYTES:
             return None, f"verdict file {path} is larger than {MAX_VERDICT_BYTES} bytes"
@@ -51,9 +56,55 @@ def load_record(run_dir: str, name: str) -> Tuple[Optional[Dict[str, Any]], str]
         return None, f"malformed verdict file {path}: {exc}"
     if record.get("name") != name:
         return None, f"malformed verdict file {path}: it names {record.get('name')!r}, not {name!r}"
-    if _timestamp(record.get("recorded_at")) is None:
-        return None, f"malformed verdict file {path}: recorded_at {record.get('recorded_at')!r} is not a UTC timestamp"
+    for key in ("recorded_at", "verified_at"):
+        if _timestamp(record.get(key)) is None:
+            return None, f"verdict file {path}: {key} {record.get(key)!r} is not a UTC timestamp (recorded before format 2?)"
     return record, ""
+
+
+def record_files(run_dir: str, name: str) -> List[str]:
+    """<name>.json and every <name>@<host>.json in run_dir, sorted."""
+    paths = [os.path.join(run_dir, name + ".json")]
+    try:
+        listing = sorted(os.listdir(run_dir))
+    except OSError:
+        listing = []
+    paths += [os.path.join(run_dir, f) for f in listing if f.startswith(name + "@") and f.endswith(".json")]
+    return [p for p in paths if os.path.exists(p)] or paths[:1]
+
+
+def _record_problem(record: Dict[str, Any], run_id: Optional[str], max_age: Optional[int], now: float) -> str:
+    """Why a valid record cannot speak for this run ("" when it can)."""
+    if not run_id:
+        return "no run started in this run directory (run.json missing): nothing can be bound to a run"
+    if record.get("run_id") != run_id:
+        return f"recorded by another run ({record.get('run_id') or 'none'}), not this run ({run_id})"
+    verified = _timestamp(record["verified_at"])
+    if verified is not None and verified > now + FUTURE_SKEW:
+        return f"verified_at {record['verified_at']} is in the future (clock skew or a forged record)"
+    if max_age is not None and verified is not None and now - verified > max_age:
+        return f"stale: verified {record['verified_at']}, older than max_age {max_age} s"
+    return ""
+
+
+def item_records(run_dir: str, name: str, run_id: Optional[str], max_age: Optional[int],
+                 now: float) -> List[Dict[str, Any]]:
+    """Every record file of one item with what it says: host, status, summary, reason, record."""
+    out = []
+    for path in record_files(run_dir, name):
+        record, reason = load_record(path, name)
+        entry: Dict[str, Any] = {"source": path, "host": None, "status": PENDING, "summary": reason,
+                                 "reason": reason, "record": record, "current": False}
+        if record is not None:
+            verdict = record["verdict"]
+            problem = _record_problem(record, run_id, max_age, now)
+            entry.update(host=record.get("host"), summary=verdict["summary"], reason=problem,
+                         status=PENDING if problem else verdict["status"],
+                         current=record.get("run_id") == run_id and bool(run_id))
+            if problem:
+                entry["reason"] = f"{problem} (was {verdict['status']})"
+        out.append(entry)
+    return out
 
 
 def fingerprint(record: Optional[Dict[str, Any]]) -> Optional[str]:
@@ -63,36 +114,82 @@ def fingerprint(record: Optional[Dict[str, Any]]) -> Optional[str]:
     return hashlib.sha256(json.dumps(record["verdict"], sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _item_result(item: Item, run_dir: str, max_age: Optional[int], now: float) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
-    record, reason = load_record(run_dir, item.name)
+def _item_fingerprint(run_dir: str, name: str, run_id: Optional[str]) -> Optional[str]:
+    records = [e for e in item_records(run_dir, name, run_id, None, time.time()) if e["record"] is not None]
+    if not records:
+        return None
+    if len(records) == 1 and not records[0]["host"]:
+        return fingerprint(records[0]["record"])
+    joined = json.dumps([[e["host"], fingerprint(e["record"])] for e in records], sort_keys=True)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _item_result(item: Item, run_dir: str, run_id: Optional[str], max_age: Optional[int],
+                 now: float) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+    """The item's result over all its records; the record returned is the first of this run (or None).
+
+    Records of this run decide (the worst host wins); records of other runs never stand for this one:
+    they are listed as ignored, and an item with nothing of this run is pending with their reason.
+    """
+    entries = item_records(run_dir, item.name, run_id, max_age, now)
+    current = [e for e in entries if e["current"]]
     result: Dict[str, Any] = {
         "id": item.id, "name": item.name, "title": item.title, "critical": item.critical,
-        "status": PENDING, "summary": "", "reason": reason, "recorded_at": None,
-        "source": os.path.join(run_dir, item.name + ".json"),
-        "evidence": {"artifacts": [], "findings": {}, "measurements": []},
+        "status": PENDING, "summary": "", "reason": "", "recorded_at": None, "verified_at": None,
+        "source": entries[0]["source"], "hosts": [], "ignored": [], "manual": False, "recorded_by": None,
+        "producer": {}, "evidence": {"artifacts": [], "findings": {}, "measurements": []},
     }
-    if record is None:
-        result["summary"] = reason
+    if not current:
+        reason = entries[0]["reason"] if len(entries) == 1 else "; ".join(
+            f"{os.path.basename(e['source'])}: {e['reason']}" for e in entries)
+        result.update(summary=reason, reason=reason,
+                      ignored=[{"source": e["source"], "reason": e["reason"]} for e in entries if e["record"]])
         return result, None
-    verdict = record["verdict"]
-    result.update(status=verdict["status"], summary=verdict["summary"], recorded_at=record["recorded_at"],
-                  evidence=verdict["evidence"])
-    recorded = _timestamp(record["recorded_at"])
-    if max_age is not None and recorded is not None and now - recorded > max_age:
-        result.update(status=PENDING, reason=f"stale: recorded {record['recorded_at']}, older than max_age {max_age} s "
-                                             f"(was {verdict['status']})")
-    return result, record
+    result["ignored"] = [{"source": e["source"], "reason": e["reason"]} for e in entries if not e["current"]]
+    verdicts = [e["record"]["verdict"] for e in current]
+    merged = merge("", verdicts) if len(verdicts) > 1 else verdicts[0]
+    status = worst(e["status"] for e in current)
+    first = current[0]["record"]
+    manual = [e for e in current if e["record"].get("manual")]
+    result.update(
+        status=status, evidence=merged["evidence"], recorded_at=first["recorded_at"],
+        verified_at=min(e["record"]["verified_at"] for e in current), source=current[0]["source"],
+        producer=first.get("producer") or {}, manual=bool(manual),
+        recorded_by=", ".join(sorted({str(e["record"].get("recorded_by")) for e in manual})) or None,
+        hosts=[{"host": e["host"], "status": e["status"], "summary": e["summary"], "reason": e["reason"],
+                "source": e["source"], "manual": bool(e["record"].get("manual"))} for e in current],
+    )
+    if len(current) == 1 and not current[0]["host"]:
+        result["summary"] = current[0]["summary"]
+    else:
+        result["summary"] = "; ".join(f"{e['host'] or '(no host)'}: {e['status']} - {e['summary']}" for e in current)
+    problems = [e["reason"] for e in current if e["reason"]]
+    if problems:
+        result["reason"] = "; ".join(problems)
+    if manual:
+        result["summary"] = f"[MANUAL, recorded by {result['recorded_by']}] {result['summary']}"
+    return result, first
 
 
 def current_fingerprints(items: List[Item], run_dir: str) -> Dict[str, Optional[str]]:
-    """Fingerprint of every non-sign-off item's verdict as it is on disk now."""
-    return {i.name: fingerprint(load_record(run_dir, i.name)[0]) for i in items if i.name != SIGNOFF_NAME}
+    """Fingerprint of every non-sign-off item's verdicts of the current run as they are on disk now."""
+    run_id = current_run_id(run_dir)
+    return {i.name: _item_fingerprint(run_dir, i.name, run_id) for i in items if i.name != SIGNOFF_NAME}
+
+
+def current_run_id(run_dir: str) -> Optional[str]:
+    """run_id of <run_dir>/run.json, None when no run was started there or the file is unusable."""
+    try:
+        record = read_run(run_dir)
+    except RunError:
+        return None
+    return record["run_id"] if record else None
 
 
 def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float,
              signoff_item: Item) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """The sign-off item result plus the top-level sign-off summary of the report."""
-    result, record = _item_result(signoff_item, run_dir, max_age, now)
+    result, record = _item_result(signoff_item, run_dir, current_run_id(run_dir), max_age, now)
     info: Dict[str, Any] = {"recorded": record is not None, "status": result["status"], "decision": None, "by": None,
                             "at": None, "comment": "", "change_ticket": "", "override": False, "override_reason": "",
                             "not_pass_at_signoff": [], "reason": result["reason"]}
@@ -121,14 +218,24 @@ def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float
 
 
 def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now: Optional[float] = None,
-             title: str = "Pre-deployment checklist") -> Dict[str, Any]:
-    """The report model for run_dir: items with status and evidence, sign-off, decision, counts, warnings."""
+             title: str = "Pre-deployment checklist", run_id: str = "") -> Dict[str, Any]:
+    """The report model for run_dir: items with status and evidence, sign-off, decision, counts, warnings.
+
+    run_id (default: the run of run.json) is the run the verdicts must belong to.
+    """
     now = time.time() if now is None else now
+    try:
+        run = read_run(run_dir) or {}
+    except RunError as exc:
+        raise ChecklistError(str(exc)) from exc
+    if run_id and run.get("run_id") not in (None, run_id):
+        raise ChecklistError(f"{run_dir}/run.json belongs to run {run.get('run_id')}, not to run {run_id}")
+    run_id = run_id or run.get("run_id") or ""
     signoff_item = next((i for i in items if i.name == SIGNOFF_NAME), Item(0, SIGNOFF_NAME, "Human sign-off", True))
     results = []
     signoff_result, signoff = _signoff(items, run_dir, max_age, now, signoff_item)
     for item in items:
-        results.append(signoff_result if item.name == SIGNOFF_NAME else _item_result(item, run_dir, max_age, now)[0])
+        results.append(signoff_result if item.name == SIGNOFF_NAME else _item_result(item, run_dir, run_id, max_age, now)[0])
     checks = [r for r in results if r["critical"] and r["name"] != SIGNOFF_NAME]
     failed = [r["name"] for r in checks if r["status"] == FAIL]
     open_ = [r["name"] for r in checks if r["status"] == PENDING]
@@ -154,8 +261,13 @@ def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now
                 if not r["critical"] and r["status"] == FAIL]
     counts = {s: sum(1 for r in results if r["status"] == s) for s in (PASS, FAIL, PENDING)}
     counts.update(total=len(results), critical_failed=len(failed), critical_open=len(open_), warnings=len(warnings))
+    manual = [r["name"] for r in results if r.get("manual")]
+    if manual:
+        warnings.append(f"recorded by hand (manual, not computed by a check): {', '.join(manual)}")
+    counts["manual"] = len(manual)
     return {
         "format": REPORT_FORMAT, "title": title, "generated_at": _iso(now), "run_dir": run_dir,
+        "run_id": run_id or None, "release": run.get("release") or {}, "run_started_at": run.get("started_at"),
         "max_age": max_age, "decision": decision, "decision_reason": "; ".join(reasons),
         "counts": counts, "warnings": warnings, "signoff": signoff, "items": results,
     }

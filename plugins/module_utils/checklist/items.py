@@ -8,11 +8,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Union
 
+from ..errors import PreflightError
+
 SIGNOFF_NAME = "signoff"
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
-class ChecklistError(Exception):
+class ChecklistError(PreflightError):
     """A checklist definition, sign-off or report that cannot be used; the message says what and where."""
 
 

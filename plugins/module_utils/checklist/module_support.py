@@ -14,7 +14,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.ite
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.publish import publish
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signoff import plan_signoff, store_signoff
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
-    FAIL, PASS, PENDING, artifact, make_verdict,
+    FAIL, PASS, PENDING, artifact, make_verdict, measurement, produced_by,
 )
 
 
@@ -23,7 +23,8 @@ def run_report(params: Dict[str, Any], check_mode: bool, now: Optional[float] = 
     """(module result, error message or None) for checklist_report."""
     try:
         items = build_items(params["items"], params["critical"])
-        model = evaluate(params["run_dir"], items, parse_max_age(params["max_age"]), now=now, title=params["title"])
+        model = evaluate(params["run_dir"], items, parse_max_age(params["max_age"]), now=now, title=params["title"],
+                         run_id=params.get("run_id") or "")
         report_dir = params.get("report_dir") or os.path.join(params["run_dir"], "report")
         changed, paths = publish(model, report_dir, params["formats"], check_mode=check_mode)
     except ChecklistError as exc:
@@ -31,11 +32,13 @@ def run_report(params: Dict[str, Any], check_mode: bool, now: Optional[float] = 
     c = model["counts"]
     status = {GO: PASS, NO_GO: FAIL}.get(model["decision"], PENDING)
     written = [] if check_mode else [artifact(p, kind=f) for f, p in paths.items() if os.path.exists(p)]
-    verdict = make_verdict(
+    verdict = produced_by(make_verdict(
         status, f"checklist {model['decision']}: {c['pass']}/{c['total']} pass; {model['decision_reason']}",
-        artifacts=written,
-        findings={"critical_failed": c["critical_failed"], "critical_open": c["critical_open"], "warnings": c["warnings"]})
+        artifacts=written, measurements=[measurement("items_evaluated", c["total"], "items")],
+        findings={"critical_failed": c["critical_failed"], "critical_open": c["critical_open"], "warnings": c["warnings"]}),
+        "checklist_report")
     return dict(changed=changed, decision=model["decision"], decision_reason=model["decision_reason"],
+                run_id=model["run_id"], release=model["release"],
                 counts=c, warnings_list=model["warnings"], signoff=model["signoff"], items=model["items"],
                 reports=paths, verdict=verdict), None
 

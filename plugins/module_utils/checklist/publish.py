@@ -25,25 +25,32 @@ FORMATS: Dict[str, Tuple[str, Callable[[Dict[str, Any]], bytes]]] = {
 
 
 def _without_time(model: Dict[str, Any]) -> Dict[str, Any]:
-    return {k: v for k, v in model.items() if k != "generated_at"}
+    """The model less its clocks: generation time, and each item's verified_at (refreshed by every run)."""
+    out = {k: v for k, v in model.items() if k != "generated_at"}
+    out["items"] = [{k: v for k, v in item.items() if k != "verified_at"} for item in model.get("items") or []]
+    return out
 
 
 def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], check_mode: bool = False
             ) -> Tuple[bool, Dict[str, str]]:
     """(changed, {format: path}). A model equal to the stored one except for its generation time keeps
-    the stored time, so unchanged evidence renders to identical bytes and nothing is rewritten."""
+    the stored time, so unchanged evidence renders to identical bytes and nothing is rewritten. One that
+    differs only in verification times (the checks ran again and said the same) is rewritten, so the
+    report shows when the evidence was last verified, but is not a change, as in record_verdict."""
     wanted = ["json"] + [f for f in formats if f != "json"]
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
         raise ChecklistError(f"unknown report formats {unknown}; use {sorted(FORMATS)}")
     json_path = os.path.join(report_dir, FORMATS["json"][0])
+    refreshed_only = False
     try:
         with open(json_path, encoding="utf-8") as handle:
             previous = json.load(handle)
         canonical = json.loads(render_json(model))
         if isinstance(previous, dict) and _without_time(previous) == _without_time(canonical):
             model = dict(model, generated_at=previous["generated_at"])
-    except (OSError, ValueError, KeyError):
+            refreshed_only = True
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
         pass
     changed, paths = False, {}
     for fmt in wanted:
@@ -63,4 +70,4 @@ def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], chec
                 atomic_write_bytes(path, data, mode=0o644)
             except OSError as exc:
                 raise ChecklistError(f"cannot write report {path}: {exc.strerror or exc}") from exc
-    return changed, paths
+    return changed and not refreshed_only, paths

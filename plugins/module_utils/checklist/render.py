@@ -30,6 +30,15 @@ def findings_text(findings: Dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(findings.items(), key=lambda kv: str(kv[0]))) or "none"
 
 
+def status_text(r: Dict[str, Any]) -> str:
+    """'PASS', or 'PASS (MANUAL)' for a verdict recorded by hand."""
+    return ICONS[r["status"]] + (" (MANUAL)" if r.get("manual") else "")
+
+
+def release_text(release: Dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(release.items())) or "unknown"
+
+
 def decision_line(model: Dict[str, Any]) -> str:
     return f"{model['decision'].upper()} - {model['decision_reason']}"
 
@@ -64,6 +73,8 @@ def render_markdown(model: Dict[str, Any]) -> bytes:
         f"- Items: {c['pass']} pass, {c['fail']} fail, {c['pending']} pending of {c['total']}"
         f" (critical failed {c['critical_failed']}, critical open {c['critical_open']})",
         f"- Sign-off: {_md(signoff_line(model['signoff']))}",
+        f"- Run: `{_md(model.get('run_id') or 'none')}` started {_md(model.get('run_started_at') or '-')}; "
+        f"release: {_md(release_text(model.get('release') or {}))}",
         f"- Run directory: `{_md(model['run_dir'])}`; generated {model['generated_at']}", "",
     ]
     if model["signoff"]["override"]:
@@ -73,14 +84,20 @@ def render_markdown(model: Dict[str, Any]) -> bytes:
     lines += ["## Checklist", "", "| # | Item | Critical | Status | Summary |", "|---|---|---|---|---|"]
     for r in model["items"]:
         lines.append(f"| {_md(r['id'])} | {_md(r['title'])} (`{_md(r['name'])}`) | {'yes' if r['critical'] else 'no'} "
-                     f"| **{ICONS[r['status']]}** | {_md(r['summary'])} |")
+                     f"| **{status_text(r)}** | {_md(r['summary'])} |")
     lines += ["", "## Evidence", ""]
     for r in model["items"]:
         ev = r["evidence"]
-        lines += [f"### {_md(r['id'])}. {_md(r['title'])}: {ICONS[r['status']]}", "", _md(r["summary"]) or "-", ""]
+        lines += [f"### {_md(r['id'])}. {_md(r['title'])}: {status_text(r)}", "", _md(r["summary"]) or "-", ""]
         if r["reason"]:
             lines.append(f"- Reason: {_md(r['reason'])}")
-        lines.append(f"- Recorded: {_md(r['recorded_at'] or 'never')}; findings: {_md(findings_text(ev['findings']))}")
+        lines.append(f"- Recorded: {_md(r['recorded_at'] or 'never')}; verified: {_md(r.get('verified_at') or 'never')}; "
+                     f"findings: {_md(findings_text(ev['findings']))}")
+        for h in r.get("hosts") or []:
+            if h["host"]:
+                lines.append(f"- Host `{_md(h['host'])}`: {ICONS[h['status']]} - {_md(h['reason'] or h['summary'])}")
+        for ignored in r.get("ignored") or []:
+            lines.append(f"- Ignored `{_md(ignored['source'])}`: {_md(ignored['reason'])}")
         for m in ev["measurements"]:
             lines.append(f"- Measurement: {_md(measurement_text(m))}")
         for a in ev["artifacts"]:
@@ -94,10 +111,11 @@ def _x(value: Any) -> str:
 
 
 def render_junit(model: Dict[str, Any]) -> bytes:
-    """One testcase per item: fail is <failure>, pending is <skipped> with the reason."""
+    """One testcase per item: fail is <failure type="fail">; pending is a <failure type="pending"> with the
+    reason too, never passed or skipped, since a CI system shows skipped tests as green."""
     c = model["counts"]
-    attrs = {"name": _x(model["title"]), "tests": str(c["total"]), "failures": str(c["fail"]), "errors": "0",
-             "skipped": str(c["pending"]), "timestamp": model["generated_at"]}
+    attrs = {"name": _x(model["title"]), "tests": str(c["total"]), "failures": str(c["fail"] + c["pending"]),
+             "errors": "0", "skipped": "0", "timestamp": model["generated_at"]}
     suites = ET.Element("testsuites", {k: attrs[k] for k in ("name", "tests", "failures", "errors", "skipped")})
     suite = ET.SubElement(suites, "testsuite", attrs)
     props = ET.SubElement(suite, "properties")
@@ -112,7 +130,9 @@ def render_junit(model: Dict[str, Any]) -> bytes:
             node = ET.SubElement(case, "failure", {"message": _x(r["summary"]), "type": "fail"})
             node.text = _x(_evidence_text(r))
         elif r["status"] == "pending":
-            ET.SubElement(case, "skipped", {"message": _x(r["reason"] or r["summary"] or "pending")})
+            node = ET.SubElement(case, "failure", {"message": _x("pending (not decided): " + (r["reason"] or r["summary"] or "no verdict")),
+                                                   "type": "pending"})
+            node.text = _x(_evidence_text(r))
         ET.SubElement(case, "system-out").text = _x(_evidence_text(r))
     ET.indent(suites)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"

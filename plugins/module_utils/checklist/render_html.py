@@ -12,7 +12,7 @@ import html
 from typing import Any, Dict, List
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.render import (
-    ICONS, findings_text, signoff_line,
+    ICONS, findings_text, release_text, signoff_line,
 )
 
 _CSS = """
@@ -39,19 +39,26 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _status(status: str) -> str:
-    return f'<span class="st st-{_e(status)}">{ICONS.get(status, _e(status))}</span>'
+def _status(status: str, manual: bool = False) -> str:
+    return f'<span class="st st-{_e(status)}">{ICONS.get(status, _e(status))}{" (MANUAL)" if manual else ""}</span>'
 
 
 def _item(r: Dict[str, Any]) -> str:
     ev = r["evidence"]
     out: List[str] = [f'<div class="item" id="item-{_e(r["name"])}">',
-                      f'<h3>{_e(r["id"])}. {_e(r["title"])} {_status(r["status"])}</h3>',
+                      f'<h3>{_e(r["id"])}. {_e(r["title"])} {_status(r["status"], r.get("manual", False))}</h3>',
                       f'<p>{_e(r["summary"]) or "-"}</p>',
                       f'<p class="muted"><code>{_e(r["name"])}</code> - {"critical" if r["critical"] else "not critical"}'
-                      f' - recorded {_e(r["recorded_at"] or "never")} - findings: {_e(findings_text(ev["findings"]))}</p>']
+                      f' - recorded {_e(r["recorded_at"] or "never")} - verified {_e(r.get("verified_at") or "never")}'
+                      f' - findings: {_e(findings_text(ev["findings"]))}</p>']
     if r["reason"]:
         out.append(f"<p><b>Reason:</b> {_e(r['reason'])}</p>")
+    hosts = [h for h in r.get("hosts") or [] if h["host"]]
+    if hosts:
+        out.append("<ul>" + "".join(f"<li>host <code>{_e(h['host'])}</code>: {_status(h['status'], h['manual'])} "
+                                    f"{_e(h['reason'] or h['summary'])}</li>" for h in hosts) + "</ul>")
+    for ignored in r.get("ignored") or []:
+        out.append(f'<p class="muted">Ignored <code>{_e(ignored["source"])}</code>: {_e(ignored["reason"])}</p>')
     if ev["measurements"]:
         out.append("<table><tr><th>Measurement</th><th>Value</th><th>Unit</th><th>Threshold</th><th>Met</th></tr>")
         for m in ev["measurements"]:
@@ -74,14 +81,15 @@ def render_html(model: Dict[str, Any]) -> bytes:
     c, s = model["counts"], model["signoff"]
     rows = "\n".join(
         f'<tr><td>{_e(r["id"])}</td><td><a href="#item-{_e(r["name"])}">{_e(r["title"])}</a><br><code>{_e(r["name"])}</code></td>'
-        f'<td>{"yes" if r["critical"] else "no"}</td><td>{_status(r["status"])}</td><td>{_e(r["summary"])}</td></tr>'
+        f'<td>{"yes" if r["critical"] else "no"}</td><td>{_status(r["status"], r.get("manual", False))}</td><td>{_e(r["summary"])}</td></tr>'
         for r in model["items"])
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(model['title'])}: {_e(model['decision'].upper())}</title>", f"<style>{_CSS}</style></head><body>",
         f"<h1>{_e(model['title'])}</h1>",
-        f'<p class="muted">Run directory <code>{_e(model["run_dir"])}</code> - generated {_e(model["generated_at"])}</p>',
+        f'<p class="muted">Run <code>{_e(model.get("run_id") or "none")}</code> - release {_e(release_text(model.get("release") or {}))}'
+        f' - run directory <code>{_e(model["run_dir"])}</code> - generated {_e(model["generated_at"])}</p>',
         f'<div class="banner {_e(model["decision"])}"><b>{_e(model["decision"].upper())}</b>{_e(model["decision_reason"])}</div>',
         f"<p>{c['pass']} pass, {c['fail']} fail, {c['pending']} pending of {c['total']} items "
         f"(critical failed {c['critical_failed']}, critical open {c['critical_open']}).</p>",

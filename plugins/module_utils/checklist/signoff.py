@@ -19,8 +19,9 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.eva
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import (
     SIGNOFF_NAME, ChecklistError, Item,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.run import read_run
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
-    FAIL, PASS, atomic_write_bytes, make_verdict, verdict_record,
+    FAIL, PASS, atomic_write_bytes, make_verdict, measurement, produced_by, verdict_record,
 )
 
 DECISIONS = ("approve", "reject")
@@ -61,13 +62,16 @@ def plan_signoff(run_dir: str, items: List[Item], decision: str, by: str, commen
         summary += f": {comment}"
     if override:
         summary = f"OVERRIDE {summary} [reason: {details['override_reason']}]"
-    verdict = make_verdict(PASS if decision == "approve" else FAIL, summary,
-                           findings={"override": int(override), "critical_not_pass": len(details["not_pass_at_signoff"])})
+    critical = [r for r in model["items"] if r["critical"] and r["name"] != SIGNOFF_NAME]
+    verdict = produced_by(make_verdict(
+        PASS if decision == "approve" else FAIL, summary,
+        findings={"override": int(override), "critical_not_pass": len(details["not_pass_at_signoff"])},
+        measurements=[measurement("critical_items_reviewed", len(critical), "items")]), "signoff")
     before = _existing(run_dir)
     if before is not None and before.get("verdict") == verdict and all(
             (before.get("details") or {}).get(k) == details[k] for k in _SAME_KEYS):
         return False, before, before
-    return True, verdict_record(SIGNOFF_NAME, verdict, details, now=now), before
+    return True, verdict_record(SIGNOFF_NAME, verdict, details, now=now, run=read_run(run_dir), recorded_by=by.strip()), before
 
 
 def _existing(run_dir: str) -> Optional[Dict[str, Any]]:

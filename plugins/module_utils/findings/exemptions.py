@@ -13,7 +13,9 @@ File format (YAML or JSON), a list under `exemptions:` (or a bare list):
         expires: 2026-12-31                   # last day it applies (UTC)
 
 An exemption past its expiry stops applying and is itself reported (check `exemption.expired`), so a
-forgotten waiver turns into a visible finding instead of a permanent hole.
+forgotten waiver turns into a visible finding instead of a permanent hole. Findings over a limit the user
+set (gate "fail", e.g. image.size over its budget) cannot be exempted: the limit is the user's own
+decision, so raising it is the way to accept a bigger image.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import (
     Check, Finding, FindingsError, Location, make_finding,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL
 
 EXPIRED = Check("exemption.expired", "medium", "An exemption has expired and no longer applies",
                 "Fix the finding it covered, or renew the exemption with a new expiry after review.")
@@ -147,7 +150,7 @@ def apply_exemptions(findings: Sequence[Finding], exemptions: Sequence[Exemption
     used = set()
     exempted = 0
     for f in findings:
-        for e in live:
+        for e in live if f.gate != FAIL else ():
             if e.matches(f):
                 f.exempted_by = e.describe()
                 used.add(id(e))

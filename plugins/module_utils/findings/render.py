@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Renderers of the findings model: JSON, SARIF 2.1.0, JUnit XML, Markdown.
 
-Every renderer takes the same inputs (findings, the check catalogue, the threshold) so the four
-reports always agree. Exempted findings are kept in the reports, marked as suppressed.
+Every renderer takes the same inputs (findings, the check catalogue, the threshold and the Outcome of
+findings.decide) so the four reports and the verdict always agree. Exempted findings are kept in the
+reports, marked as suppressed. A pending outcome is never shown as passed or skipped: JUnit reports it as a
+failure with the reason.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import (
-    SEVERITIES, Check, Finding, counts_by_severity, severity_rank, sort_findings,
+    SEVERITIES, Check, Finding, Outcome, counts_by_severity, decide, sort_findings,
 )
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import atomic_write_bytes
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL, PASS, PENDING, atomic_write_bytes
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "deploysafe.preflight"
@@ -28,11 +30,13 @@ _SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low"
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "info": "0.0"}
 
 
-def render_json(findings: Sequence[Finding], threshold: str, tool: str = TOOL_NAME) -> str:
+def render_json(findings: Sequence[Finding], threshold: str, tool: str = TOOL_NAME,
+                outcome: Optional[Outcome] = None) -> str:
+    outcome = outcome or decide(findings, threshold)
     active = [f for f in findings if not f.exempted_by]
     doc = {
-        "tool": tool, "threshold": threshold,
-        "passed": not any(severity_rank(f.severity) >= severity_rank(threshold) for f in active),
+        "tool": tool, "threshold": threshold, "status": outcome.status, "summary": outcome.summary,
+        "passed": outcome.status == PASS,
         "counts": counts_by_severity(active),
         "exempted": sum(1 for f in findings if f.exempted_by),
         "findings": [f.to_dict() for f in sort_findings(findings)],
@@ -57,7 +61,7 @@ def _sarif_result(f: Finding, rule_index: int) -> Dict:
         "properties": {"severity": f.severity, "security-severity": _SECURITY_SEVERITY[f.severity]},
     }
     for key, value in (("remediation", f.remediation), ("evidenceRedacted", f.evidence_redacted),
-                       ("jsonPointer", loc.pointer), ("imageLayer", loc.layer)):
+                       ("jsonPointer", loc.pointer), ("imageLayer", loc.layer), ("gate", f.gate)):
         if value:
             result["properties"][key] = value
     if loc.file:
@@ -106,31 +110,44 @@ def render_sarif(findings: Sequence[Finding], checks: Iterable[Check] = (), tool
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
 
 
-def render_junit(findings: Sequence[Finding], checks: Iterable[Check], threshold: str, suite: str = TOOL_NAME) -> str:
-    """One testcase per check: failure when a non-exempted finding reaches the threshold."""
-    limit = severity_rank(threshold)
+def render_junit(findings: Sequence[Finding], checks: Iterable[Check], threshold: str, suite: str = TOOL_NAME,
+                 outcome: Optional[Outcome] = None) -> str:
+    """One testcase per check: failure when a non-exempted finding fails the gate or an input could not be
+    examined; skipped only when every finding of the check is exempted. A pending outcome adds a failing
+    testcase `verdict` with the reason, so a scan that decided nothing never reads as green."""
+    outcome = outcome or decide(findings, threshold)
+    fails = {id(f) for f in outcome.failing}
+    unsure = {id(f) for f in outcome.undecided}
     per_check: Dict[str, List[Finding]] = {c.check_id: [] for c in checks}
     for f in sort_findings(findings):
         per_check.setdefault(f.check_id, []).append(f)
     cases, failures, skipped = [], 0, 0
     for check_id in sorted(per_check):
         items = per_check[check_id]
-        failing = [f for f in items if not f.exempted_by and severity_rank(f.severity) >= limit]
+        failing = [f for f in items if id(f) in fails]
+        pending = [f for f in items if id(f) in unsure]
         body = ""
-        if failing:
+        if failing or pending:
             failures += 1
-            text = "\n".join(f"[{f.severity}] {f.location.describe()}: {f.message}" for f in failing)
-            body = f'<failure message={quoteattr(f"{len(failing)} finding(s) at or above {threshold}")} ' \
+            parts = [f"{len(failing)} finding(s) fail the gate (threshold {threshold})"] if failing else []
+            parts += [f"pending: {len(pending)} input(s) could not be examined"] if pending else []
+            text = "\n".join(f"[{f.severity}] {f.location.describe()}: {f.message}" for f in failing + pending)
+            body = f'<failure message={quoteattr("; ".join(parts))} ' \
                    f'type="{escape(check_id)}">{escape(text)}</failure>'
         elif items and all(f.exempted_by for f in items):
             skipped += 1
             body = f'<skipped message={quoteattr(f"{len(items)} finding(s) exempted")}/>'
-        others = [f for f in items if f not in failing]
+        others = [f for f in items if id(f) not in fails and id(f) not in unsure]
         if others:
             body += "<system-out>" + escape("\n".join(
                 f"[{f.severity}{', exempted' if f.exempted_by else ''}] {f.location.describe()}: {f.message}"
                 for f in others)) + "</system-out>"
         cases.append(f'  <testcase classname={quoteattr(suite)} name={quoteattr(check_id)}>{body}</testcase>')
+    if outcome.status == PENDING:
+        failures += 1
+        cases.append(f'  <testcase classname={quoteattr(suite)} name="verdict"><failure '
+                     f'message={quoteattr("pending: " + outcome.reason)} type="pending">'
+                     f'{escape(outcome.summary)}</failure></testcase>')
     head = (f'<testsuite name={quoteattr(suite)} tests="{len(cases)}" failures="{failures}" errors="0" '
             f'skipped="{skipped}">')
     return '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n' + head + "\n" + "\n".join(cases) + \
@@ -141,12 +158,14 @@ def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(findings: Sequence[Finding], threshold: str, title: str = "Findings") -> str:
-    active = [f for f in findings if not f.exempted_by]
-    counts = counts_by_severity(active)
-    failing = [f for f in active if severity_rank(f.severity) >= severity_rank(threshold)]
+def render_markdown(findings: Sequence[Finding], threshold: str, title: str = "Findings",
+                    outcome: Optional[Outcome] = None) -> str:
+    outcome = outcome or decide(findings, threshold)
+    counts = counts_by_severity(f for f in findings if not f.exempted_by)
+    head = f"{len(outcome.failing)} finding(s) fail the gate at `{threshold}`" if outcome.status == FAIL else \
+        f"{_md(outcome.reason)}" if outcome.status == PENDING else f"0 finding(s) at or above `{threshold}`"
     lines = [f"# {title}", "",
-             f"**{'FAIL' if failing else 'PASS'}** — {len(failing)} finding(s) at or above `{threshold}`; "
+             f"**{outcome.status.upper()}** — {head}; "
              + ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES)) + ".", ""]
     if findings:
         lines += ["| Severity | Check | Location | Message | Remediation |", "|---|---|---|---|---|"]
@@ -161,23 +180,24 @@ def render_markdown(findings: Sequence[Finding], threshold: str, title: str = "F
 
 def write_reports(findings: Sequence[Finding], checks: Iterable[Check], threshold: str, out_dir: str,
                   basename: str = "findings", formats: Iterable[str] = FORMATS,
-                  title: Optional[str] = None) -> Tuple[List[str], List[str]]:
+                  title: Optional[str] = None, outcome: Optional[Outcome] = None) -> Tuple[List[str], List[str]]:
     """Write the requested reports to out_dir/<basename>.<ext> atomically, leaving files that already
     hold the same text alone (reports carry no timestamp, so a re-run changes nothing).
     Returns (all report paths, paths actually written)."""
     checks = list(checks)
+    outcome = outcome or decide(findings, threshold)
     os.makedirs(out_dir, exist_ok=True)
     paths: List[str] = []
     changed: List[str] = []
     for fmt in formats:
         if fmt == "json":
-            text = render_json(findings, threshold)
+            text = render_json(findings, threshold, outcome=outcome)
         elif fmt == "sarif":
             text = render_sarif(findings, checks)
         elif fmt == "junit":
-            text = render_junit(findings, checks, threshold, suite=basename)
+            text = render_junit(findings, checks, threshold, suite=basename, outcome=outcome)
         elif fmt == "markdown":
-            text = render_markdown(findings, threshold, title or basename)
+            text = render_markdown(findings, threshold, title or basename, outcome=outcome)
         else:
             raise ValueError(f"unknown report format {fmt!r}; use {', '.join(FORMATS)}")
         path = os.path.join(out_dir, f"{basename}.{EXTENSIONS[fmt]}")

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, deploysafe.preflight contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The tail every validator shares: ingest SARIF, apply exemptions, gate on severity, write the
+"""The tail every validator shares: ingest SARIF, apply exemptions, decide (findings.decide), write the
 reports and build the verdict of the evidence contract."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import (
-    Check, Finding, at_or_above, counts_by_severity, severity_rank, sort_findings,
+    Check, Coverage, Finding, Outcome, counts_by_severity, decide, sort_findings,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.exemptions import (
     EXPIRED, apply_exemptions, load_exemptions,
@@ -17,36 +17,39 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.exem
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.render import FORMATS, write_reports
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.sarif_ingest import load_sarif
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
-    FAIL, PASS, PENDING, artifact, make_verdict, measurement,
+    FAIL_ON, PASS, artifact, make_verdict, measurement,
 )
 
 
+def outcome_measurements(outcome: Outcome, coverage: Optional[Coverage]) -> List[Dict[str, Any]]:
+    """The measurements behind an outcome: what was examined (the evidence a pass stands on), how many
+    findings fail the gate (threshold 0) and how many inputs could not be examined (no threshold: that is
+    pending, not fail)."""
+    meas: List[Dict[str, Any]] = []
+    if coverage is not None and coverage.count is not None:
+        meas.append(measurement(coverage.name, coverage.count, coverage.unit))
+    meas.append(measurement("findings_at_or_above_threshold", len(outcome.failing), "findings", 0, "<="))
+    if outcome.undecided:
+        meas.append(measurement("inputs_not_examined", len(outcome.undecided), "inputs"))
+    return meas
+
+
 def findings_verdict(findings: Sequence[Finding], threshold: str, subject: str, *, scanned: Optional[int] = None,
-                     report_paths: Iterable[str] = (), measurements: Iterable[Dict[str, Any]] = ()) -> Dict[str, Any]:
-    """Verdict from findings: fail when a non-exempted finding reaches threshold, pending when nothing
-    was scanned (no data is never a pass), else pass. evidence.findings counts by severity."""
-    severity_rank(threshold)
+                     coverage: Optional[Coverage] = None, report_paths: Iterable[str] = (),
+                     measurements: Iterable[Dict[str, Any]] = (), outcome: Optional[Outcome] = None) -> Dict[str, Any]:
+    """Verdict from findings (see findings.decide): fail when a non-exempted finding fails the gate, pending
+    when nothing was examined or an input could not be, else pass. evidence.findings counts by severity;
+    evidence.measurements holds the caller's measurements, then the coverage (files_scanned,
+    objects_checked...) and the finding counts."""
+    if coverage is None:
+        coverage = Coverage("items_scanned", scanned, "items")
+    outcome = outcome or decide(findings, threshold, subject, coverage)
     active = [f for f in findings if not f.exempted_by]
-    counts = counts_by_severity(active)
-    failing = at_or_above(active, threshold)
-    exempted = len(findings) - len(active)
-    if failing:
-        status = FAIL
-        summary = f"{subject}: {len(failing)} finding(s) at or above {threshold}"
-    elif scanned == 0:
-        status = PENDING
-        summary = f"{subject}: nothing was scanned"
-    else:
-        status = PASS
-        summary = f"{subject}: no finding at or above {threshold}"
-    below = len(active) - len(failing)
-    if below or exempted:
-        summary += f" ({below} below threshold, {exempted} exempted)"
-    evidence_counts = dict(counts)
-    evidence_counts["exempted"] = exempted
-    meas = list(measurements)
-    meas.append(measurement("findings_at_or_above_threshold", len(failing), "findings", 0, "<="))
-    return make_verdict(status, summary, artifacts=[artifact(p, kind="findings-report") for p in report_paths],
+    evidence_counts = dict(counts_by_severity(active))
+    evidence_counts["exempted"] = len(findings) - len(active)
+    meas = list(measurements) + outcome_measurements(outcome, coverage)
+    return make_verdict(outcome.status, outcome.summary,
+                        artifacts=[artifact(p, kind="findings-report") for p in report_paths],
                         findings=evidence_counts, measurements=meas)
 
 
@@ -54,23 +57,29 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
                 exemptions_file: Optional[str] = None, sarif_inputs: Iterable[str] = (),
                 report_dir: Optional[str] = None, report_basename: str = "findings",
                 report_formats: Iterable[str] = FORMATS, scanned: Optional[int] = None,
-                measurements: Iterable[Dict[str, Any]] = (), today: Optional[datetime.date] = None) -> Dict[str, Any]:
-    """Ingest, exempt, gate, report. Returns the module result keys shared by every validator:
+                coverage: Optional[Coverage] = None, measurements: Iterable[Dict[str, Any]] = (),
+                today: Optional[datetime.date] = None) -> Dict[str, Any]:
+    """Ingest, exempt, decide, report. Returns the module result keys shared by every validator:
     findings, passed, counts, exempted, reports, changed (a report was written), verdict.
-    Raises FindingsError on bad inputs."""
+
+    coverage says what was examined (or scanned, a plain count of items); without either the verdict
+    cannot be a pass. Raises FindingsError on bad inputs."""
     findings = list(findings)
     for path in sarif_inputs:
         findings.extend(load_sarif(path))
     findings, exempted = apply_exemptions(findings, load_exemptions(exemptions_file), today=today)
     findings = sort_findings(findings)
+    if coverage is None:
+        coverage = Coverage("items_scanned", scanned, "items")
+    outcome = decide(findings, threshold, subject, coverage)
     all_checks = list(checks) + [EXPIRED]
     paths: List[str] = []
     written: List[str] = []
     if report_dir:
         paths, written = write_reports(findings, all_checks, threshold, report_dir, report_basename,
-                                       list(report_formats), title=f"{subject} findings")
-    verdict = findings_verdict(findings, threshold, subject, scanned=scanned, report_paths=paths,
-                               measurements=measurements)
+                                       list(report_formats), title=f"{subject} findings", outcome=outcome)
+    verdict = findings_verdict(findings, threshold, subject, coverage=coverage, report_paths=paths,
+                               measurements=measurements, outcome=outcome)
     active = [f for f in findings if not f.exempted_by]
     return {
         "findings": [f.to_dict() for f in findings],
@@ -91,4 +100,5 @@ def findings_argument_spec() -> Dict[str, Any]:
         sarif_inputs=dict(type="list", elements="path", default=[]),
         report_dir=dict(type="path"),
         report_formats=dict(type="list", elements="str", default=list(FORMATS), choices=list(FORMATS)),
+        fail_on=dict(type="str", default="never", choices=list(FAIL_ON)),
     )

@@ -5,11 +5,29 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, FindingsError, Location
 
 _LEVEL_TO_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
+
+
+def suppression_state(suppressions: Any) -> Tuple[bool, str]:
+    """(suppressed, why) for a result's `suppressions` (SARIF 2.1.0 §3.27.23, §3.35.3).
+
+    The spec leaves the decision to the `status` of each suppression (accepted, underReview, rejected). A
+    gate must not drop a finding someone is still discussing or has refused to waive, so the result counts
+    as suppressed only when the array is non-empty and every suppression is `accepted` or has no status
+    (kind-only suppressions, as most tools write them: the TC's default is accepted). Any underReview,
+    rejected or unknown status keeps the finding active. Absent, null or empty means not suppressed.
+    """
+    if not isinstance(suppressions, list) or not suppressions:
+        return False, ""
+    statuses = [(s.get("status") if isinstance(s, dict) else "malformed") for s in suppressions]
+    open_ = sorted({str(st) for st in statuses if st not in (None, "accepted")})
+    if open_:
+        return False, f"SARIF suppression status {', '.join(open_)}: not applied"
+    return True, ""
 
 
 def _severity(result: Dict[str, Any], rule: Dict[str, Any]) -> str:
@@ -59,15 +77,20 @@ def findings_from_sarif(doc: Any, source: str = "<sarif>") -> List[Finding]:
                 loc.line = region.get("startLine")
                 loc.column = region.get("startColumn")
             fingerprints = result.get("partialFingerprints") or result.get("fingerprints") or {}
-            suppressed = bool(result.get("suppressions"))
+            suppressed, why = suppression_state(result.get("suppressions"))
+            message = _text(result.get("message")) or _text(rule.get("shortDescription")) or str(rule_id)
             finding = Finding(
                 check_id=f"{tool}:{rule_id or 'unknown'}", severity=_severity(result, rule),
-                message=_text(result.get("message")) or _text(rule.get("shortDescription")) or str(rule_id),
+                message=f"{message} ({why})" if why else message,
                 location=loc, remediation=_text(rule.get("help")) or _text(rule.get("fullDescription")),
                 fingerprint=next(iter(fingerprints.values()), "") if fingerprints else "", tool=tool,
             )
             if suppressed:
-                finding.exempted_by = {"source": source, "reason": "suppressed in the SARIF input", "owner": tool}
+                justification = "; ".join(str(s.get("justification")) for s in result["suppressions"]
+                                          if isinstance(s, dict) and s.get("justification"))
+                finding.exempted_by = {"source": source, "owner": tool,
+                                       "reason": "suppressed in the SARIF input (accepted)"
+                                                 + (f": {justification}" if justification else "")}
             out.append(finding)
     return out
 

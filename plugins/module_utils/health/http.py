@@ -20,13 +20,14 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.urls import SSLValidationError, open_url
 
+from ..errors import PreflightError
 from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement
 
 GOOD = {"pass", "ok", "up", "healthy"}
 DEGRADED = {"warn", "degraded", "warning"}
 
 
-class HealthCheckError(ValueError):
+class HealthCheckError(PreflightError, ValueError):
     """Bad check parameters."""
 
 

@@ -6,8 +6,10 @@ Dockerfile lint (dockerfile.py) shared with the repository scan."""
 
 from __future__ import annotations
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
-class ImageError(Exception):
+
+class ImageError(PreflightError):
     """The image cannot be read: missing file, not an image, truncated archive, unsafe member."""
 
 
@@ -39,7 +41,9 @@ def validate_image(path: str = "", reference: str = "", *, policy=None, platform
             facts = {"format": image.kind, "manifest_digest": image.manifest_digest,
                      "config_digest": image.config_digest, "tags": image.tags, "layers": len(image.layers),
                      "compressed_bytes": walk.compressed_bytes, "uncompressed_bytes": walk.uncompressed_bytes,
-                     "files": len(walk.files), "secret_files_scanned": walk.secret_files_scanned}
+                     "files": len(walk.files), "secret_files_scanned": walk.secret_files_scanned,
+                     "secret_files_skipped_large": walk.secret_files_skipped_large,
+                     "secret_files_skipped_binary": walk.secret_files_skipped_binary}
         finally:
             image.close()
     finally:
@@ -52,6 +56,26 @@ def validate_image(path: str = "", reference: str = "", *, policy=None, platform
         except OSError as exc:
             raise ImageError(f"cannot read Dockerfile {dockerfile}: {exc.strerror or exc}") from None
     return findings, facts
+
+
+def image_evidence(facts, policy):
+    """(coverage, measurements) of an image scan for findings.report.finish_scan: the layers read are what a
+    pass stands on; sizes carry the budget as threshold; files the secret detector skipped are counted."""
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Coverage
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import measurement
+    mib = 1024 * 1024
+    sizes = []
+    for name, key, budget in (("compressed_size", "compressed_bytes", policy.max_compressed_mb),
+                              ("uncompressed_size", "uncompressed_bytes", policy.max_uncompressed_mb)):
+        entry = measurement(name, round(facts[key] / mib, 2), "MiB", budget, "<=" if budget is not None else None)
+        if budget is not None:  # decide on bytes, as the image.size check does: rounding must not hide 4 KiB over
+            entry["ok"] = facts[key] <= budget * mib
+        sizes.append(entry)
+    counts = [measurement("files_in_image", facts["files"], "files"),
+              measurement("secret_files_scanned", facts["secret_files_scanned"], "files"),
+              measurement("secret_files_skipped_large", facts["secret_files_skipped_large"], "files"),
+              measurement("secret_files_skipped_binary", facts["secret_files_skipped_binary"], "files")]
+    return Coverage("layers_read", facts["layers"], "layers"), sizes + counts
 
 
 def all_checks():

@@ -17,15 +17,18 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.image.layers 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import SecretScanner, matches_to_findings
 
 
-def _c(check_id: str, severity: str, title: str, remediation: str) -> Check:
-    return Check(f"image.{check_id}", severity, title, remediation)
+def _c(check_id: str, severity: str, title: str, remediation: str, gate: str = "") -> Check:
+    return Check(f"image.{check_id}", severity, title, remediation, gate)
 
 
 USER_ROOT = _c("user-root", "high", "Image runs as root", "Set USER to a non-root uid in the final stage.")
 TAG_LATEST = _c("tag-latest", "medium", "Image tag is latest or missing", "Tag releases with an immutable version.")
 DIGEST_UNKNOWN = _c("digest-unknown", "low", "Image manifest digest unknown",
                     "Deploy by digest: export as an OCI layout/archive or pass the reference with @sha256:...")
-SIZE = _c("size", "medium", "Image size over budget", "Use a smaller base image and multi-stage builds.")
+# A budget is the user's own limit: over it fails at any severity_threshold (gate fail), not only at "medium".
+SIZE = _c("size", "medium", "Image size over budget",
+          "Use a smaller base image and multi-stage builds, or raise the budget if the growth is intended.",
+          gate="fail")
 HEALTHCHECK = _c("healthcheck", "low", "No HEALTHCHECK (and no probes declared)",
                  "Add a HEALTHCHECK, or define liveness/readiness probes in the manifests (probes_defined).")
 LABELS = _c("labels", "medium", "Required OCI labels missing",

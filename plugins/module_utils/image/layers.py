@@ -45,6 +45,9 @@ class LayerWalk:
     compressed_bytes: int = 0
     members: int = 0
     secret_files_scanned: int = 0
+    # Files the secret detector did not read, counted so the verdict shows what was not examined.
+    secret_files_skipped_large: int = 0
+    secret_files_skipped_binary: int = 0
 
 
 def _kind(member: tarfile.TarInfo) -> str:
@@ -132,10 +135,14 @@ def _apply(walk: LayerWalk, tar: tarfile.TarFile, member: tarfile.TarInfo, layer
     walk.files[path] = Entry(path, kind, member.mode, member.size if kind == "file" else 0, layer)
     if kind == "file":
         walk.uncompressed_bytes += member.size
-        if scanner is not None and 0 < member.size <= secret_max_bytes:
+        if scanner is not None and member.size > secret_max_bytes:
+            walk.secret_files_skipped_large += 1
+        elif scanner is not None and member.size > 0:
             handle = tar.extractfile(member)
             data = handle.read() if handle else b""
-            if b"\0" not in data[:8192]:
+            if b"\0" in data[:8192]:
+                walk.secret_files_skipped_binary += 1
+            else:
                 walk.secret_files_scanned += 1
                 for finding in matches_to_findings(scanner.scan_bytes(data, path, layer=layer)):
                     walk.findings.append(finding)

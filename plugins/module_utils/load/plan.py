@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 from urllib.parse import urlsplit
 
+from ..errors import PreflightError
 
-class LoadTestError(ValueError):
+
+class LoadTestError(PreflightError, ValueError):
     """Bad plan, unsafe target or unusable result; the message says which and where."""
 
 

@@ -8,13 +8,15 @@ import math
 import re
 from typing import Dict, List, Optional, Tuple
 
+from ..errors import PreflightError
+
 _LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\S+)?$')
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 Sample = Tuple[str, Dict[str, str], float]
 
 
-class PromTextError(ValueError):
+class PromTextError(PreflightError, ValueError):
     """The text is not in the Prometheus exposition format."""
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, Location, make_finding
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
 PARSE_ERROR = Check("manifest.parse-error", "high", "Manifest cannot be parsed",
                     "Fix the YAML: no tabs for indentation, no duplicate keys, closed quotes, UTF-8 encoding.")
@@ -19,7 +20,7 @@ UNREADABLE = Check("manifest.unreadable", "high", "Manifest file could not be re
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class ManifestError(Exception):
+class ManifestError(PreflightError):
     """Invalid input options (missing path, unreachable cluster) rather than a finding in a manifest."""
 
 
@@ -217,6 +218,26 @@ def validate_manifests(paths: Iterable[str] = (), content: Optional[str] = None,
         from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.dry_run import server_dry_run
         findings.extend(server_dry_run(docs, kubeconfig, context, default_namespace or "default"))
     return findings, len(docs), read
+
+
+def manifest_evidence(findings: Iterable[Finding], documents: int, files: int):
+    """(coverage, measurements) of a manifest scan for findings.report.finish_scan.
+
+    An object counts as checked when it was validated against a schema (a bundled core kind or a CRD
+    schema); schema.validate_schema reports each other object exactly once as manifest.unknown-kind. A set
+    of nothing but unknown kinds checked nothing: coverage 0, so the verdict is pending, not pass.
+    """
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Coverage
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.schema import UNKNOWN_KIND
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import measurement
+    unchecked = sum(1 for f in findings if f.check_id == UNKNOWN_KIND.check_id)
+    checked = max(documents - unchecked, 0)
+    note = f"{documents} object(s) read, none of a kind with a schema (give the CRDs in crd_schemas)" \
+        if documents else ""
+    measurements = [measurement("manifest_files_read", files, "files"),
+                    measurement("objects_read", documents, "objects"),
+                    measurement("objects_without_schema", unchecked, "objects")]
+    return Coverage("objects_checked", checked, "objects", note), measurements
 
 
 def all_checks() -> Tuple[Check, ...]:

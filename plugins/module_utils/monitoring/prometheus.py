@@ -20,13 +20,14 @@ from typing import Any, Dict, List, Optional
 
 from ansible.module_utils.urls import open_url
 
+from ..errors import PreflightError
 from ..health.http import auth_headers
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 AGGREGATES = ("max", "min", "avg", "last")
 
 
-class MonitoringError(RuntimeError):
+class MonitoringError(PreflightError, RuntimeError):
     """Prometheus or Alertmanager could not be asked (unreachable, rejected query...)."""
 
 

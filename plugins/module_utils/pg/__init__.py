@@ -13,6 +13,8 @@ Errors are PgError (or archive.ArchiveError from the archive layer).
 
 from __future__ import annotations
 
+from ..errors import PreflightError
 
-class PgError(Exception):
+
+class PgError(PreflightError):
     """A PostgreSQL operation failed; the message says what and where (never a password)."""

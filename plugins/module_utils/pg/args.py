@@ -10,7 +10,7 @@ and deploysafe.preflight.postgres.client_programs (bindir).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -33,20 +33,6 @@ def postgres_argument_spec(client_programs: bool = True) -> Dict[str, Any]:
     if client_programs:
         spec["bindir"] = dict(type="path")
     return spec
-
-
-def missing_libraries(age: bool = False, archive: bool = True) -> List[str]:
-    """Names of required Python libraries that are not importable on the managed node: psycopg always,
-    zstandard for the archive layer (backup/restore), pyrage for age encryption."""
-    missing = []
-    wanted = [("psycopg", "psycopg")] + ([("zstandard", "zstandard")] if archive else []) \
-        + ([("pyrage", "pyrage")] if age else [])
-    for name, dist in wanted:
-        try:
-            __import__(name)
-        except ImportError:
-            missing.append(dist)
-    return missing
 
 
 def fail_on_from_legacy(fail_on: str, fail_on_mismatch: Optional[bool]) -> str:

@@ -12,18 +12,19 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
+from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Coverage, Finding, Location, make_finding
 from ansible_collections.deploysafe.preflight.plugins.module_utils.image.dockerfile import CHECKS as DOCKERFILE_CHECKS
 from ansible_collections.deploysafe.preflight.plugins.module_utils.image.dockerfile import lint_dockerfile
 from ansible_collections.deploysafe.preflight.plugins.module_utils.repo_scan import checks as rc
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets import (
     CHECKS as SECRET_CHECKS, Allowlist, ScanStats, SecretScanner, matches_to_findings, walk_files,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
 CHECKS = tuple(SECRET_CHECKS) + tuple(DOCKERFILE_CHECKS) + tuple(rc.CHECKS)
 
 
-class RepoScanError(Exception):
+class RepoScanError(PreflightError):
     """The repository cannot be scanned (missing path, git failure when history was asked for)."""
 
 
@@ -34,6 +35,25 @@ class RepoScanResult:
     files_listed: int = 0
     commits_scanned: int = 0
     source: str = "filesystem"
+
+    def stats_dict(self) -> Dict[str, object]:
+        """The `stats` the module returns: counters, notes, files listed, commits read and the file source."""
+        return dict(self.stats.summary(), files_listed=self.files_listed, commits_scanned=self.commits_scanned,
+                    source=self.source)
+
+    def evidence(self) -> Tuple[Coverage, List[Dict[str, object]]]:
+        """(coverage, measurements) for findings.report.finish_scan: files_scanned is what a pass stands on
+        (zero is pending); every kind of skipped file is counted next to it."""
+        from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import measurement
+        st = self.stats
+        meas = [measurement("files_listed", self.files_listed, "files"),
+                measurement("files_skipped_binary", st.skipped_binary, "files"),
+                measurement("files_skipped_large", st.skipped_large, "files"),
+                measurement("files_unreadable", st.skipped_unreadable, "files"),
+                measurement("files_allowlisted_for_secrets", st.skipped_allowlisted, "files")]
+        if self.commits_scanned:
+            meas.append(measurement("commits_scanned", self.commits_scanned, "commits"))
+        return Coverage("files_scanned", st.files_scanned, "files"), meas
 
 
 def _git(root: str, *args: str) -> Optional[bytes]:
@@ -66,7 +86,11 @@ def scan_repository(root: str, *, scan_history: bool = False, tracked_only: Opti
     scanner = SecretScanner(allowlist, max_file_bytes=max_file_bytes)
     result = RepoScanResult()
     files, result.source = list_files(root, tracked_only, result.stats)
-    files = [f for f in files if not any(fnmatch.fnmatchcase(f, pat) for pat in exclude)]
+    files = [f for f in files if not _excluded(f, exclude)]
+    # A directory the walk could not list but the user excluded is not a hole in the scan.
+    stats = result.stats
+    stats.unreadable_paths = [(rel, why) for rel, why in stats.unreadable_paths if not _excluded(rel, exclude)]
+    stats.skipped_unreadable = len(stats.unreadable_paths)
     result.files_listed = len(files)
     findings = result.findings
     for rel in files:
@@ -89,9 +113,24 @@ def scan_repository(root: str, *, scan_history: bool = False, tracked_only: Opti
             findings.extend(rc.check_requirements(rel, data.decode("utf-8", "replace")))
         elif name == "package.json":
             findings.extend(rc.check_package_json(rel, data.decode("utf-8", "replace")))
+    findings.extend(skipped_findings(result.stats, max_file_bytes))
     if scan_history:
         result.commits_scanned = _scan_history(root, scanner, findings, max_commits)
     return result
+
+
+def skipped_findings(stats: ScanStats, limit: int) -> List[Finding]:
+    """A finding for every file the scan did not read: unreadable ones (pending) and those over the limit."""
+    out = [make_finding(rc.UNREADABLE, f"{rel}: {reason}; not scanned", Location(file=rel))
+           for rel, reason in stats.unreadable_paths]
+    out += [make_finding(rc.SKIPPED_LARGE, f"{rel}: {size} bytes is over the {limit} byte limit; not scanned",
+                         Location(file=rel)) for rel, size in stats.large_paths]
+    return out
+
+
+def _excluded(rel: str, exclude: Sequence[str]) -> bool:
+    """rel matches an exclude glob; a directory also matches the globs of what it holds (dir/*)."""
+    return any(fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel + "/", pat) for pat in exclude)
 
 
 def _read(path: str, rel: str, limit: int, stats: ScanStats) -> Optional[bytes]:
@@ -99,13 +138,11 @@ def _read(path: str, rel: str, limit: int, stats: ScanStats) -> Optional[bytes]:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > limit:
-                stats.skipped_large += 1
-                stats.note(f"{rel}: skipped, {size} bytes is over the {limit} byte limit")
+                stats.too_large(rel, size, limit)
                 return None
             data = handle.read()
     except OSError as exc:
-        stats.skipped_unreadable += 1
-        stats.note(f"{rel}: unreadable: {exc.strerror or exc}")
+        stats.unreadable(rel, str(exc.strerror or exc))
         return None
     if b"\0" in data[:8192]:
         stats.skipped_binary += 1

@@ -30,7 +30,16 @@ SECRET_NAME = Check("repo.secret-like-filename", "high", "File with a secret-lik
                     "Untrack the file (git rm --cached), add it to .gitignore and keep an example file instead.")
 UNPARSEABLE = Check("repo.unparseable", "low", "A file the checks need could not be parsed",
                     "Fix the file's syntax so it can be checked.")
-CHECKS = (UNPINNED, TLS_OFF, DEBUG_PROD, CORS_WILDCARD, ADMIN_BIND_ALL, KEY_FILE, SECRET_NAME, UNPARSEABLE)
+# A file the scan could not read is not a defect in the repository but a hole in the scan: it makes the
+# verdict pending (gate pending) until it is readable or excluded. A file over the size limit was skipped
+# on purpose and is reported so the skip is visible (and fails at threshold low or info).
+UNREADABLE = Check("repo.unreadable", "medium", "A file or directory could not be read, so it was not scanned",
+                   "Make it readable by the scanning user, or exclude it explicitly (exclude) if it must not be "
+                   "scanned.", gate="pending")
+SKIPPED_LARGE = Check("repo.skipped-large", "low", "A file over the size limit was not scanned",
+                      "Raise max_file_size to scan it, or exclude it (exclude) if it holds no code or configuration.")
+CHECKS = (UNPINNED, TLS_OFF, DEBUG_PROD, CORS_WILDCARD, ADMIN_BIND_ALL, KEY_FILE, SECRET_NAME, UNPARSEABLE, UNREADABLE,
+          SKIPPED_LARGE)
 
 SECRET_FILENAMES = (".env", ".env.*", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "*.pem", "*.key", "*.p12",
                     "*.pfx", "*.jks", "*.keystore", ".htpasswd", ".netrc", ".pgpass", ".pypirc", "*.kdbx",

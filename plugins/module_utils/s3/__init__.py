@@ -22,6 +22,8 @@ etag, last_modified, content_type, metadata (user metadata), stored_as (tar memb
 
 from __future__ import annotations
 
+from ..errors import PreflightError
 
-class S3Error(Exception):
+
+class S3Error(PreflightError):
     """An S3 backup, restore or verify step failed; the message says what and where."""

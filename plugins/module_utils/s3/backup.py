@@ -10,16 +10,18 @@ import os
 import tarfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..archive import ArchiveError, artifact_name, utc_stamp, write_artifact
+from ..files import sha256_file
 from . import S3Error
 from .client import S3Conn, check_bucket, describe, is_boto_error, make_client
-from .fetch import FetchStats, Fetched, drain, fetch_error, fetch_in_order
-from .objects import MULTIPART_THRESHOLD, PART_SIZE, ObjectRef, ObjectRecord, fsync_close, list_objects, record_for
+from .fetch import Fetched, drain, fetch_error, fetch_in_order
+from .mirror import run_mirror
+from .objects import MULTIPART_THRESHOLD, OBJECTS_SUFFIX, PART_SIZE, ObjectRef, ObjectRecord, fsync_close, list_objects, record_for
+from .results import BackupResult, ObjectCounter
 
-OBJECTS_SUFFIX = ".objects.jsonl"
 TAR_MANIFEST_MEMBER = "MANIFEST.objects.jsonl"
 KEY_HEADER = "DEPLOYSAFE.key"
 VERSION_HEADER = "DEPLOYSAFE.version_id"
@@ -47,51 +49,6 @@ class BackupOptions:
     before_read: Optional[Callable[[ObjectRef], None]] = None  # test hook: runs between listing and reading
 
 
-@dataclass
-class BackupResult:
-    mode: str
-    name: str
-    location: str              # artifact path, or s3://dest_bucket/dest_prefix+name/
-    manifest: str              # the JSONL object manifest (path or s3:// URL)
-    objects: int
-    delete_markers: int
-    bytes: int
-    duration_s: float
-    changed_keys: List[str] = field(default_factory=list)
-    vanished_keys: List[str] = field(default_factory=list)
-    archive_manifest: Optional[str] = None
-    sha256: Optional[str] = None
-    stored_bytes: int = 0
-
-    @property
-    def throughput_mb_s(self) -> float:
-        return round(self.bytes / self.duration_s / 1e6, 2) if self.duration_s else 0.0
-
-    @property
-    def objects_per_s(self) -> float:
-        return round(self.objects / self.duration_s, 1) if self.duration_s else 0.0
-
-
-class _Counter:
-    def __init__(self) -> None:
-        self.objects = self.markers = self.bytes = 0
-        self.stats = FetchStats()
-
-    def add(self, fetched: Fetched) -> bool:
-        """Count one fetched entry; False when it vanished and must not be stored."""
-        if fetched.changed:
-            self.stats.changed.append(fetched.ref.key)
-        if fetched.vanished:
-            self.stats.vanished.append(fetched.ref.key)
-            return False
-        if fetched.ref.delete_marker:
-            self.markers += 1
-        else:
-            self.objects += 1
-            self.bytes += fetched.size
-        return True
-
-
 class TarProducer:
     """Archive-layer producer: a thread writes a PAX tar of the objects into a pipe, in listing order,
     and writes the JSONL object manifest (to a .partial file) as it goes. Memory stays bounded by the
@@ -102,7 +59,7 @@ class TarProducer:
     def __init__(self, client, conn: S3Conn, opts: BackupOptions, jsonl_partial: str) -> None:
         self.client, self.conn, self.opts = client, conn, opts
         self.jsonl_partial = jsonl_partial
-        self.counter = _Counter()
+        self.counter = ObjectCounter()
         self.warnings: List[str] = []
         self.error: Optional[BaseException] = None
         read_fd, write_fd = os.pipe()
@@ -197,7 +154,6 @@ def run_backup(conn: S3Conn, opts: BackupOptions, client=None) -> BackupResult:
     if opts.mode == "archive":
         return _archive(client, conn, opts)
     if opts.mode == "mirror":
-        from .mirror import run_mirror
         return run_mirror(client, conn, opts, backup_name(opts))
     raise S3Error(f"unknown mode {opts.mode!r} (archive or mirror)")
 
@@ -215,13 +171,12 @@ def _archive(client, conn: S3Conn, opts: BackupOptions) -> BackupResult:
     producer = TarProducer(client, conn, opts, jsonl_partial)
 
     def source() -> Dict[str, Any]:
-        from .objects import file_sha256
         os.rename(jsonl_partial, jsonl_final)
         c = producer.counter
         return {"bucket": opts.bucket, "prefix": opts.prefix, "all_versions": opts.all_versions,
                 "objects": c.objects, "delete_markers": c.markers, "bytes": c.bytes,
                 "changed_during_backup": c.stats.changed, "vanished_during_backup": c.stats.vanished,
-                "objects_manifest": {"name": os.path.basename(jsonl_final), "sha256": file_sha256(jsonl_final),
+                "objects_manifest": {"name": os.path.basename(jsonl_final), "sha256": sha256_file(jsonl_final),
                                      "bytes": os.path.getsize(jsonl_final)},
                 "tar": {"member_prefix": "objects/", "key_header": KEY_HEADER, "manifest_member": TAR_MANIFEST_MEMBER}}
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from . import S3Error
 
@@ -34,21 +34,6 @@ def s3_argument_spec() -> Dict[str, Any]:
         read_timeout=dict(type="int", default=60),
         max_attempts=dict(type="int", default=3),
     )
-
-
-def missing_libraries(age: bool = False) -> List[str]:
-    """Python libraries a module needs that are not importable."""
-    missing = [] if boto3 is not None else ["boto3"]
-    try:
-        import zstandard  # noqa: F401
-    except ImportError:
-        missing.append("zstandard")
-    if age:
-        try:
-            import pyrage  # noqa: F401
-        except ImportError:
-            missing.append("pyrage")
-    return missing
 
 
 @dataclass

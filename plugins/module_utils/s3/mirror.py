@@ -5,7 +5,7 @@ bucket; manifest.jsonl and backup.json are written last, so a mirror without bac
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import os
 import tempfile
@@ -13,25 +13,21 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
+from ..archive.manifest import seal
+from ..archive.streams import HashingWriter, copy_stream
+from ..files import sha256_stream
 from . import S3Error
 from .client import check_bucket, describe, is_boto_error
 from .fetch import Fetched, open_object, read_small
 from .objects import CHUNK, ObjectRef, list_objects, record_for, upload_stream
+from .results import BackupResult, ObjectCounter
 
 MIRROR_FORMAT = "deploysafe.preflight/s3-mirror"
 MIRROR_VERSION = 1
 HEADER_NAME = "backup.json"
 JSONL_NAME = "manifest.jsonl"
-
-
-def seal(doc: Dict[str, Any]) -> Dict[str, Any]:
-    body = {k: v for k, v in doc.items() if k != "digest"}
-    sealed = dict(body)
-    sealed["digest"] = "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"),
-                                                             default=str).encode()).hexdigest()
-    return sealed
 
 
 def _now() -> str:
@@ -44,7 +40,6 @@ def mirror_key(base: str, ref: ObjectRef, seq: int, all_versions: bool) -> str:
 
 def run_mirror(client, conn, opts, name: str):
     """Copy opts.bucket/opts.prefix to s3://opts.dest_bucket/opts.dest_prefix+name/ (see module doc)."""
-    from .backup import BackupResult, _Counter
     if not opts.dest_bucket:
         raise S3Error("mode mirror needs dest_bucket")
     if opts.dest_bucket == opts.bucket and (opts.dest_prefix.startswith(opts.prefix) or opts.prefix.startswith(opts.dest_prefix)):
@@ -63,7 +58,7 @@ def run_mirror(client, conn, opts, name: str):
             raise
     started = time.monotonic()
     started_at = _now()
-    counter = _Counter()
+    counter = ObjectCounter()
     written = []
     jsonl = tempfile.TemporaryFile()
 
@@ -76,7 +71,6 @@ def run_mirror(client, conn, opts, name: str):
         dest = mirror_key(base, fetched.ref, seq, opts.all_versions)
         if fetched.size <= opts.small_object_limit:
             read_small(fetched)
-            import io
             upload_stream(client, opts.dest_bucket, dest, io.BytesIO(fetched.data), fetched.size,
                           content_type=fetched.response.get("ContentType"),
                           metadata=fetched.response.get("Metadata") or {},
@@ -117,9 +111,7 @@ def run_mirror(client, conn, opts, name: str):
                     future.cancel()
         size = jsonl.tell()
         jsonl.seek(0)
-        digest = hashlib.sha256()
-        for block in iter(lambda: jsonl.read(CHUNK), b""):
-            digest.update(block)
+        jsonl_sha256 = sha256_stream(jsonl)
         jsonl.seek(0)
         upload_stream(client, opts.dest_bucket, base + JSONL_NAME, jsonl, size,
                       content_type="application/x-ndjson", metadata={})
@@ -131,7 +123,7 @@ def run_mirror(client, conn, opts, name: str):
                        "all_versions": opts.all_versions},
             "objects": counter.objects, "delete_markers": counter.markers, "bytes": counter.bytes,
             "changed_during_backup": counter.stats.changed, "vanished_during_backup": counter.stats.vanished,
-            "objects_manifest": {"key": base + JSONL_NAME, "sha256": digest.hexdigest(), "bytes": size},
+            "objects_manifest": {"key": base + JSONL_NAME, "sha256": jsonl_sha256, "bytes": size},
             "started_at": started_at, "finished_at": _now(), "duration_s": duration,
         })
         client.put_object(Bucket=opts.dest_bucket, Key=header_key, ContentType="application/json",
@@ -182,14 +174,12 @@ def load_mirror(client, url: str, local_dir: str) -> Dict[str, Any]:
         raise S3Error(f"s3://{bucket}/{key} is not an intact {MIRROR_FORMAT} header")
     man = header["objects_manifest"]
     path = os.path.join(local_dir, "manifest.jsonl")
-    digest = hashlib.sha256()
     body = client.get_object(Bucket=bucket, Key=man["key"])["Body"]
     with open(path, "wb") as out:
-        for block in iter(lambda: body.read(CHUNK), b""):
-            digest.update(block)
-            out.write(block)
-    if digest.hexdigest() != man["sha256"]:
-        raise S3Error(f"mirror manifest s3://{bucket}/{man['key']} has sha256 {digest.hexdigest()}, "
+        copied = HashingWriter(out, block_size=0)
+        copy_stream(body, copied, CHUNK)
+    if copied.hexdigest() != man["sha256"]:
+        raise S3Error(f"mirror manifest s3://{bucket}/{man['key']} has sha256 {copied.hexdigest()}, "
                       f"backup.json says {man['sha256']} (it was changed after the backup)")
     header["bucket"], header["local_manifest"] = bucket, path
     return header
@@ -202,4 +192,4 @@ def split_url(url: str):
     return bucket, key if sep else ""
 
 
-__all__ = ["load_mirror", "run_mirror", "split_url", "Fetched", "Optional"]
+__all__ = ["load_mirror", "run_mirror", "split_url"]

@@ -16,6 +16,7 @@ from . import S3Error
 CHUNK = 1 << 20
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
+OBJECTS_SUFFIX = ".objects.jsonl"  # the object manifest published beside an archive
 
 
 @dataclass
@@ -221,14 +222,6 @@ def parse_line(raw: bytes, where: str) -> ObjectRecord:
         return ObjectRecord(**doc)
     except (ValueError, TypeError) as exc:
         raise S3Error(f"object manifest {where} is not a valid record: {exc}") from None
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fsync_close(handle) -> None:

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..archive import ArchiveError, load_identities, read_artifact, verify_artifact
-from ..verdict import sha256_file
+from ..files import sha256_file
 from . import S3Error
 from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
 from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, read_exact, read_manifest_lines, target_key,
                       upload_stream)
+from .results import TransferRates
 from .source import BackupSource, open_backup
 
 
@@ -41,7 +42,7 @@ class RestoreOptions:
 
 
 @dataclass
-class RestoreResult:
+class RestoreResult(TransferRates):
     target: str
     objects: int = 0
     bytes: int = 0
@@ -50,14 +51,6 @@ class RestoreResult:
     duration_s: float = 0.0
     rejected_keys: List[Dict[str, str]] = field(default_factory=list)
     differing: List[Dict[str, str]] = field(default_factory=list)
-
-    @property
-    def throughput_mb_s(self) -> float:
-        return round(self.bytes / self.duration_s / 1e6, 2) if self.duration_s else 0.0
-
-    @property
-    def objects_per_s(self) -> float:
-        return round(self.objects / self.duration_s, 1) if self.duration_s else 0.0
 
 
 def prepare_target(client, conn: S3Conn, opts: RestoreOptions, prefix: str, dry_run: bool = False) -> List[str]:

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from ..archive import ArchiveError, load_manifest, manifest_path
+from ..files import sha256_file
 from . import S3Error
-from .objects import file_sha256
-
-OBJECTS_SUFFIX = ".objects.jsonl"
+from .objects import OBJECTS_SUFFIX
 
 
 @dataclass
@@ -50,7 +49,7 @@ def open_backup(location: str, client=None, tmpdir: Optional[str] = None) -> Bac
     jsonl = os.path.join(os.path.dirname(artifact), source["objects_manifest"]["name"])
     if not os.path.isfile(jsonl):
         raise S3Error(f"object manifest {jsonl} of {artifact} is missing")
-    actual = file_sha256(jsonl)
+    actual = sha256_file(jsonl)
     if actual != source["objects_manifest"]["sha256"]:
         raise S3Error(f"object manifest {jsonl} has sha256 {actual}, the archive manifest says "
                       f"{source['objects_manifest']['sha256']} (it was changed after the backup)")

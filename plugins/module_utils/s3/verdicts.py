@@ -21,7 +21,11 @@ def backup_verdict(result) -> Dict[str, Any]:
         summary += f"; {changed} changed while being backed up (stored as re-read, listed in changed_keys)"
     if result.vanished_keys:
         summary += f"; {len(result.vanished_keys)} deleted before they could be read"
-    return make_verdict(PASS, summary, artifacts=arts, findings={
+    status = PASS
+    if not result.objects and not result.delete_markers:
+        # no data: a backup of nothing proves nothing about the data the release needs
+        status, summary = PENDING, summary + " - the source has no objects, nothing was backed up"
+    return make_verdict(status, summary, artifacts=arts, findings={
         "objects": result.objects, "delete_markers": result.delete_markers,
         "changed_during_backup": changed, "vanished_during_backup": len(result.vanished_keys)},
         measurements=[
@@ -45,6 +49,8 @@ def restore_verdict(result) -> Dict[str, Any]:
     summary = (f"restored {result.objects} objects ({result.bytes} bytes) into {result.target}" if not bad else
                f"restore into {result.target}: {len(result.rejected_keys)} keys rejected, "
                f"{len(result.differing)} objects differ from the manifest")
+    if not bad and not result.objects and not result.delete_markers:
+        status, summary = PENDING, summary + " - the backup holds no objects, nothing was proven restorable"
     return make_verdict(status, summary, findings={"rejected_keys": len(result.rejected_keys),
                                                    "differing": len(result.differing)},
                         measurements=[measurement("objects", result.objects, "objects"),

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.files import walk_files  # noqa: F401 (used by repo_scan, manifests)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, RULES, Rule
 
@@ -115,6 +116,9 @@ class SecretMatch:
 
 @dataclass
 class ScanStats:
+    """What a scan read and what it skipped. Skipped paths are kept (not only counted) so the callers can
+    turn them into findings: a file that was not read must never vanish from the report."""
+
     files_scanned: int = 0
     bytes_scanned: int = 0
     skipped_binary: int = 0
@@ -123,10 +127,39 @@ class ScanStats:
     skipped_allowlisted: int = 0
     notes: List[str] = field(default_factory=list)
     max_notes: int = 50
+    large_paths: List[Tuple[str, int]] = field(default_factory=list)  # (relative path, size in bytes)
+    unreadable_paths: List[Tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
 
     def note(self, text: str) -> None:
         if len(self.notes) < self.max_notes:
             self.notes.append(text)
+
+    def too_large(self, rel: str, size: int, limit: int) -> None:
+        self.skipped_large += 1
+        self.large_paths.append((rel, size))
+        self.note(f"{rel}: skipped, {size} bytes is over the {limit} byte limit")
+
+    def unreadable(self, rel: str, reason: str) -> None:
+        self.skipped_unreadable += 1
+        self.unreadable_paths.append((rel, reason))
+        self.note(f"{rel}: unreadable: {reason}")
+
+    def add(self, other: "ScanStats") -> None:
+        """Fold the stats of a part of the scan (one worker's chunk) into these."""
+        for key in ("files_scanned", "bytes_scanned", "skipped_binary", "skipped_large", "skipped_unreadable",
+                    "skipped_allowlisted"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+        self.large_paths.extend(other.large_paths)
+        self.unreadable_paths.extend(other.unreadable_paths)
+        for text in other.notes:
+            self.note(text)
+
+    def summary(self) -> Dict[str, object]:
+        """The counters and notes, without the path lists (those become findings)."""
+        return {"files_scanned": self.files_scanned, "bytes_scanned": self.bytes_scanned,
+                "skipped_binary": self.skipped_binary, "skipped_large": self.skipped_large,
+                "skipped_unreadable": self.skipped_unreadable, "skipped_allowlisted": self.skipped_allowlisted,
+                "notes": list(self.notes)}
 
 
 class SecretScanner:
@@ -188,16 +221,14 @@ class SecretScanner:
             with open(path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 if size > self.max_file_bytes:
-                    stats.skipped_large += 1
-                    stats.note(f"{rel}: skipped, {size} bytes is over the {self.max_file_bytes} byte limit")
+                    stats.too_large(rel, size, self.max_file_bytes)
                     return []
                 data = handle.read()
                 if b"\0" in data[:BINARY_SNIFF]:
                     stats.skipped_binary += 1
                     return []
         except OSError as exc:
-            stats.skipped_unreadable += 1
-            stats.note(f"{rel}: unreadable: {exc.strerror or exc}")
+            stats.unreadable(rel, str(exc.strerror or exc))
             return []
         stats.files_scanned += 1
         stats.bytes_scanned += len(data)
@@ -223,11 +254,7 @@ class SecretScanner:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for found, part in pool.map(_scan_chunk, [(self, root, chunk) for chunk in chunks]):
                 matches.extend(found)
-                for key in ("files_scanned", "bytes_scanned", "skipped_binary", "skipped_large",
-                            "skipped_unreadable", "skipped_allowlisted"):
-                    setattr(stats, key, getattr(stats, key) + getattr(part, key))
-                for note in part.notes:
-                    stats.note(note)
+                stats.add(part)
         return matches, stats
 
 
@@ -252,35 +279,6 @@ def _keyword_lines(low: bytes, keywords: Sequence[bytes]) -> List[Tuple[int, int
             starts.add((begin, end))
             pos = low.find(kw, end)
     return sorted(starts)
-
-
-def walk_files(root: str, excluded=frozenset((".git",)), stats: Optional[ScanStats] = None) -> Iterable[str]:
-    """Relative paths of regular files under root; symlinks are not followed (noted instead)."""
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        try:
-            entries = sorted(os.scandir(os.path.join(root, rel_dir)), key=lambda e: e.name)
-        except OSError as exc:
-            if stats:
-                stats.skipped_unreadable += 1
-                stats.note(f"{rel_dir or '.'}: cannot list directory: {exc.strerror or exc}")
-            continue
-        for entry in entries:
-            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
-            try:
-                if entry.is_symlink():
-                    if stats and not os.path.exists(entry.path):
-                        stats.note(f"{rel}: dangling or looping symlink, not followed")
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in excluded:
-                        stack.append(rel)
-                elif entry.is_file(follow_symlinks=False):
-                    yield rel
-            except OSError as exc:
-                if stats:
-                    stats.note(f"{rel}: {exc.strerror or exc}")
 
 
 def matches_to_findings(matches: Iterable[SecretMatch], origin_prefix: str = "") -> List[Finding]:

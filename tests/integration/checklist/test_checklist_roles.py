@@ -17,7 +17,9 @@ RECORD = """
         run_dir: "{run_dir}"
         name: "{{{{ item.0 }}}}"
         verdict: {{status: "{{{{ item.1 }}}}", summary: "{{{{ item.0 }}}} {{{{ item.1 }}}}",
-                  evidence: {{artifacts: [], findings: {{high: 0}}, measurements: []}}}}
+                  producer: {{collection: deploysafe.preflight, version: 0.1.0, modules: [test_check]}},
+                  evidence: {{artifacts: [], findings: {{high: 0}},
+                             measurements: [{{name: checked, value: 1, unit: items}}]}}}}
       loop: {pairs}
 """
 
@@ -57,12 +59,14 @@ def test_pending_then_signed_go_with_idempotence(ansible_playbook, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert result["decision"] == "pending" and not (run_dir / "report").exists()  # check mode writes nothing
 
-    proc, result = role(ansible_playbook, run_dir, "checklist")
-    assert result["changed"] and result["decision"] == "pending"
+    proc, _ = role(ansible_playbook, run_dir, "checklist")  # pending is never green: the role fails by default
+    assert proc.returncode != 0 and "Pre-deployment checklist is PENDING" in proc.stdout
+    proc, result = role(ansible_playbook, run_dir, "checklist", "-e", "checklist_fail_on=fail")
+    assert result["decision"] == "pending"
     assert result["warnings_list"] == ["backup_schedule (not critical) failed: backup_schedule fail"]
     for name in ("checklist.json", "checklist.md", "checklist.html", "checklist.junit.xml"):
         assert (run_dir / "report" / name).is_file()
-    proc, result = role(ansible_playbook, run_dir, "checklist")
+    proc, result = role(ansible_playbook, run_dir, "checklist", "-e", "checklist_fail_on=fail")
     assert result["changed"] is False  # only the generation time would differ
 
     proc, result = role(ansible_playbook, run_dir, "signoff", "-e", "signoff_decision=approve",
@@ -77,6 +81,7 @@ def test_pending_then_signed_go_with_idempotence(ansible_playbook, tmp_path):
     assert result["changed"] and result["decision"] == "go", result["decision_reason"]
     suite = ET.parse(run_dir / "report" / "checklist.junit.xml").getroot()
     assert suite.get("tests") == "12" and suite.get("failures") == "1" and suite.get("skipped") == "0"
+    assert (run_dir / "report" / "checklist.json").read_text().count('"manual": true') == 0
 
 
 def test_signoff_refused_without_override_and_recorded_with_one(ansible_playbook, tmp_path):
@@ -90,7 +95,7 @@ def test_signoff_refused_without_override_and_recorded_with_one(ansible_playbook
     proc, result = role(ansible_playbook, run_dir, "signoff", *args, "-e", "signoff_override_reason='owner accepts'")
     assert proc.returncode == 0, proc.stdout
     assert result["override"] is True
-    proc, result = role(ansible_playbook, run_dir, "checklist", "-e", "checklist_fail_on_no_go=true")
+    proc, result = role(ansible_playbook, run_dir, "checklist", "-e", "checklist_fail_on=fail")
     assert proc.returncode != 0 and "Pre-deployment checklist is NO-GO" in proc.stdout
     model = json.loads((run_dir / "report" / "checklist.json").read_text())
     assert model["decision"] == "no-go" and model["signoff"]["override"] is True
@@ -106,7 +111,7 @@ def test_signoff_without_identity_is_a_clear_error(ansible_playbook, tmp_path):
 def test_set_stats_summary_is_emitted(ansible_playbook, tmp_path):
     run_dir = tmp_path / "run"
     record(ansible_playbook, run_dir, {})
-    proc = ansible_playbook(ROLES.format(run_dir=run_dir, role="checklist"),
+    proc = ansible_playbook(ROLES.format(run_dir=run_dir, role="checklist"), "-e", "checklist_fail_on=never",
                             extra_env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
     assert proc.returncode == 0, proc.stdout
     stats = proc.stdout[proc.stdout.index("CUSTOM STATS"):]

@@ -33,7 +33,7 @@ def play(app, tmp_path, **extra):
                  "load_test_stages": STAGES, "load_test_thresholds": THRESHOLDS, "load_test_max_duration": 60,
                  "load_test_locust_hosts": ["host_a", "host_b"], "load_test_locust_master_port": free_port(),
                  "load_test_locust_executable": LOCUST, "load_test_report_dir": str(tmp_path / "reports"),
-                 "load_test_fail_on_verdict": False, **extra}
+                 "load_test_fail_on": "never", **extra}
     text = ("- hosts: host_a\n  gather_facts: false\n  tasks:\n"
             "    - ansible.builtin.include_role: {name: deploysafe.preflight.load_test}\n"
             f"      vars: {json.dumps(role_vars)}\n")

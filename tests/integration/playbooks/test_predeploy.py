@@ -42,12 +42,17 @@ def items(run_dir: Path) -> dict:
 def test_backup_step_passes_and_unconfigured_steps_stay_pending(pg, tmp_path):
     run_dir = tmp_path / "run"
     proc = run_predeploy(run_dir, pg_env(pg))
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert proc.returncode != 0, proc.stdout[-3000:]  # pending is never green: the play fails unless go
+    assert "Pre-deployment checklist is PENDING" in proc.stdout
     status, report = items(run_dir)
-    assert status["pg_backup"] == "pass"
+    assert status["pg_backup"] == "pass", report["items"][3]
+    measurements = {m["name"] for m in report["items"][3]["evidence"]["measurements"]}
+    assert any("restore" in m for m in measurements), measurements  # restore-verify ran by default
     assert status["load_test"] == status["s3_backup"] == status["signoff"] == "pending"
-    assert report["decision"] == "pending"
+    assert report["decision"] == "pending" and report["run_id"]
     assert pg["password"] not in (run_dir / "report" / "checklist.html").read_text()
+    accepted = run_predeploy(run_dir, pg_env(pg), "-e", "preflight_fail_on=fail")  # accepting pending is explicit
+    assert accepted.returncode == 0, accepted.stdout[-3000:]
 
 
 def test_dead_server_is_recorded_as_fail_and_the_checklist_says_no_go(pg, tmp_path):

@@ -119,13 +119,32 @@ def test_module_failures_are_clear_and_keep_secrets(s3, client, new_bucket, tmp_
     assert client.head_bucket(Bucket=src)  # still there
 
     client.put_object(Bucket=src, Key="plain.txt", Body=b"changed!")
+    empty = new_bucket()
     drift = f"""
     - deploysafe.preflight.s3_verify: {{C}}
         manifest: "{backup['location']}"
         bucket: {src}
-        fail_on_mismatch: false
+        fail_on: never
       register: drift
-    # RESULT drift
+    - name: The default gate (fail_on=fail) fails the task on the same drift, verdict included
+      deploysafe.preflight.s3_verify: {{C}}
+        manifest: "{backup['location']}"
+        bucket: {src}
+      register: gated
+      ignore_errors: true
+    - name: A backup of an empty bucket is pending, and fail_on=pending fails on it
+      deploysafe.preflight.s3_backup: {{C}}
+        bucket: {empty}
+        mode: mirror
+        dest_bucket: {src}
+        fail_on: pending
+      register: empty_gated
+      ignore_errors: true
+    # RESULT drift gated empty_gated
 """
-    (result,), _ = _run(ansible_playbook, s3, tmp_path, drift)
+    (result, gated, empty_gated), _ = _run(ansible_playbook, s3, tmp_path, drift)
     assert result["verdict"]["status"] == "fail" and [d["key"] for d in result["differing"]] == ["plain.txt"]
+    assert not result.get("failed")
+    assert gated["failed"] and gated["verdict"]["status"] == "fail" and "differs" in gated["msg"]
+    assert empty_gated["failed"] and empty_gated["verdict"]["status"] == "pending"
+    assert "no objects" in empty_gated["msg"]

@@ -68,3 +68,28 @@ def test_image_validate_reads_an_archive_and_rejects_garbage(ansible_playbook, t
     junk.write_bytes(b"not an image at all" * 100)
     out, proc = run(ansible_playbook, tmp_path, "image_validate", {"path": str(junk)})
     assert out["failed"] and str(junk) in out["msg"] and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_fail_on_fails_the_task_after_returning_the_verdict(ansible_playbook, tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text("requests>=2\n")
+    out, _ = run(ansible_playbook, tmp_path, "security_scan",
+                 {"path": str(repo), "severity_threshold": "medium", "fail_on": "fail"})
+    assert out["failed"] and out["verdict"]["status"] == "fail" and "at or above medium" in out["msg"]
+    assert out["stats"]["files_scanned"] == 1 and out["findings"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out, _ = run(ansible_playbook, tmp_path, "security_scan", {"path": str(empty)})
+    assert not out.get("failed") and out["verdict"]["status"] == "pending"  # default fail_on: never
+    out, _ = run(ansible_playbook, tmp_path, "security_scan", {"path": str(empty), "fail_on": "fail"})
+    assert not out.get("failed")
+    out, _ = run(ansible_playbook, tmp_path, "security_scan", {"path": str(empty), "fail_on": "pending"})
+    assert out["failed"] and "nothing was scanned (0 files)" in out["msg"]
+
+
+def test_manifest_validate_of_only_unknown_kinds_is_pending(ansible_playbook, tmp_path):
+    crs = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: a, namespace: shop}\n"
+    out, _ = run(ansible_playbook, tmp_path, "manifest_validate", {"content": crs, "fail_on": "pending"})
+    assert out["failed"] and out["verdict"]["status"] == "pending" and "crd_schemas" in out["msg"]
+    assert out["documents"] == 1 and out["passed"] is False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from checklist_helpers import put
+from checklist_helpers import put, start
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import SIGNOFF_NAME, build_items
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import measurement
@@ -13,6 +13,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict impor
 def run_dir(tmp_path):
     d = tmp_path / "run"
     d.mkdir()
+    start(d)
     return d
 
 

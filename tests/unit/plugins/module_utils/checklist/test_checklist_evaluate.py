@@ -81,9 +81,9 @@ def test_stale_verdict_is_pending_not_pass(all_pass):
     (b"{not json", "malformed verdict file"),
     (b"[]", "malformed verdict file"),
     (b'{"name": "pg_backup", "recorded_at": "2026-11-25T14:00:00Z", "verdict": {"status": "green"}}', "verdict.status"),
-    (b'{"name": "other", "recorded_at": "2026-11-25T14:00:00Z", "verdict": {"status": "pass", "summary": "",'
+    (b'{"name": "other", "recorded_at": "2026-11-25T14:00:00Z", "verdict": {"status": "fail", "summary": "",'
      b' "evidence": {"artifacts": [], "findings": {}, "measurements": []}}}', "it names 'other'"),
-    (b'{"name": "pg_backup", "recorded_at": "yesterday", "verdict": {"status": "pass", "summary": "",'
+    (b'{"name": "pg_backup", "recorded_at": "yesterday", "verdict": {"status": "fail", "summary": "",'
      b' "evidence": {"artifacts": [], "findings": {}, "measurements": []}}}', "recorded_at"),
 ])
 def test_malformed_file_is_pending_with_reason(all_pass, content, reason):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import json
 import tarfile
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.image import ImageError, validate_image
+from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.report import finish_scan
+from ansible_collections.deploysafe.preflight.plugins.module_utils.image import (
+    ImageError, all_checks, image_evidence, validate_image,
+)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.image.checks import ImagePolicy
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import validate
 
 from .ocibuild import CLEAN_LAYER, build, default_config, layer_bytes
 
@@ -153,3 +159,55 @@ def test_dockerfile_lint_joins_the_findings(tmp_path):
     findings, _ = validate_image(build(tmp_path, [layer_bytes(CLEAN_LAYER)]), dockerfile=str(dockerfile),
                                  policy=ImagePolicy())
     assert {"dockerfile.base-unpinned", "dockerfile.add-url"} <= set(ids(findings))
+
+
+def scan(path, policy, threshold="high", **kw):
+    """The module's path: validate, evidence, finish_scan."""
+    findings, facts = validate_image(path, policy=policy)
+    coverage, measurements = image_evidence(facts, policy)
+    return finish_scan(findings, all_checks(), "image", threshold=threshold, coverage=coverage,
+                       measurements=measurements, **kw)
+
+
+@pytest.mark.parametrize("threshold", ["high", "critical"])
+def test_image_over_its_budget_fails_whatever_the_threshold(tmp_path, threshold):
+    """image.size is medium; a threshold above it used to let an over-budget image pass."""
+    path, policy = planted(tmp_path, "image.size")
+    result = scan(path, ImagePolicy(**policy), threshold, report_dir=str(tmp_path / "reports"))
+    assert result["verdict"]["status"] == "fail", result["verdict"]["summary"]
+    assert "over a limit you set" in result["verdict"]["summary"]
+    sizes = {m["name"]: m for m in result["verdict"]["evidence"]["measurements"]}
+    assert sizes["uncompressed_size"]["ok"] is False and sizes["uncompressed_size"]["threshold"] == 2
+    reports = tmp_path / "reports"
+    assert json.loads((reports / "findings.json").read_text())["passed"] is False
+    size_case = [c for c in ET.parse(reports / "findings.junit.xml").iter("testcase") if c.get("name") == "image.size"]
+    assert size_case[0].find("failure") is not None
+
+
+def test_size_measurement_decides_on_bytes_not_on_the_rounded_value():
+    mib = 1024 * 1024
+    facts = {"compressed_bytes": 2 * mib + 4096, "uncompressed_bytes": 2 * mib, "files": 5, "layers": 1,
+             "secret_files_scanned": 5, "secret_files_skipped_large": 0, "secret_files_skipped_binary": 0}
+    _, measurements = image_evidence(facts, ImagePolicy(max_compressed_mb=2, max_uncompressed_mb=2))
+    sizes = {m["name"]: m for m in measurements}
+    assert sizes["compressed_size"]["value"] == 2.0 and sizes["compressed_size"]["ok"] is False
+    assert sizes["uncompressed_size"]["ok"] is True
+
+
+def test_clean_image_passes_with_layers_and_files_measured(tmp_path):
+    path = build(tmp_path, [layer_bytes(CLEAN_LAYER)])
+    result = scan(path, ImagePolicy(reference="registry.example/app:1.4.2@sha256:" + "c" * 64, max_compressed_mb=10))
+    validate(result["verdict"])
+    assert result["verdict"]["status"] == "pass", result["verdict"]["summary"]
+    measured = {m["name"]: (m["value"], m["unit"]) for m in result["verdict"]["evidence"]["measurements"]}
+    assert measured["layers_read"] == (1, "layers") and measured["files_in_image"] == (5, "files")
+
+
+def test_files_the_secret_detector_skipped_are_counted(tmp_path):
+    layer = layer_bytes(CLEAN_LAYER + [("opt", None, 0o755), ("opt/big.txt", "x" * 3000, 0o644),
+                                       ("opt/tool", b"\x7fELF\0\0" + b"\1" * 100, 0o755)])
+    findings, facts = validate_image(build(tmp_path, [layer]), secret_max_bytes=2048, policy=ImagePolicy())
+    assert facts["secret_files_skipped_large"] == 1 and facts["secret_files_skipped_binary"] == 1
+    _, measurements = image_evidence(facts, ImagePolicy())
+    counted = {m["name"]: m["value"] for m in measurements}
+    assert counted["secret_files_skipped_large"] == 1 and counted["secret_files_skipped_binary"] == 1

@@ -8,9 +8,11 @@ import json
 import pytest
 import yaml
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.report import finish_scan
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (
-    ManifestError, all_checks, parse_stream, validate_manifests,
+    ManifestError, all_checks, manifest_evidence, parse_stream, validate_manifests,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import validate
 
 LABELS = {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web-prod"}
 DIGEST = "@sha256:" + "b" * 64
@@ -199,3 +201,38 @@ def test_unreachable_cluster_is_a_clear_error(tmp_path):
         path = tmp_path / "x.yaml"
         path.write_text(yaml.safe_dump(clean_set()[0]))
         validate_manifests([str(path)], kubeconfig=str(kubeconfig))
+
+
+def verdict_of(docs, tmp_path, **kw):
+    """The module's path: validate, evidence, finish_scan."""
+    path = tmp_path / "set.yaml"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    findings, documents, files = validate_manifests([str(path)], **kw)
+    coverage, measurements = manifest_evidence(findings, documents, files)
+    return finish_scan(findings, all_checks(), "manifests", coverage=coverage, measurements=measurements)["verdict"]
+
+
+def widget(name):
+    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name, "namespace": "shop"}}
+
+
+def test_a_set_of_only_unknown_kinds_checked_nothing_and_is_pending(tmp_path):
+    """manifest.unknown-kind is low: below the threshold, such a set used to pass with nothing validated."""
+    verdict = verdict_of([widget("a"), widget("b")], tmp_path)
+    assert verdict["status"] == "pending", verdict["summary"]
+    assert "2 object(s) read, none of a kind with a schema" in verdict["summary"]
+    measured = {m["name"]: m["value"] for m in verdict["evidence"]["measurements"]}
+    assert measured["objects_checked"] == 0 and measured["objects_without_schema"] == 2
+
+
+def test_known_kinds_next_to_unknown_ones_pass_with_the_count_checked(tmp_path):
+    verdict = verdict_of(clean_set() + [widget("a")], tmp_path)
+    validate(verdict)
+    assert verdict["status"] == "pass", verdict["summary"]
+    measured = {m["name"]: (m["value"], m["unit"]) for m in verdict["evidence"]["measurements"]}
+    assert measured["objects_checked"] == (3, "objects") and measured["objects_without_schema"] == (1, "objects")
+
+
+def test_an_empty_set_is_pending(tmp_path):
+    verdict = verdict_of([], tmp_path)
+    assert verdict["status"] == "pending" and "nothing was scanned (0 objects)" in verdict["summary"]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import builtins
+import errno
+import os
 import subprocess
+import xml.etree.ElementTree as ET
 
 import pytest
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils import repo_scan
+from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.report import finish_scan
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import validate
+
 from ansible_collections.deploysafe.preflight.plugins.module_utils.image.dockerfile import lint_dockerfile
-from ansible_collections.deploysafe.preflight.plugins.module_utils.repo_scan import RepoScanError, scan_repository
+from ansible_collections.deploysafe.preflight.plugins.module_utils.repo_scan import (
+    CHECKS, RepoScanError, scan_repository,
+)
 
 GH = "ghp_" + "Zx8kQ2mP9wL4rT7vB1nC5yH3jF6gD0sA2eKu"
 KEY_BODY = ("MIIEowIBAAKCAQEAwJalrXUtnFEMIK7MDENGbPxRfiCYzq3hT8sLv0NdZx8kQ2mP\n" * 4)
@@ -99,7 +109,9 @@ def test_bad_inputs_do_not_crash_the_scan(tmp_path):
     with open(tmp_path / "big.log", "wb") as handle:
         handle.truncate(200 * 1024 * 1024)
     result = scan_repository(str(tmp_path))
-    assert [f.check_id for f in result.findings] == ["repo.tls-verify-disabled"]
+    # the file over the size limit is skipped, and the skip is a finding (it used to vanish into stats)
+    assert [f.check_id for f in result.findings] == ["repo.tls-verify-disabled", "repo.skipped-large"]
+    assert result.findings[1].location.file == "big.log"
     assert result.stats.skipped_large == 1 and any("big.log" in n for n in result.stats.notes)
     with pytest.raises(RepoScanError, match="not a directory"):
         scan_repository(str(tmp_path / "missing"))
@@ -108,3 +120,79 @@ def test_bad_inputs_do_not_crash_the_scan(tmp_path):
 def test_dockerfile_multistage_aliases_and_args():
     text = "ARG BASE=python:3.12\nFROM ${BASE} AS build\nFROM build\nUSER app\n"
     assert lint_dockerfile(text) == []
+
+
+def verdict_of(root, report_dir=None, **kw):
+    """The module's path: scan, evidence, finish_scan."""
+    scan = scan_repository(root, **kw)
+    coverage, measurements = scan.evidence()
+    result = finish_scan(scan.findings, CHECKS, "repository", coverage=coverage, measurements=measurements,
+                         report_dir=report_dir)
+    return result["verdict"], scan
+
+
+def disk_error_on(monkeypatch, name):
+    """Fake a disk error (EIO) reading one file; everything else reads normally. Root reads any mode, so a
+    chmod cannot plant an unreadable file here."""
+    def fake_open(path, *args, **kwargs):
+        if str(path).endswith(os.sep + name):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
+        return builtins.open(path, *args, **kwargs)
+    monkeypatch.setattr(repo_scan, "open", fake_open, raising=False)
+
+
+def test_an_unreadable_file_makes_the_scan_pending_not_pass(tmp_path, monkeypatch):
+    root = make_repo(tmp_path, {"app.py": "print(1)\n", "config/prod.yaml": "debug: false\n"})
+    disk_error_on(monkeypatch, "prod.yaml")
+    verdict, scan = verdict_of(root, report_dir=str(tmp_path.parent / "reports"))
+    assert verdict["status"] == "pending", verdict["summary"]
+    (hole,) = [f for f in scan.findings if f.check_id == "repo.unreadable"]
+    assert hole.location.file == "config/prod.yaml" and "Input/output error" in hole.message
+    measured = {m["name"]: m["value"] for m in verdict["evidence"]["measurements"]}
+    assert measured["files_unreadable"] == 1 and measured["files_scanned"] == 1
+    cases = {c.get("name"): c for c in ET.parse(tmp_path.parent / "reports" / "findings.junit.xml").iter("testcase")}
+    assert cases["repo.unreadable"].find("failure") is not None and cases["verdict"].find("failure") is not None
+
+
+def test_an_unreadable_file_the_user_excluded_does_not_hold_the_scan(tmp_path, monkeypatch):
+    root = make_repo(tmp_path, {"app.py": "print(1)\n", "config/prod.yaml": "debug: false\n"})
+    disk_error_on(monkeypatch, "prod.yaml")
+    verdict, _ = verdict_of(root, exclude=["config/*"])
+    assert verdict["status"] == "pass", verdict["summary"]
+
+
+def test_a_directory_that_cannot_be_listed_is_pending_unless_excluded(tmp_path, monkeypatch):
+    root = make_repo(tmp_path, {"app.py": "print(1)\n", "locked/key.txt": "x\n"})
+    real_scandir = os.scandir
+
+    def fake_scandir(path):
+        if str(path).rstrip(os.sep).endswith(os.sep + "locked"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", fake_scandir)
+    verdict, scan = verdict_of(root)
+    assert verdict["status"] == "pending"
+    assert [f.location.file for f in scan.findings if f.check_id == "repo.unreadable"] == ["locked"]
+    assert verdict_of(root, exclude=["locked/*"])[0]["status"] == "pass"
+
+
+def test_skipped_files_are_counted_and_the_large_one_reported(tmp_path):
+    root = make_repo(tmp_path, {"app.py": "print(1)\n"})
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\0\0" + b"\1" * 64)
+    (tmp_path / "dump.sql").write_text("x" * 4096)
+    verdict, scan = verdict_of(root, max_file_bytes=1024)
+    validate(verdict)
+    assert verdict["status"] == "pass"  # a skipped large file is low: visible, below the default threshold
+    measured = {m["name"]: (m["value"], m["unit"]) for m in verdict["evidence"]["measurements"]}
+    assert measured["files_scanned"] == (1, "files") and measured["files_skipped_binary"] == (1, "files")
+    assert measured["files_skipped_large"] == (1, "files")
+    (large,) = [f for f in scan.findings if f.check_id == "repo.skipped-large"]
+    assert large.location.file == "dump.sql" and "1024 byte limit" in large.message
+
+
+@pytest.mark.parametrize("files", [{}, {"logo.png": b"\x89PNG\0\0"}, {"app.py": "print(1)\n"}])
+def test_a_scan_of_zero_files_is_pending(tmp_path, files):
+    for rel, data in files.items():
+        (tmp_path / rel).write_bytes(data if isinstance(data, bytes) else data.encode())
+    verdict, _ = verdict_of(str(tmp_path), exclude=["*.py"])
+    assert verdict["status"] == "pending" and "nothing was scanned (0 files)" in verdict["summary"]

@@ -79,3 +79,16 @@ def test_restore_verdict_fails_on_rejected_keys():
     result = RestoreResult(target="s3://t/r/", objects=1, rejected_keys=[{"key": "../x", "reason": "..."}])
     verdict = restore_verdict(result)
     assert verdict["status"] == "fail" and json.dumps(verdict)
+
+
+def test_an_empty_backup_or_restore_is_pending_not_pass():
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.results import BackupResult
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.verdicts import backup_verdict
+    empty = BackupResult(mode="mirror", name="n", location="s3://b/n/", manifest="s3://b/n/backup.json", objects=0,
+                         delete_markers=0, bytes=0, duration_s=0.1)
+    assert backup_verdict(empty)["status"] == "pending" and "no objects" in backup_verdict(empty)["summary"]
+    full = BackupResult(mode="mirror", name="n", location="s3://b/n/", manifest="s3://b/n/backup.json", objects=2,
+                        delete_markers=0, bytes=10, duration_s=0.5)
+    assert backup_verdict(full)["status"] == "pass" and full.throughput_mb_s == 0.0 and full.objects_per_s == 4.0
+    assert restore_verdict(RestoreResult(target="s3://t/"))["status"] == "pending"
+    assert restore_verdict(RestoreResult(target="s3://t/", objects=1, bytes=3, duration_s=1.0))["status"] == "pass"

@@ -1,0 +1,89 @@
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Files on disk: the one sha256 of a file (or of a stream) and the one directory walk.
+
+Every capability hashes artifacts and walks trees; doing it in one place keeps the rules identical
+everywhere: fixed-size reads (constant memory), symlinks never followed, a stable order, and a
+directory that cannot be listed is either an error or reported, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import BinaryIO, Callable, Iterator, Optional, Tuple
+
+CHUNK = 1 << 20
+
+
+def sha256_stream(handle: BinaryIO, chunk: int = CHUNK) -> str:
+    """Hex sha256 of what a binary file object yields from its current position to EOF."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(chunk), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_file(path: str, chunk: int = CHUNK) -> str:
+    """Hex sha256 of a file's content, read in fixed-size chunks."""
+    with open(path, "rb") as handle:
+        return sha256_stream(handle, chunk)
+
+
+def walk_entries(root: str, excluded=frozenset(),
+                 on_error: Optional[Callable[[str, OSError], None]] = None) -> Iterator[Tuple[str, os.DirEntry]]:
+    """(relative path, os.DirEntry) of everything under root in a stable order: a directory's entries
+    sorted by name, then each of its subdirectories the same way (the order of os.walk, sorted).
+    Symlinks are yielded but never followed; directories named in `excluded` are neither yielded nor
+    entered. A directory that cannot be listed, or an entry whose type cannot be read, raises OSError
+    unless on_error(relative path, error) takes it (e.g. reports it and goes on); root is "" there."""
+    pending = [""]  # directories still to list; a stack, so deep trees never hit the recursion limit
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            with os.scandir(os.path.join(root, rel_dir)) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            if on_error is None:
+                raise
+            on_error(rel_dir, exc)
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError as exc:
+                if on_error is None:
+                    raise
+                on_error(rel, exc)
+                continue
+            if is_dir and entry.name in excluded:
+                continue
+            yield rel, entry
+            if is_dir:
+                subdirs.append(rel)
+        pending.extend(reversed(subdirs))
+
+
+def walk_files(root: str, excluded=frozenset((".git",)), stats=None) -> Iterator[str]:
+    """Relative paths of the regular files under root (see walk_entries); symlinks are not followed.
+
+    stats, when given, is told what could not be read (secrets.ScanStats: `unreadable(rel, reason)`
+    for a directory that cannot be listed or an entry whose type cannot be read, `note(text)` for a
+    symlink not followed), so a scan can say it did not see everything instead of looking complete."""
+    def on_error(rel: str, exc: OSError) -> None:
+        if stats is not None:
+            stats.unreadable(rel or ".", f"cannot list directory: {exc.strerror or exc}")
+
+    for rel, entry in walk_entries(root, excluded, on_error):
+        try:
+            if entry.is_symlink():
+                if stats is not None and not os.path.exists(entry.path):
+                    stats.note(f"{rel}: dangling or looping symlink, not followed")
+                continue
+            if entry.is_file(follow_symlinks=False):
+                yield rel
+        except OSError as exc:
+            if stats is not None:
+                stats.unreadable(rel, str(exc.strerror or exc))

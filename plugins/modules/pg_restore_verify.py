@@ -164,6 +164,7 @@ def main():
         module.deprecate("fail_on_mismatch is replaced by fail_on (true: fail, false: never)", version="1.0.0",
                          collection_name="deploysafe.preflight")
     fail_on = fail_on_from_legacy(p["fail_on"], p["fail_on_mismatch"])
+    requires(module, "psycopg", "zstandard", "pyrage" if p["identity_file"] else None)
     mpath = p["manifest"] or manifest_path(p["path"])
     opts = RestoreOptions(jobs=max(1, p["jobs"]), no_owner=p["no_owner"], no_privileges=p["no_privileges"],
                           identity_file=p["identity_file"], manifest_file=mpath, work_dir=p["work_dir"],

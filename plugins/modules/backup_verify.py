@@ -35,13 +35,28 @@ options:
       - age identity file (C(AGE-SECRET-KEY-1...) lines) or SSH private key used to decrypt an encrypted artifact.
       - Without it an encrypted artifact is checked only at the byte level and the verdict is C(pending).
     type: path
+  record:
+    description:
+      - Write the outcome beside the artifact as C(<artifact>.verified.json) (status, time, the artifact sha256 and
+        manifest digest it is about), for M(deploysafe.preflight.backup_retention), which never deletes the newest
+        backup whose record says C(pass), and whose audit fails when the newest backup has no such record.
+      - Skipped in check mode.
+    type: bool
+    default: false
+    version_added: 0.1.0
 extends_documentation_fragment:
   - deploysafe.preflight.gate.fail_on_mismatch
   - deploysafe.preflight.verdict
   - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.s3.nested
   - deploysafe.preflight.attributes
-  - deploysafe.preflight.attributes.read_only
+attributes:
+  check_mode:
+    support: full
+    details: Runs the same checks in check mode and returns the same verdict; O(record) writes nothing then.
+  diff_mode:
+    support: none
+    details: The result carries the checks; no before/after diff is produced.
 requirements:
   - zstandard (Python library)
   - pyrage (Python library) for encrypted artifacts
@@ -80,6 +95,11 @@ duration:
   returned: always
   type: float
   sample: 0.4
+record:
+  description: Where the verification record was written (O(record=true), not in check mode).
+  returned: when written
+  type: str
+  sample: /var/backups/pg/nightly-app-20261125T140000Z.dump.zst.age.verified.json
 verdict:
   description: Evidence contract; C(fail) on any difference, C(pending) when an encrypted artifact could not be decrypted.
   returned: always
@@ -93,6 +113,8 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import r
 from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import fail_on_from_legacy
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
+from ansible_collections.deploysafe.preflight.plugins.module_utils.retention import RetentionError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.verified import record_backup_verification
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, s3_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
@@ -108,6 +130,7 @@ def main():
             identity_file=dict(type="path"),
             fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
             fail_on_mismatch=dict(type="bool"),
+            record=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         mutually_exclusive=[("fail_on", "fail_on_mismatch")],
@@ -131,6 +154,13 @@ def main():
         module.fail_json(msg=f"backup_verify of {p['path']} failed: {exc}")
     result = dict(changed=False, checks=[c.__dict__ for c in report.checks], differing_blocks=report.differing_blocks,
                   sha256=report.sha256, duration=report.duration_s, verdict=verdict)
+    if p["record"] and not module.check_mode:
+        try:
+            result["record"] = record_backup_verification(p["path"], report, verdict,
+                                                          S3Conn.from_params(p["s3"] or {}) if remote else None)
+        except RetentionError as exc:
+            module.fail_json(msg=f"backup_verify of {p['path']}: cannot write the verification record: {exc}", **result)
+        result["changed"] = True
     if gate_failed(verdict["status"], fail_on):
         module.fail_json(msg=f"backup_verify of {p['path']}: verdict {verdict['status']}: {verdict['summary']}", **result)
     module.exit_json(**result)

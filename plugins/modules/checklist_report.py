@@ -69,6 +69,19 @@ options:
     description: Title of the report.
     type: str
     default: Pre-deployment checklist
+  signoff_public_keys:
+    description:
+      - C(ssh-ed25519 AAAA...) public keys a valid sign-off signature may come from (SSH keys, or keys derived
+        from age identities as M(deploysafe.preflight.signoff) returns them in C(public_key)).
+      - With this or O(signoff_hmac_secret) set, an unsigned sign-off, one signed by another key, or one edited
+        after signing is not valid (pending). Without either, only the sealed evidence hashes are checked.
+    type: list
+    elements: str
+    default: []
+    aliases: [signoff_public_key]
+  signoff_hmac_secret:
+    description: The HMAC secret a valid sign-off is signed with (for example from an AWX credential). Never logged.
+    type: str
 extends_documentation_fragment:
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
@@ -170,6 +183,8 @@ def main():
             formats=dict(type="list", elements="str", choices=["json", "markdown", "html", "junit"],
                          default=["json", "markdown", "html", "junit"]),
             title=dict(type="str", default="Pre-deployment checklist"),
+            signoff_public_keys=dict(type="list", elements="str", default=[], aliases=["signoff_public_key"], no_log=False),
+            signoff_hmac_secret=dict(type="str", no_log=True),
         ),
         supports_check_mode=True,
     )

@@ -17,7 +17,14 @@ description:
   - Samples the target's CPU and resident memory during the run (from its Prometheus metrics or from a
     PID on the same host) and fits a regression slope of memory over the sustain stage.
   - Only targets on loopback or in O(allowed_hosts) are accepted; every run is bounded by
-    O(max_requests) and O(max_duration).
+    O(max_requests) and O(max_duration). A plan longer than O(max_duration) is refused before anything is sent.
+  - The verdict is C(pass) only when the whole plan was played at the planned load and every limit had data. It
+    is C(pending) with the reason when the run was cut short by O(max_requests) or O(max_duration) (stages not
+    finished or never reached), when the open-model generator could not keep its schedule (more than 5% of sends,
+    and at least 5, started over 50 ms late, or under 95% of the scheduled rate; its own lag is never counted as
+    target latency, and latency limits it failed become undecided), or when a
+    limit has no data (for example C(cpu_percent) in O(thresholds) but no resource sample collected). k6 exiting
+    99 (thresholds of its script crossed) is C(fail); other non-zero k6 exits are errors naming the code.
   - Writes JSON, Markdown, HTML (latency-over-time plot) and JUnit reports when O(report_dir) is set.
 options:
   engine:
@@ -30,10 +37,31 @@ options:
     type: str
     default: ""
   requests:
-    description: Weighted request mix. Each item is a URL string or a mapping.
+    description:
+      - Weighted request mix. Each item is a URL string or a mapping with C(url), C(name), C(weight), C(method),
+        C(json) and C(expect_status).
+      - Headers are not accepted here (this list is logged in clear); use O(headers), O(request_headers) or
+        O(auth_token).
     type: list
     elements: raw
     required: true
+  headers:
+    description:
+      - Headers sent with every request. Hidden from logs and from the module's output (Ansible masks every
+        occurrence of each value in the output, so avoid short values such as V(1)).
+    type: dict
+    default: {}
+  request_headers:
+    description:
+      - Headers by request name (the C(name) of an item of O(requests)), added to O(headers) for that request.
+        Hidden from logs like O(headers).
+    type: dict
+    default: {}
+  auth_token:
+    description:
+      - Bearer token sent as C(Authorization) on every request (built-in engine, and the Locust and k6 engines
+        when they run the plan's own mix). Never written to reports or logs.
+    type: str
   model:
     description: C(closed) (stage targets are virtual users) or C(open) (stage targets are requests per second).
     type: str
@@ -43,7 +71,7 @@ options:
     description:
       - Named stage shape used when O(stages) is empty. C(smoke) 5 users 2 min; C(load) ramp 2 min to 50,
         5 min to 100, sustain 10 min, ramp down 3 min; C(stress) 500 users 10 min; C(spike) 20, 200, 20;
-        C(endurance) 100 users 2 h.
+        C(endurance) 100 users 2 h (needs O(max_duration) of at least 7200, or a O(time_scale)).
     type: str
     choices: [smoke, load, stress, spike, endurance]
     default: smoke
@@ -71,11 +99,13 @@ options:
     type: float
     default: 10.0
   max_requests:
-    description: Hard bound on requests sent.
+    description: Hard bound on requests sent. A run stopped by it is C(pending) (its later stages never ran).
     type: int
     default: 1000000
   max_duration:
-    description: Hard bound on the run's wall time, seconds, whatever the stages say.
+    description:
+      - Hard bound on the run's wall time, seconds. A plan whose stages last longer is refused; a run that still
+        hits the bound (a generator falling behind) is C(pending).
     type: float
     default: 3600.0
   max_in_flight:
@@ -214,7 +244,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 verdict:
-  description: The evidence contract; C(fail) when any limit fails or no request completed.
+  description:
+    - The evidence contract; C(fail) when any limit fails, no request completed or k6 exited 99; C(pending) when
+      the run was cut short, the generator saturated or a limit had no data.
+    - Open model with the built-in engine - measurements C(generator_late_sends_pct),
+      C(generator_target_rps), C(generator_achieved_rps) and C(generator_lag_mean_ms).
   returned: always
   type: dict
   sample: {"status": "pass", "summary": "1200 requests, 199.8 req/s, p95 9.1 ms, errors 0.00%",
@@ -240,6 +274,9 @@ resources:
 run:
   description:
     - Duration, requests sent, why it stopped early (if it did), first error per kind.
+    - Built-in engine - C(reached_s) (how far into the stages it got), C(schedule_done); open model
+      C(late_sends), C(generator_lag_s), C(last_send_s), C(last_intended_s). k6 - C(exit_code),
+      C(engine_thresholds_failed).
     - C(workers) is the number of worker processes; with Locust C(workers_reporting) counts the processes
       whose request samples arrived.
   returned: success
@@ -265,6 +302,9 @@ def main():
             engine=dict(type="str", choices=["builtin", "locust", "k6"], default="builtin"),
             base_url=dict(type="str", default=""),
             requests=dict(type="list", elements="raw", required=True),
+            headers=dict(type="dict", default={}, no_log=True),
+            request_headers=dict(type="dict", default={}, no_log=True),
+            auth_token=dict(type="str", no_log=True),
             model=dict(type="str", choices=["closed", "open"], default="closed"),
             profile=dict(type="str", choices=["smoke", "load", "stress", "spike", "endurance"], default="smoke"),
             stages=dict(type="list", elements="dict", default=[]),
@@ -297,6 +337,10 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # Headers inside `requests` are refused (see build_requests); keep their values out of this task's output.
+    for item in module.params["requests"]:
+        if isinstance(item, dict) and isinstance(item.get("headers"), dict):
+            module.no_log_values.update(str(v) for v in item["headers"].values() if v not in (None, ""))
     params = {k: v for k, v in module.params.items() if k in DEFAULTS}
     if params["engine"] == "builtin":
         requires(module, "aiohttp", "hdrh")

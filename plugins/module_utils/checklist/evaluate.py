@@ -12,13 +12,13 @@ sign-off rejects; pending otherwise.
 from __future__ import annotations
 
 import calendar
-import hashlib
-import json
 import os
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.evidence_seal import verify_signoff
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import SIGNOFF_NAME, ChecklistError, Item
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signature import Verifier
 from ansible_collections.deploysafe.preflight.plugins.module_utils.run import RunError, read_run
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
     FAIL, PASS, PENDING, merge, read_verdict, worst,
@@ -107,23 +107,6 @@ def item_records(run_dir: str, name: str, run_id: Optional[str], max_age: Option
     return out
 
 
-def fingerprint(record: Optional[Dict[str, Any]]) -> Optional[str]:
-    """sha256 of a verdict's canonical JSON; a sign-off stores these to notice evidence that changed later."""
-    if record is None:
-        return None
-    return hashlib.sha256(json.dumps(record["verdict"], sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _item_fingerprint(run_dir: str, name: str, run_id: Optional[str]) -> Optional[str]:
-    records = [e for e in item_records(run_dir, name, run_id, None, time.time()) if e["record"] is not None]
-    if not records:
-        return None
-    if len(records) == 1 and not records[0]["host"]:
-        return fingerprint(records[0]["record"])
-    joined = json.dumps([[e["host"], fingerprint(e["record"])] for e in records], sort_keys=True)
-    return hashlib.sha256(joined.encode()).hexdigest()
-
-
 def _item_result(item: Item, run_dir: str, run_id: Optional[str], max_age: Optional[int],
                  now: float) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
     """The item's result over all its records; the record returned is the first of this run (or None).
@@ -171,12 +154,6 @@ def _item_result(item: Item, run_dir: str, run_id: Optional[str], max_age: Optio
     return result, first
 
 
-def current_fingerprints(items: List[Item], run_dir: str) -> Dict[str, Optional[str]]:
-    """Fingerprint of every non-sign-off item's verdicts of the current run as they are on disk now."""
-    run_id = current_run_id(run_dir)
-    return {i.name: _item_fingerprint(run_dir, i.name, run_id) for i in items if i.name != SIGNOFF_NAME}
-
-
 def current_run_id(run_dir: str) -> Optional[str]:
     """run_id of <run_dir>/run.json, None when no run was started there or the file is unusable."""
     try:
@@ -187,30 +164,39 @@ def current_run_id(run_dir: str) -> Optional[str]:
 
 
 def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float,
-             signoff_item: Item) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The sign-off item result plus the top-level sign-off summary of the report."""
+             signoff_item: Item, verifiers: Sequence[Verifier] = ()) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The sign-off item result plus the top-level sign-off summary of the report.
+
+    A recorded sign-off is valid only when its signature verifies with a configured key (when any is
+    configured) and every verdict file and artifact it sealed hashes as it did at signing."""
     result, record = _item_result(signoff_item, run_dir, current_run_id(run_dir), max_age, now)
     info: Dict[str, Any] = {"recorded": record is not None, "status": result["status"], "decision": None, "by": None,
                             "at": None, "comment": "", "change_ticket": "", "override": False, "override_reason": "",
-                            "not_pass_at_signoff": [], "reason": result["reason"]}
+                            "not_pass_at_signoff": [], "reason": result["reason"], "signature": None, "key_id": None,
+                            "run_id": None, "problems": [], "sealed_files": 0, "sealed_artifacts": 0,
+                            "artifacts_not_rehashed": []}
     if record is None:
-        result["summary"] = result["reason"] = info["reason"] = "no sign-off recorded"
+        # keep why a sign-off on disk does not count (another run, stale, malformed)
+        reason = result["reason"] if result["reason"] not in ("", "no verdict recorded") else ""
+        result["summary"] = result["reason"] = info["reason"] = (
+            f"no sign-off of this run: {reason}" if reason else "no sign-off recorded")
         return result, info
     details = record.get("details") or {}
     info.update(decision=details.get("decision"), by=details.get("by"), at=record["recorded_at"],
                 comment=details.get("comment") or "", change_ticket=details.get("change_ticket") or "",
                 override=bool(details.get("override")), override_reason=details.get("override_reason") or "",
                 not_pass_at_signoff=list(details.get("not_pass_at_signoff") or []))
+    check = verify_signoff(run_dir, record, verifiers)
+    info.update(signature=check["signature"], key_id=check["key_id"], run_id=check["run_id"], problems=check["problems"],
+                sealed_files=check["files"], sealed_artifacts=check["artifacts"],
+                artifacts_not_rehashed=check["artifacts_not_rehashed"])
     if info["decision"] not in ("approve", "reject") or not info["by"]:
         result.update(status=PENDING, reason="sign-off record has no decision or signer")
     elif (info["decision"] == "approve") != (record["verdict"]["status"] == PASS):
         result.update(status=PENDING, reason="sign-off record contradicts itself (decision vs status)")
-    elif result["status"] == PASS:
-        signed = details.get("fingerprints") or {}
-        now_fp = current_fingerprints(items, run_dir)
-        changed = sorted(n for n in set(now_fp) | set(signed) if now_fp.get(n) != signed.get(n))
-        if changed:
-            result.update(status=PENDING, reason=f"evidence changed since the sign-off: {', '.join(changed)}")
+    elif check["problems"] and result["status"] != PENDING:
+        # a rejection that no longer verifies is not a valid no-go either: it could be forged to block
+        result.update(status=PENDING, reason="; ".join(check["problems"]))
     if result["reason"] and result["status"] == PENDING:
         result["summary"] = f"{result['summary']} - not valid: {result['reason']}"
     info.update(status=result["status"], reason=result["reason"])
@@ -218,10 +204,12 @@ def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float
 
 
 def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now: Optional[float] = None,
-             title: str = "Pre-deployment checklist", run_id: str = "") -> Dict[str, Any]:
+             title: str = "Pre-deployment checklist", run_id: str = "",
+             verifiers: Sequence[Verifier] = ()) -> Dict[str, Any]:
     """The report model for run_dir: items with status and evidence, sign-off, decision, counts, warnings.
 
-    run_id (default: the run of run.json) is the run the verdicts must belong to.
+    run_id (default: the run of run.json) is the run the verdicts must belong to; verifiers are the keys
+    a sign-off must be signed with (none: only its sealed hashes are checked).
     """
     now = time.time() if now is None else now
     try:
@@ -233,7 +221,7 @@ def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now
     run_id = run_id or run.get("run_id") or ""
     signoff_item = next((i for i in items if i.name == SIGNOFF_NAME), Item(0, SIGNOFF_NAME, "Human sign-off", True))
     results = []
-    signoff_result, signoff = _signoff(items, run_dir, max_age, now, signoff_item)
+    signoff_result, signoff = _signoff(items, run_dir, max_age, now, signoff_item, verifiers)
     for item in items:
         results.append(signoff_result if item.name == SIGNOFF_NAME else _item_result(item, run_dir, run_id, max_age, now)[0])
     checks = [r for r in results if r["critical"] and r["name"] != SIGNOFF_NAME]

@@ -5,14 +5,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.evaluate import GO, NO_GO, evaluate
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import (
-    SIGNOFF_NAME, ChecklistError, build_items, parse_max_age,
+    SIGNOFF_NAME, ChecklistError, Item, build_items, parse_max_age,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.publish import publish
-from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signoff import plan_signoff, store_signoff
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signature import load_signer, load_verifiers
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signoff import (
+    plan_signoff, store_signoff, verify_stored_signoff,
+)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
     FAIL, PASS, PENDING, artifact, make_verdict, measurement, produced_by,
 )
@@ -23,8 +26,9 @@ def run_report(params: Dict[str, Any], check_mode: bool, now: Optional[float] = 
     """(module result, error message or None) for checklist_report."""
     try:
         items = build_items(params["items"], params["critical"])
+        verifiers = load_verifiers(params.get("signoff_public_keys") or [], params.get("signoff_hmac_secret") or "")
         model = evaluate(params["run_dir"], items, parse_max_age(params["max_age"]), now=now, title=params["title"],
-                         run_id=params.get("run_id") or "")
+                         run_id=params.get("run_id") or "", verifiers=verifiers)
         report_dir = params.get("report_dir") or os.path.join(params["run_dir"], "report")
         changed, paths = publish(model, report_dir, params["formats"], check_mode=check_mode)
     except ChecklistError as exc:
@@ -45,19 +49,43 @@ def run_report(params: Dict[str, Any], check_mode: bool, now: Optional[float] = 
 
 def run_signoff(params: Dict[str, Any], check_mode: bool, now: Optional[float] = None
                 ) -> Tuple[Dict[str, Any], Optional[str]]:
-    """(module result, error message or None) for signoff."""
+    """(module result, error message or None) for signoff: record (and sign), or verify the stored sign-off."""
     path = os.path.join(params["run_dir"], SIGNOFF_NAME + ".json")
     try:
         items = build_items(params["items"], params["critical"])
+        max_age = parse_max_age(params["max_age"])
+        if params.get("mode") == "verify":
+            return _verify_signoff(params, items, max_age, now, path), None
+        signer = load_signer(params.get("signing_key") or "", params.get("signing_key_file") or "",
+                             params.get("signing_key_passphrase") or "", params.get("hmac_secret") or "")
         changed, record, _before = plan_signoff(
             params["run_dir"], items, params["decision"], params["by"], comment=params["comment"],
             change_ticket=params["change_ticket"], override_reason=params["override_reason"],
-            context=params["context"], max_age=parse_max_age(params["max_age"]), now=now)
+            context=params["context"], max_age=max_age, now=now, signer=signer)
         if changed and not check_mode:
             store_signoff(params["run_dir"], record)
     except ChecklistError as exc:
         return {}, str(exc)
     except OSError as exc:
         return {}, f"cannot write sign-off to {path}: {exc.strerror or exc}"
+    signature = record["details"].get("signature") or {}
     return dict(changed=changed, path=path, record=record, override=bool(record["details"].get("override")),
-                verdict=record["verdict"]), None
+                verdict=record["verdict"], signed=bool(signature), key_id=signature.get("key_id"),
+                public_key=signer.public_key if signer else ""), None
+
+
+def _verify_signoff(params: Dict[str, Any], items: List[Item], max_age: Optional[int], now: Optional[float],
+                    path: str) -> Dict[str, Any]:
+    """verify mode: the stored sign-off checked as the checklist checks it; never writes."""
+    verifiers = load_verifiers(params.get("public_keys") or [], params.get("hmac_secret") or "")
+    info = verify_stored_signoff(params["run_dir"], items, verifiers, max_age=max_age, now=now)
+    valid = info["recorded"] and info["status"] != PENDING
+    summary = (f"sign-off {info['decision']} by {info['by']} is valid (signature: {info['signature']}; "
+               f"{info['sealed_files']} verdict files and {info['sealed_artifacts']} artifacts re-hashed)"
+               if valid else f"sign-off not valid: {info['reason']}")
+    measurements = [measurement("verdict_files_rehashed", info["sealed_files"], "files"),
+                    measurement("artifacts_rehashed", info["sealed_artifacts"] - len(info["artifacts_not_rehashed"]),
+                                "files")] if info["recorded"] else []
+    verdict = produced_by(make_verdict(info["status"] if valid else PENDING, summary, measurements=measurements,
+                                       findings={"problems": len(info["problems"])}), "signoff")
+    return dict(changed=False, path=path, valid=valid, signoff=info, problems=info["problems"], verdict=verdict)

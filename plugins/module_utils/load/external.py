@@ -27,15 +27,6 @@ from .resources import Sampler
 from .stats import Recorder
 
 
-def run(engine: str, plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sampler) -> Dict[str, Any]:
-    if engine == "locust":
-        return run_locust(plan, recorder, opts, sampler)
-    if engine == "k6":
-        from .k6 import run_k6
-        return run_k6(plan, recorder, opts, sampler)
-    raise LoadTestError(f"unknown engine {engine!r}")
-
-
 def _locust_exe(settings: Dict[str, Any]) -> List[str]:
     exe = settings.get("executable")
     if exe:
@@ -44,24 +35,6 @@ def _locust_exe(settings: Dict[str, Any]) -> List[str]:
     if not os.path.exists(found):
         raise LoadTestError("locust is not installed on this host (pip install locust==2.47.0), or set locust.executable")
     return [found]
-
-
-def _sample_thread(sampler: Sampler, t0: float, stop: threading.Event) -> threading.Thread:
-    def loop():
-        while True:
-            t = time.monotonic() - t0
-            try:
-                cpu, rss = sampler.read()
-                from .resources import Sample
-                sampler.samples.append(Sample(t, cpu, rss))
-            except Exception as exc:  # a failed scrape is evidence, not a crash
-                if len(sampler.errors) < 20:
-                    sampler.errors.append(f"t={t:.1f}s: {type(exc).__name__}: {exc}")
-            if stop.wait(sampler.interval):
-                return
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    return thread
 
 
 def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sampler) -> Dict[str, Any]:
@@ -93,8 +66,9 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
             with open(users, "w") as fh:
                 fh.write(PLAN_USERS.replace(PLAN_MARK, embedded))
             files = f"{users},{hooks}"
-        env = dict(os.environ, DEPLOYSAFE_LOAD_PLAN=json.dumps(plan_doc), DEPLOYSAFE_LOAD_SAMPLES=work,
-                   PYTHONUNBUFFERED="1")
+        # The plan (its headers may hold a token) reaches Locust only in those files, inside the private work
+        # directory: never in the processes' environment, which others can read while they run.
+        env = dict(os.environ, DEPLOYSAFE_LOAD_SAMPLES=work, PYTHONUNBUFFERED="1")
         csv_prefix = os.path.join(work, "stats")
         common = ["-f", files, "--host", host, "--loglevel", "WARNING"]
         classes = list(settings.get("user_classes") or [])
@@ -129,7 +103,7 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
                                                           str(port)] + classes, env=env, cwd=work, stdout=wlog,
                                           stderr=subprocess.STDOUT, start_new_session=True))
         stop = threading.Event()
-        thread = _sample_thread(sampler, t0, stop) if sampler.enabled else None
+        thread = sampler.start_thread(t0, stop) if sampler.enabled else None
         deadline = t0 + plan.max_duration + plan.timeout + 60 + (wait_workers if expect else 0)
         aborted = ""
         try:

@@ -107,10 +107,9 @@ def run_k6(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sample
         if settings.get("scenario"):
             argv += ["--env", f"SCENARIO={settings['scenario']}"]
         argv.append(script)
-        from .external import _sample_thread
         t0 = time.monotonic()
         stop = threading.Event()
-        thread = _sample_thread(sampler, t0, stop) if sampler.enabled else None
+        thread = sampler.start_thread(t0, stop) if sampler.enabled else None
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, cwd=work, check=False,
                                   timeout=plan.max_duration + plan.timeout + 60)
@@ -121,16 +120,31 @@ def run_k6(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sample
             if thread:
                 thread.join()
         duration = time.monotonic() - t0
-        # 99: thresholds of a user's script failed, which we evaluate ourselves
-        if proc.returncode not in (0, 99):
-            raise LoadTestError(f"k6 exited with code {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-800:]}")
+        crossed = thresholds_crossed(proc.returncode, proc.stderr or proc.stdout or "")
         sent = _load_samples(out_json, plan, recorder)
         _cross_check(summary, sent)
         first = {k: f"k6 reported {k}" for k in recorder.error_kinds}
         return {"duration": min(duration, plan.duration), "sent": sent, "aborted": "", "stage_windows": [],
-                "first_errors": first, "late_sends": 0}
+                "first_errors": first, "late_sends": 0, "exit_code": proc.returncode,
+                "engine_thresholds_failed": crossed}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+THRESHOLDS_FAILED = 99   # k6's exit code when thresholds defined in the script were crossed
+
+
+def thresholds_crossed(code: int, output: str) -> str:
+    """What k6's exit code means for the verdict: "" after a clean run; on exit 99 (the script's own
+    thresholds crossed, a failed test) a description of them; any other exit is an error naming the code."""
+    if code == 0:
+        return ""
+    tail = output.strip()[-800:]
+    if code == THRESHOLDS_FAILED:
+        names = re.findall(r"thresholds on metrics? '([^']+)' ha(?:ve|s) been crossed", output)
+        what = f"on {', '.join(names)}" if names else tail[-300:] or "no message"
+        return f"k6 exited {code}: thresholds of the k6 script were crossed ({what})"
+    raise LoadTestError(f"k6 exited with code {code}, the run is not usable: {tail or 'no output'}")
 
 
 def _ts(text: str) -> float:

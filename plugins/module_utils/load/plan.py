@@ -114,13 +114,24 @@ def build_stages(profile: Optional[str], stages: Optional[Iterable[Dict[str, Any
     return out
 
 
-def build_requests(items: Iterable[Dict[str, Any]], base_url: str = "") -> List[RequestSpec]:
+def build_requests(items: Iterable[Dict[str, Any]], base_url: str = "", headers: Optional[Dict[str, Any]] = None,
+                   request_headers: Optional[Dict[str, Any]] = None, auth_token: str = "") -> List[RequestSpec]:
+    """The weighted request mix. Headers come only from the options Ansible hides from logs (`headers` for
+    every request, `request_headers` by request name, `auth_token` as a bearer token), never from the
+    `requests` list itself, whose values are logged and masked nowhere."""
+    common = _header_map(headers, "headers")
+    if auth_token:
+        common["Authorization"] = f"Bearer {auth_token}"
+    by_name = dict(request_headers or {})
     out: List[RequestSpec] = []
     for i, item in enumerate(items or []):
         if isinstance(item, str):
             item = {"url": item}
         if not isinstance(item, dict) or not item.get("url"):
             raise LoadTestError(f"request {i + 1} needs a url")
+        if "headers" in item:
+            raise LoadTestError(f"request {i + 1} ({item.get('name') or item['url']}): headers inside `requests` would "
+                                "be logged in clear; give them in `request_headers` (by request name) or `headers`")
         url = str(item["url"])
         if url.startswith("/"):
             if not base_url:
@@ -129,13 +140,29 @@ def build_requests(items: Iterable[Dict[str, Any]], base_url: str = "") -> List[
         weight = float(item.get("weight", 1))
         if weight <= 0:
             raise LoadTestError(f"request {i + 1}: weight must be > 0")
-        out.append(RequestSpec(name=str(item.get("name") or urlsplit(url).path or "/"),
-                               method=str(item.get("method", "GET")).upper(), url=url, weight=weight,
-                               headers=dict(item.get("headers") or {}), json=item.get("json"),
+        name = str(item.get("name") or urlsplit(url).path or "/")
+        own = _header_map(by_name.get(name), f"request_headers[{name}]")
+        out.append(RequestSpec(name=name, method=str(item.get("method", "GET")).upper(), url=url, weight=weight,
+                               headers={**common, **own}, json=item.get("json"),
                                expect_status=[int(s) for s in item.get("expect_status") or []]))
     if not out:
         raise LoadTestError("the request mix is empty: give at least one request")
+    unknown = sorted(set(by_name) - {r.name for r in out})
+    if unknown:
+        raise LoadTestError(f"request_headers names requests that are not in the mix: {', '.join(unknown)}")
     return out
+
+
+def _header_map(value: Any, where: str) -> Dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LoadTestError(f"{where} must be a mapping of header name to value")
+    # Names only in the message: the values may be secrets.
+    bad = [str(k) for k, v in value.items() if not isinstance(v, (str, int, float)) or isinstance(v, bool)]
+    if bad:
+        raise LoadTestError(f"{where}: the value of header(s) {', '.join(bad)} must be a string")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def check_targets(requests: List[RequestSpec], allowed_hosts: Iterable[str], allow_loopback: bool = True) -> None:

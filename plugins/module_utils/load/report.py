@@ -47,7 +47,7 @@ def markdown(result: Dict[str, Any]) -> str:
     out += ["| " + " | ".join(r) + " |" for r in _rows(result)]
     out += ["", "## Thresholds", "", "| check | value | limit | result |", "|---|---|---|---|"]
     for c in result["checks"]:
-        state = {True: "pass", False: "**FAIL**", None: "no data"}[c["ok"]]
+        state = {True: "pass", False: "**FAIL**", None: "**pending** (no data)"}[c["ok"]]
         val = "–" if c["value"] is None else f"{c['value']:.4g}"
         out.append(f"| {c['name']} | {val} | {c['comparison']} {c['limit']:g} | {state} |")
     res = result["resources"]
@@ -104,7 +104,7 @@ def html_report(result: Dict[str, Any]) -> str:
     checks = "".join(
         f"<tr><td>{html.escape(c['name'])}</td><td>{'–' if c['value'] is None else format(c['value'], '.4g')}</td>"
         f"<td>{html.escape(c['comparison'])} {c['limit']:g}</td>"
-        f"<td>{ {True: 'pass', False: '<b>FAIL</b>', None: 'no data'}[c['ok']] }</td></tr>" for c in result["checks"])
+        f"<td>{ {True: 'pass', False: '<b>FAIL</b>', None: '<b>pending</b> (no data)'}[c['ok']] }</td></tr>" for c in result["checks"])
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Load test {v['status']}</title>"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}</style>"
@@ -116,26 +116,27 @@ def html_report(result: Dict[str, Any]) -> str:
 
 
 def junit(result: Dict[str, Any]) -> str:
-    """One test case per threshold check, plus one for 'requests completed'."""
+    """One test case per threshold check, one for 'requests completed' and one for the verdict itself.
+
+    `pending` is never shown as passed or skipped (CI would read either as green): an undecided check
+    and a verdict that is not pass (run cut short, generator saturated...) are failures with the reason.
+    """
+    verdict = result["verdict"]
     cases = []
     completed = result["stats"]["overall"]["ok"]
-    cases.append(("requests_completed", None if completed else f"no request completed: {result['verdict']['summary']}",
-                  False))
+    cases.append(("requests_completed", None if completed else f"no request completed: {verdict['summary']}"))
     for c in result["checks"]:
         msg = None if c["ok"] else (f"{c['name']}: {c['value']} not {c['comparison']} {c['limit']}" if c["ok"] is False
-                                    else f"{c['name']}: no data ({c['note']})")
-        cases.append((c["name"], msg, c["ok"] is None))
-    failures = sum(1 for case in cases if case[1] and not case[2])
-    skipped = sum(1 for case in cases if case[1] and case[2])
+                                    else f"pending: {c['name']}: no data ({c['note']})")
+        cases.append((c["name"], msg))
+    cases.append(("verdict", None if verdict["status"] == "pass" else f"{verdict['status']}: {verdict['summary']}"))
+    failures = sum(1 for case in cases if case[1])
     body = []
-    for name, msg, skip in cases:
-        inner = ""
-        if msg:
-            tag = "skipped" if skip else "failure"
-            inner = f"<{tag} message={quoteattr(msg)}>{escape(msg)}</{tag}>"
+    for name, msg in cases:
+        inner = f"<failure message={quoteattr(msg)}>{escape(msg)}</failure>" if msg else ""
         body.append(f'  <testcase classname="load_test" name={quoteattr(name)}>{inner}</testcase>')
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="load_test" tests="{len(cases)}" '
-            f'failures="{failures}" skipped="{skipped}" errors="0">\n' + "\n".join(body) + "\n</testsuite>\n")
+            f'failures="{failures}" skipped="0" errors="0">\n' + "\n".join(body) + "\n</testsuite>\n")
 
 
 def write_all(result: Dict[str, Any], directory: str, name: str) -> Dict[str, str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -56,17 +58,32 @@ class Sampler:
             raise ValueError(f"{self.metrics_url} has no process_cpu_seconds_total/process_resident_memory_bytes")
         return cpu, rss
 
+    def sample_once(self, t: float) -> None:
+        """One sample at run time t; a failed read is kept as evidence (the first 20), never raised."""
+        try:
+            cpu, rss = self.read()
+            self.samples.append(Sample(t, cpu, rss))
+        except Exception as exc:  # a failed scrape is evidence, not a crash
+            if len(self.errors) < 20:
+                self.errors.append(f"t={t:.1f}s: {type(exc).__name__}: {exc}")
+
+    def start_thread(self, t0: float, stop: threading.Event) -> threading.Thread:
+        """Sample every `interval` in a thread (engines in other processes) until stop is set.
+        t0 is the run's start on time.monotonic()."""
+        def loop():
+            while True:
+                self.sample_once(time.monotonic() - t0)
+                if stop.wait(self.interval):
+                    return
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return thread
+
     async def run(self, clock, stop: asyncio.Event) -> None:
         """Sample every `interval` until stop is set (reads run in a thread: the loop keeps its schedule)."""
         loop = asyncio.get_running_loop()
         while True:
-            t = clock()
-            try:
-                cpu, rss = await loop.run_in_executor(None, self.read)
-                self.samples.append(Sample(t, cpu, rss))
-            except Exception as exc:  # a failed scrape is evidence, not a crash
-                if len(self.errors) < 20:
-                    self.errors.append(f"t={t:.1f}s: {type(exc).__name__}: {exc}")
+            await loop.run_in_executor(None, self.sample_once, clock())
             if stop.is_set():
                 return
             try:

@@ -8,11 +8,15 @@ import asyncio
 from dataclasses import asdict
 from typing import Any, Dict, List
 
-from ..verdict import FAIL, PASS, artifact, make_verdict, measurement, status_from
+from ..verdict import artifact
 from . import report, resources, thresholds
-from .engine import Engine, stage_windows
+from .decision import decide, discount_for_generator, generator_saturation
+from .engine import Engine, run_async, stage_windows
+from .external import run_locust
+from .k6 import run_k6
 from .plan import LoadTestError, Plan, build_requests, build_stages, check_targets
 from .stats import Recorder
+from .workers import run_workers
 
 DEFAULTS: Dict[str, Any] = {
     "engine": "builtin", "base_url": "", "requests": [], "model": "closed", "profile": "smoke", "stages": [],
@@ -21,7 +25,7 @@ DEFAULTS: Dict[str, Any] = {
     "threshold_overrides": [], "abort_on_fail": False, "target_metrics_url": "", "target_pid": 0,
     "sample_interval": 0.0, "sustain_stages": [], "allowed_hosts": [], "allow_loopback": True,
     "validate_certs": True, "ca_path": None, "report_dir": "", "report_name": "load_test", "seed": None,
-    "locust": {}, "k6": {}, "workers": 1,
+    "locust": {}, "k6": {}, "workers": 1, "headers": {}, "request_headers": {}, "auth_token": "",
 }
 ENGINES = ("builtin", "locust", "k6")
 MODELS = ("closed", "open")
@@ -30,7 +34,8 @@ MODELS = ("closed", "open")
 def build_plan(opts: Dict[str, Any]) -> Plan:
     if opts["model"] not in MODELS:
         raise LoadTestError(f"model must be one of {', '.join(MODELS)}, not {opts['model']!r}")
-    requests = build_requests(opts["requests"], opts["base_url"])
+    requests = build_requests(opts["requests"], opts["base_url"], opts.get("headers"), opts.get("request_headers"),
+                              opts.get("auth_token") or "")
     check_targets(requests, opts["allowed_hosts"], opts["allow_loopback"])
     stages = build_stages(opts["profile"], opts["stages"], float(opts["time_scale"]), float(opts["target_scale"]))
     for name in opts["sustain_stages"]:
@@ -39,6 +44,13 @@ def build_plan(opts: Dict[str, Any]) -> Plan:
     for key in ("max_requests", "max_duration", "timeout", "max_in_flight"):
         if float(opts[key]) <= 0:
             raise LoadTestError(f"{key} must be > 0")
+    planned = sum(s.duration for s in stages)
+    if planned > float(opts["max_duration"]):
+        # Cutting the run at the bound would leave stages unplayed: refuse it before sending anything.
+        source = "stages" if opts["stages"] else f"profile {opts['profile']}"
+        raise LoadTestError(f"the plan ({source}, time_scale {float(opts['time_scale']):g}) lasts {planned:g} s, "
+                            f"longer than max_duration {float(opts['max_duration']):g} s: raise max_duration to at "
+                            f"least {planned:g} or shorten the stages")
     return Plan(requests=requests, stages=stages, model=opts["model"], think_time=float(opts["think_time"]),
                 timeout=float(opts["timeout"]), max_requests=int(opts["max_requests"]),
                 max_duration=float(opts["max_duration"]), max_in_flight=int(opts["max_in_flight"]),
@@ -106,20 +118,6 @@ async def _run_builtin(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sam
     return info
 
 
-def _asyncio_run(coro):
-    """asyncio.run on uvloop when it is installed (about twice the requests per CPU second)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    loop = uvloop.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-
-
 def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
     """Run the test described by module-style options and return the full result with its verdict."""
     opts = dict(DEFAULTS)
@@ -136,14 +134,20 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
                                 interval=interval)
     recorder = Recorder(window_s=max(plan.duration / 300.0, 0.1))
     if opts["engine"] == "builtin" and int(opts["workers"]) > 1:
-        from .workers import run_workers
         run = run_workers(plan, recorder, opts, sampler, int(opts["workers"]))
     elif opts["engine"] == "builtin":
-        info = _asyncio_run(_run_builtin(plan, recorder, opts, sampler, limits))
-        run = asdict(info)
+        run = asdict(run_async(_run_builtin(plan, recorder, opts, sampler, limits)))
+    elif opts["engine"] == "locust":
+        run = run_locust(plan, recorder, opts, sampler)
     else:
-        from . import external
-        run = external.run(opts["engine"], plan, recorder, opts, sampler)
+        run = run_k6(plan, recorder, opts, sampler)
+    return evaluate(plan, opts, recorder, run, sampler)
+
+
+def evaluate(plan: Plan, opts: Dict[str, Any], recorder: Recorder, run: Dict[str, Any],
+             sampler: resources.Sampler) -> Dict[str, Any]:
+    """Statistics, checks, verdict and reports of a finished run (whatever engine produced it)."""
+    limits = thresholds.resolve_limits(opts["thresholds"])
     run["error_kinds"] = dict(recorder.error_kinds)
     duration = run["duration"]
     stats = collect_stats(recorder, plan, duration,
@@ -151,8 +155,10 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
                                                       or (opts["engine"] == "k6" and opts["k6"].get("script"))))
     res = resources.summarize(sampler.samples, sustain_windows(plan, duration))
     res["errors"] = sampler.errors
+    explicit = [k for k, v in (opts["thresholds"] or {}).items() if v is not None]
     checks = thresholds.evaluate(stats, limits, opts["threshold_scopes"], opts["threshold_overrides"], res,
-                                 sampler.enabled)
+                                 sampler.enabled, explicit)
+    checks = discount_for_generator(checks, generator_saturation(run, plan.model)[0])
     result = {"engine": opts["engine"], "model": plan.model, "run": run, "stats": stats, "resources": res,
               "checks": [c.as_dict() for c in checks], "timeline": report.timeline(recorder),
               "plan": {"stages": [asdict(s) for s in plan.stages], "requests": [r.name for r in plan.requests]}}
@@ -161,44 +167,3 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
         result["reports"] = report.write_all(result, opts["report_dir"], opts["report_name"])
         result["verdict"]["evidence"]["artifacts"] = [artifact(p, kind=k) for k, p in result["reports"].items()]
     return result
-
-
-def decide(result: Dict[str, Any], checks: List[thresholds.Check]) -> Dict[str, Any]:
-    overall = result["stats"]["overall"]
-    completed = overall["ok"]
-    gate = [measurement("requests_completed", completed, "count", 0, ">")]
-    gate += [measurement(c.name, c.value, _unit(c.limit_name), c.limit, c.comparison) for c in checks]
-    failed = [c for c in checks if c.ok is False]
-    undecided = [c for c in checks if c.ok is None]
-    run = result["run"]
-    if completed == 0:
-        status = FAIL
-        why = "; ".join(f"{k}: {v}" for k, v in list(run.get("first_errors", {}).items())[:3])
-        summary = f"no request completed successfully ({overall['requests']} sent){': ' + why if why else ''}"
-    else:
-        status = status_from([c.ok for c in checks]) if checks else PASS
-        parts = [f"{overall['requests']} requests, {overall['rps']:.1f} req/s, p95 {overall['p95_ms']:.1f} ms, "
-                 f"errors {100 * overall['error_rate']:.2f}%"]
-        if failed:
-            parts.append("failed: " + ", ".join(f"{c.name}={c.value:.4g} (limit {c.comparison} {c.limit:g})"
-                                                for c in failed[:6]))
-        if undecided:
-            parts.append("undecided: " + ", ".join(f"{c.name} ({c.note})" for c in undecided[:6]))
-        if run.get("aborted"):
-            parts.append("stopped early: " + run["aborted"])
-        summary = "; ".join(parts)
-    findings = {"thresholds_failed": len(failed), "thresholds_undecided": len(undecided)}
-    for kind, n in _error_kinds(result).items():
-        findings[f"errors_{kind}"] = n
-    return make_verdict(status, summary, findings=findings, measurements=gate)
-
-
-def _error_kinds(result: Dict[str, Any]) -> Dict[str, int]:
-    return dict(result["run"].get("error_kinds", {}))
-
-
-def _unit(limit_name: str) -> str:
-    if limit_name.endswith("_ms"):
-        return "ms"
-    return {"error_rate": "ratio", "min_rps": "req/s", "cpu_percent": "%",
-            "memory_growth_mb_per_10min": "MB/10min"}.get(limit_name, "")

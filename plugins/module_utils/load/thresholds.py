@@ -64,9 +64,14 @@ def _compare(value: Optional[float], cmp: str, limit: float) -> Optional[bool]:
 
 def evaluate(stats: Dict[str, Any], limits: Dict[str, float], scopes: Iterable[str] = SCOPE_KINDS,
              overrides: Iterable[Dict[str, Any]] = (), resources: Optional[Dict[str, Any]] = None,
-             resources_enabled: bool = False) -> List[Check]:
-    """stats = {"overall": {...}, "stages": {name: {...}}, "endpoints": {name: {...}}} from the recorder."""
+             resources_enabled: bool = False, explicit: Iterable[str] = ()) -> List[Check]:
+    """stats = {"overall": {...}, "stages": {name: {...}}, "endpoints": {name: {...}}} from the recorder.
+
+    Resource limits apply when the target is sampled; a resource limit the user set explicitly (named in
+    `explicit`) with nothing sampling the target is undecided, not skipped, and so is any resource limit
+    whose samples did not come."""
     scopes = list(scopes)
+    explicit = set(explicit)
     for s in scopes:
         if s not in SCOPE_KINDS:
             raise LoadTestError(f"unknown threshold scope {s!r}; known: {', '.join(SCOPE_KINDS)}")
@@ -96,12 +101,13 @@ def evaluate(stats: Dict[str, Any], limits: Dict[str, float], scopes: Iterable[s
             key, cmp = LIMITS[name]
             note = ""
             if name in RESOURCE_LIMITS:
+                if not resources_enabled and name not in explicit:
+                    continue   # a default limit, and the user gave no way to sample the target
+                value = (resources or {}).get(key) if resources_enabled else None
                 if not resources_enabled:
-                    continue
-                value = (resources or {}).get(key)
-                if value is None:
-                    note = "no target resource samples" if name == "cpu_percent" else \
-                        "too few memory samples in the sustain stage to fit a slope"
+                    note = "nothing samples the target: set target_metrics_url or target_pid"
+                elif value is None:
+                    note = _no_samples_note(name, resources or {})
             else:
                 value = data.get(key)
                 if not data.get("requests"):
@@ -114,3 +120,12 @@ def evaluate(stats: Dict[str, Any], limits: Dict[str, float], scopes: Iterable[s
                                       f"below the {MEMORY_NOISE_FLOOR_MB:g} MB noise floor")
             checks.append(Check(f"{name}{label}", scope, name, value, limit, cmp, ok, note))
     return checks
+
+
+def _no_samples_note(name: str, resources: Dict[str, Any]) -> str:
+    if not resources.get("samples"):
+        errors = resources.get("errors") or []
+        return "no target resource samples were collected" + (f" (first error {errors[0]})" if errors else "")
+    if name == "cpu_percent":
+        return f"{resources['samples']} target resource sample(s): too few to measure CPU"
+    return "too few memory samples in the sustain stage to fit a slope"

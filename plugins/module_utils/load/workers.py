@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, replace
 from typing import Any, Dict, List
 
-from .engine import Engine
+from .engine import Engine, run_async
 from .plan import LoadTestError, Plan
 from .resources import Sampler
 from .stats import Recorder, Window
@@ -31,13 +31,12 @@ def _share(plan: Plan, workers: int, index: int) -> Plan:
 
 def _worker(plan: Plan, window_s: float, opts: Dict[str, Any], seed: Any, conn) -> None:
     try:
-        from .runner import _asyncio_run
         recorder = Recorder(window_s=window_s)
 
         async def go():
             return await Engine(plan, recorder, verify_tls=opts["validate_certs"], ca_path=opts["ca_path"],
                                 seed=seed).run()
-        info = _asyncio_run(go())
+        info = run_async(go())
         hists, counts = recorder.encoded()
         conn.send({"hists": hists, "counts": counts, "error_kinds": recorder.error_kinds, "info": asdict(info),
                    "windows": [asdict(w) for w in recorder.windows]})
@@ -54,8 +53,7 @@ def run_workers(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: S
     stop = threading.Event()
     thread = None
     if sampler.enabled:
-        from .external import _sample_thread
-        thread = _sample_thread(sampler, t0, stop)
+        thread = sampler.start_thread(t0, stop)
     try:
         for i in range(workers):
             parent, child = ctx.Pipe(duplex=False)
@@ -102,4 +100,10 @@ def run_workers(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: S
     return {"duration": max(i["duration"] for i in infos), "sent": sum(i["sent"] for i in infos),
             "aborted": next((i["aborted"] for i in infos if i["aborted"]), ""),
             "stage_windows": infos[0]["stage_windows"], "first_errors": first_errors,
-            "late_sends": sum(i["late_sends"] for i in infos), "workers": workers}
+            "late_sends": sum(i["late_sends"] for i in infos),
+            "generator_lag_s": sum(i["generator_lag_s"] for i in infos),
+            "last_send_s": max(i["last_send_s"] for i in infos),
+            "last_intended_s": max(i["last_intended_s"] for i in infos),
+            # the run got as far as its slowest worker; it finished only if every worker did
+            "reached_s": min(i["reached_s"] for i in infos),
+            "schedule_done": all(i["schedule_done"] for i in infos), "workers": workers}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from role_play import role_play
+
 ITEMS = ["image_validate", "manifest_validate", "security_scan", "pg_backup", "s3_backup", "backup_schedule",
          "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate"]
 
@@ -23,21 +25,6 @@ RECORD = """
       loop: {pairs}
 """
 
-ROLES = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    preflight_run_dir: "{run_dir}"
-  tasks:
-    - ansible.builtin.include_role:
-        name: deploysafe.preflight.{role}
-    - ansible.builtin.copy:
-        content: "{{{{ ({role}_result | default({{}})) | to_json }}}}"
-        dest: "{run_dir}.{role}.json"
-      check_mode: false
-"""
-
 
 def record(ansible_playbook, run_dir, statuses):
     pairs = json.dumps([[name, statuses.get(name, "pass")] for name in ITEMS if statuses.get(name) != "missing"])
@@ -46,8 +33,8 @@ def record(ansible_playbook, run_dir, statuses):
 
 
 def role(ansible_playbook, run_dir, name, *args):
-    proc = ansible_playbook(ROLES.format(run_dir=run_dir, role=name), *args)
     result_file = run_dir.parent / f"{run_dir.name}.{name}.json"
+    proc = ansible_playbook(role_play(run_dir, name, result_file), *args)
     result = json.loads(result_file.read_text()) if result_file.exists() and proc.returncode == 0 else None
     return proc, result
 
@@ -111,7 +98,7 @@ def test_signoff_without_identity_is_a_clear_error(ansible_playbook, tmp_path):
 def test_set_stats_summary_is_emitted(ansible_playbook, tmp_path):
     run_dir = tmp_path / "run"
     record(ansible_playbook, run_dir, {})
-    proc = ansible_playbook(ROLES.format(run_dir=run_dir, role="checklist"), "-e", "checklist_fail_on=never",
+    proc = ansible_playbook(role_play(run_dir, "checklist", f"{run_dir}.checklist.json"), "-e", "checklist_fail_on=never",
                             extra_env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
     assert proc.returncode == 0, proc.stdout
     stats = proc.stdout[proc.stdout.index("CUSTOM STATS"):]

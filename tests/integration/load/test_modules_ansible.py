@@ -8,20 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def ansible(module: str, args: dict, tmp_path: Path) -> dict:
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collection"), ANSIBLE_LOCAL_TEMP=str(tmp_path),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    out = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-                          "-e", f"ansible_python_interpreter={sys.executable}",
-                          "-m", f"deploysafe.preflight.{module}", "-a", json.dumps(args)],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    doc = json.loads(out.stdout[out.stdout.index("{"):])
-    return doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
+from load_helpers import ROOT, ansible
 
 
 def test_load_test_module_pass_and_refusal(app, tmp_path):
@@ -32,14 +19,21 @@ def test_load_test_module_pass_and_refusal(app, tmp_path):
     assert bad["failed"] and "not allowlisted" in bad["msg"] and "Traceback" not in json.dumps(bad)
 
 
-def test_load_test_check_mode_sends_nothing(app, tmp_path):
+def _check_mode(args: dict, tmp_path: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collection"), ANSIBLE_LOCAL_TEMP=str(tmp_path))
-    out = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-                          "-e", f"ansible_python_interpreter={sys.executable}", "--check",
-                          "-m", "deploysafe.preflight.load_test", "-a",
-                          json.dumps({"requests": [app["url"] + "/healthz"], "profile": "endurance"})],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}", "--check",
+                           "-m", "deploysafe.preflight.load_test", "-a", json.dumps(args)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+
+def test_load_test_check_mode_sends_nothing(app, tmp_path):
+    out = _check_mode({"requests": [app["url"] + "/healthz"], "profile": "endurance", "max_duration": 7200}, tmp_path)
     assert out.returncode == 0 and "nothing sent" in out.stdout
+    # the 2 h endurance profile does not fit the default 1 h bound: refused at plan time, also in check mode
+    out = _check_mode({"requests": [app["url"] + "/healthz"], "profile": "endurance"}, tmp_path)
+    assert out.returncode != 0 and "lasts 7200 s, longer than max_duration 3600 s" in out.stdout
+    assert "Traceback" not in out.stdout
 
 
 def test_health_check_module(app, tmp_path):

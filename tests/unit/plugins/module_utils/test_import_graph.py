@@ -20,19 +20,13 @@ ABSOLUTE = "ansible_collections.deploysafe.preflight.plugins.module_utils"
 # these sets is tolerated; the lead deletes an entry after merging the branch that removes it
 # (test_known_cycle_is_gone is a strict xfail: it fails as soon as the cycle is gone, as a reminder).
 KNOWN_CYCLES = [
-    frozenset({"load.runner", "load.workers"}),   # load/ branch: the event-loop helper (_asyncio_run)
-    frozenset({"load.external", "load.k6"}),      # load/ branch: the sampling thread (_sample_thread)
     # validators branch (not named in the issue, found by this test): the package __init__ holds the
     # scan entry point and imports its submodules, which import ImageError / Document back from it
     frozenset({"image", "image.archive", "image.checks", "image.layers"}),
     frozenset({"manifests", "manifests.checks", "manifests.consistency", "manifests.dry_run", "manifests.schema"}),
 ]
 # Known imports of private names across files (same owner as above).
-KNOWN_PRIVATE = {
-    ("load.workers", "load.runner", "_asyncio_run"),
-    ("load.workers", "load.external", "_sample_thread"),
-    ("load.k6", "load.external", "_sample_thread"),
-}
+KNOWN_PRIVATE = set()
 
 
 def module_name(path: Path) -> str:

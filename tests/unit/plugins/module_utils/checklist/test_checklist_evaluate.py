@@ -118,7 +118,7 @@ def test_evidence_changed_after_signoff_makes_it_pending(all_pass):
     put(all_pass, "health_check", "pass", "re-run: different latency")
     model = evaluate(str(all_pass), build_items(), now=NOW)
     assert model["decision"] == "pending"
-    assert "evidence changed since the sign-off: health_check" in model["signoff"]["reason"]
+    assert "health_check.json changed after the sign-off" in model["signoff"]["reason"]
 
 
 def test_user_items_replace_defaults(run_dir):

@@ -33,10 +33,11 @@ def test_html_has_inline_svg_plot_and_tables():
     assert "<svg" in html and "<polyline" in html and "p95_ms" in html
 
 
-def test_junit_one_case_per_threshold_plus_completion():
+def test_junit_one_case_per_threshold_plus_completion_and_verdict():
     suite = ET.fromstring(report.junit(_result(ok=False)))
-    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    assert suite.get("tests") == "3" and suite.get("failures") == "2"
     assert suite.find("testcase[@name='p95_ms']/failure") is not None
+    assert suite.find("testcase[@name='verdict']/failure").get("message").startswith("fail:")
 
 
 def test_zero_completed_requests_fail():

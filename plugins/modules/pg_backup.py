@@ -164,7 +164,8 @@ attributes:
     support: full
     description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
       below a third of the table data size, a cautious floor for the compressed dump), and reports the file it would
-      write; writes nothing. The verdict is C(fail) when a problem was found, else C(pending), since a plan proves nothing.
+      write; writes nothing. A destination that does not exist yet (a first run) is checked on its nearest existing
+      parent directory and named in the plan's C(notes); it must exist when the backup runs. The verdict is C(fail) when a problem was found, else C(pending), since a plan proves nothing.
   diff_mode:
     support: none
     description: Not applicable.
@@ -264,7 +265,8 @@ plan:
   description: In check mode, what would be written and the problems found.
   returned: check mode
   type: dict
-  sample: {"would_write": "/var/backups/pg/nightly-app-20261125T140000Z.dump.zst", "tables": 5, "problems": []}
+  sample: {"would_write": "/var/backups/pg/nightly-app-20261125T140000Z.dump.zst", "tables": 5, "problems": [],
+           "notes": []}
 verdict:
   description:
     - Evidence contract (status, summary, evidence with the artifact, manifest and measurements).

@@ -277,13 +277,22 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
                                     (f"{quote_ident(s)}.{quote_ident(t)}",)).fetchone()[0] for s, t in tables)
     finally:
         conn.close()
-    free = None
-    if not os.path.isdir(opts.dest):
+    free, notes = None, []
+    # On a first run the destination may not exist yet: whoever runs the backup creates it first (the
+    # pg_backup role does). The plan then checks the nearest existing directory above it instead.
+    target = where = os.path.abspath(opts.dest)
+    while not os.path.lexists(where) and os.path.dirname(where) != where:
+        where = os.path.dirname(where)
+    if where != target and os.path.isdir(where):
+        notes.append(f"destination {opts.dest} does not exist yet: it must be created before the backup "
+                     f"(free space and permissions checked on {where})")
+    if not os.path.isdir(where):
         problems.append(f"destination {opts.dest} does not exist or is not a directory")
-    elif not os.access(opts.dest, os.W_OK | os.X_OK):
-        problems.append(f"destination {opts.dest} is not writable")
+    elif not os.access(where, os.W_OK | os.X_OK):
+        problems.append(f"destination {opts.dest} is not writable" if where == target else
+                        f"destination {opts.dest} cannot be created: {where} is not writable")
     else:
-        free = shutil.disk_usage(opts.dest).free
+        free = shutil.disk_usage(where).free
         # Needed space is unknown before compressing; a third of the table data is a cautious floor.
         if free < estimate // 3:
             problems.append(f"destination {opts.dest} has {free} bytes free, less than a third of the "
@@ -292,7 +301,7 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
                          encrypted=bool(opts.encrypt_recipients))
     return {"would_write": os.path.join(opts.dest, name), "manifest": os.path.join(opts.dest, name) + ".manifest.json",
             "server_version": version["text"], "pg_dump": pg_dump, "tables": len(tables),
-            "estimated_table_bytes": estimate, "free_bytes": free, "problems": problems,
+            "estimated_table_bytes": estimate, "free_bytes": free, "problems": problems, "notes": notes,
             "argv": dump_argv(pg_dump or "pg_dump", opts, "<snapshot>")}
 
 
@@ -301,7 +310,8 @@ def plan_verdict(plan: Dict[str, Any]) -> Dict[str, Any]:
     is proven until one is written (and restored)."""
     ok = not plan["problems"]
     summary = (f"check mode: would write {plan['would_write']} ({plan['tables']} tables); nothing written, "
-               f"nothing proven" if ok else "; ".join(plan["problems"]))
+               f"nothing proven" + "".join(f"; {note}" for note in plan.get("notes", []))
+               if ok else "; ".join(plan["problems"]))
     return make_verdict(PENDING if ok else FAIL, summary,
                         findings={"problems": len(plan["problems"]), "tables": plan["tables"]},
                         measurements=[measurement("free_bytes", plan["free_bytes"], "bytes"),

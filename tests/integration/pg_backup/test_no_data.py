@@ -49,8 +49,13 @@ def test_check_mode_plan_is_pending_and_a_problem_fails(new_db, tmp_path):
     verdict = plan_verdict(plan)
     assert verdict["status"] == "pending" and "nothing proven" in verdict["summary"]
     assert os.listdir(tmp_path) == []
-    missing = plan_verdict(plan_backup(params, BackupOptions(dest=str(tmp_path / "nope"))))
-    assert missing["status"] == "fail" and "does not exist" in missing["summary"]
+    # A first run: the destination does not exist yet; its parent is checked instead, still pending.
+    fresh = plan_backup(params, BackupOptions(dest=str(tmp_path / "fresh" / "backups")))
+    assert not fresh["problems"] and fresh["free_bytes"] and "does not exist yet" in fresh["notes"][0]
+    assert plan_verdict(fresh)["status"] == "pending" and not (tmp_path / "fresh").exists()
+    (tmp_path / "a-file").write_text("")
+    blocked = plan_verdict(plan_backup(params, BackupOptions(dest=str(tmp_path / "a-file" / "backups"))))
+    assert blocked["status"] == "fail" and "is not a directory" in blocked["summary"]
 
 
 def test_fail_on_gates_pending_and_the_old_flag_still_works(new_db, pg, tmp_path):

@@ -165,7 +165,8 @@ attributes:
     description: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
       below a third of the table data size, a cautious floor for the compressed dump), and reports the file it would
       write; writes nothing. A destination that does not exist yet (a first run) is checked on its nearest existing
-      parent directory and named in the plan's C(notes); it must exist when the backup runs. The verdict is C(fail) when a problem was found, else C(pending), since a plan proves nothing.
+      parent directory and named in the plan's C(notes). The verdict is C(fail) when a problem was found, else
+      C(pending), since a plan proves nothing.
   diff_mode:
     support: none
     description: Not applicable.

@@ -103,7 +103,7 @@ def release_identity(image: str = "", manifests: Optional[List[str]] = None, rep
     for key, path, compute in (("image_digest", image, image_digest), ("repo_commit", repo, git_commit)):
         if path:
             if not os.path.exists(path):
-                raise RunError(f"{key.split('_')[0]} {path} does not exist")
+                raise RunError(f"{key.split('_', 1)[0]} {path} does not exist")
             value = compute(path)
             if value:
                 release[key] = value

@@ -45,6 +45,7 @@ options:
     default: false
     version_added: 0.1.0
 extends_documentation_fragment:
+  - deploysafe.preflight.gate.fail_on_mismatch
   - deploysafe.preflight.verdict
   - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.s3.nested
@@ -110,6 +111,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import verify_artifact, verify_verdict
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import fail_on_from_legacy
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import is_s3_url, verify_s3_artifact
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention import RetentionError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.verified import record_backup_verification
@@ -127,12 +129,18 @@ def main():
             s3=dict(type="dict", options=s3_argument_spec()),
             identity_file=dict(type="path"),
             fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
+            fail_on_mismatch=dict(type="bool"),
             record=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
+        mutually_exclusive=[("fail_on", "fail_on_mismatch")],
     )
     stamp_module_verdicts(module, "backup_verify")
     p = module.params
+    if p["fail_on_mismatch"] is not None:
+        module.deprecate("fail_on_mismatch is replaced by fail_on (true: fail, false: never)", version="1.0.0",
+                         collection_name="deploysafe.preflight")
+    fail_on = fail_on_from_legacy(p["fail_on"], p["fail_on_mismatch"])
     remote = is_s3_url(p["path"])
     requires(module, "zstandard", "pyrage" if p["identity_file"] else None, "boto3" if remote else None)
     try:
@@ -154,7 +162,7 @@ def main():
         except RetentionError as exc:
             module.fail_json(msg=f"backup_verify of {p['path']}: cannot write the verification record: {exc}", **result)
         result["changed"] = True
-    if gate_failed(verdict["status"], p["fail_on"]):
+    if gate_failed(verdict["status"], fail_on):
         module.fail_json(msg=f"backup_verify of {p['path']}: verdict {verdict['status']}: {verdict['summary']}", **result)
     module.exit_json(**result)
 

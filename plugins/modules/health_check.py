@@ -14,6 +14,8 @@ description:
     whose top-level status and every dependency pass. Understands the C(application/health+json) draft
     (C(status), C(checks)) and the Spring Boot shape (C(status), C(components)).
   - C(warn)/degraded is not a pass unless O(allow_degraded) is set. A failing dependency is named in the summary.
+  - A healthy answer whose body reports no dependency is C(pending), not C(pass) - it shows nothing about the
+    database and services behind it - unless O(expect_dependencies=false).
 options:
   url:
     description: Health endpoint URL.
@@ -24,9 +26,16 @@ options:
     type: str
     default: GET
   headers:
-    description: Extra request headers.
+    description:
+      - Extra request headers. Their values are treated as secrets (never logged); prefer O(auth_token) for a
+        bearer token.
     type: dict
     default: {}
+  auth_token:
+    description:
+      - Token sent in an C(Authorization) header as C(Bearer <token>). Never logged. Not together with an C(Authorization) header
+        in O(headers).
+    type: str
   expected_status:
     description: Acceptable HTTP status codes.
     type: list
@@ -69,6 +78,13 @@ options:
     description: Accept C(warn)/degraded states.
     type: bool
     default: false
+  expect_dependencies:
+    description:
+      - The body must report at least one dependency (not counting O(ignore_dependencies)); without one the verdict
+        is C(pending). Set V(false) for a service that has none, or for a liveness endpoint.
+      - Applies only with O(check_body=true).
+    type: bool
+    default: true
   validate_certs:
     description: Verify the TLS certificate of HTTPS URLs.
     type: bool
@@ -76,10 +92,9 @@ options:
   ca_path:
     description: CA bundle to verify HTTPS URLs with.
     type: path
-notes:
-  - Returns C(verdict) (status C(pass) or C(fail), summary, evidence); store it with
-    M(deploysafe.preflight.record_verdict).
 extends_documentation_fragment:
+  - deploysafe.preflight.gate
+  - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.read_only
 author:
@@ -92,12 +107,21 @@ EXAMPLES = r"""
     url: http://127.0.0.1:8080/healthz
     required_dependencies: [postgres:connection]
     latency_budget_ms: 500
+    auth_token: "{{ vault_health_token }}"
   register: health
+
+- name: Liveness endpoint that reports no dependency by design
+  deploysafe.preflight.health_check:
+    url: http://127.0.0.1:8080/livez
+    expect_dependencies: false
+    fail_on: pending
 """
 
 RETURN = r"""
 verdict:
-  description: The evidence contract; C(fail) names the failing dependency or the HTTP problem.
+  description:
+    - The evidence contract; C(fail) names the failing dependency or the HTTP problem; C(pending) when a healthy
+      body reports no dependency (see O(expect_dependencies)).
   returned: always
   type: dict
   sample: {"status": "fail",
@@ -130,6 +154,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.health.http import (
     HealthCheckError, HealthOptions, check_health)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 
 def main():
@@ -137,7 +162,8 @@ def main():
         argument_spec=dict(
             url=dict(type="str", required=True),
             method=dict(type="str", default="GET"),
-            headers=dict(type="dict", default={}),
+            headers=dict(type="dict", default={}, no_log=True),
+            auth_token=dict(type="str", no_log=True),
             expected_status=dict(type="list", elements="int", default=[200]),
             timeout=dict(type="float", default=5.0),
             retries=dict(type="int", default=3),
@@ -148,16 +174,21 @@ def main():
             required_dependencies=dict(type="list", elements="str", default=[]),
             ignore_dependencies=dict(type="list", elements="str", default=[]),
             allow_degraded=dict(type="bool", default=False),
+            expect_dependencies=dict(type="bool", default=True),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
+            fail_on=dict(type="str", choices=list(FAIL_ON), default="never"),
         ),
         supports_check_mode=True,
     )
     stamp_module_verdicts(module, "health_check")
+    options = {k: v for k, v in module.params.items() if k != "fail_on"}
     try:
-        result = check_health(HealthOptions(**module.params))
+        result = check_health(HealthOptions(**options))
     except HealthCheckError as exc:
         module.fail_json(msg=f"health_check: {exc}")
+    if gate_failed(result["verdict"]["status"], module.params["fail_on"]):
+        module.fail_json(msg=f"health_check: {result['verdict']['summary']}", changed=False, **result)
     module.exit_json(changed=False, **result)
 
 

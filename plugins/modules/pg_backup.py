@@ -107,6 +107,7 @@ options:
     default: []
 extends_documentation_fragment:
   - deploysafe.preflight.postgres
+  - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
   - deploysafe.preflight.s3.nested
   - deploysafe.preflight.attributes
@@ -116,7 +117,9 @@ attributes:
     support: full
     details: Connects, checks SELECT privileges, the pg_dump version, the destination and its free space (fails
       below a third of the table data size, a cautious floor for the compressed dump), and reports the file it would
-      write; writes nothing.
+      write; writes nothing. A destination that does not exist yet (a first run) is checked on its nearest existing
+      parent directory and named in the plan's C(notes). The verdict is C(fail) when a problem was found, else
+      C(pending), since a plan proves nothing.
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -213,9 +216,12 @@ plan:
   description: In check mode, what would be written and the problems found.
   returned: check mode
   type: dict
-  sample: {"would_write": "/var/backups/pg/nightly-app-20261125T140000Z.dump.zst", "tables": 5, "problems": []}
+  sample: {"would_write": "/var/backups/pg/nightly-app-20261125T140000Z.dump.zst", "tables": 5, "problems": [],
+           "notes": []}
 verdict:
-  description: Evidence contract (status, summary, evidence with the artifact, manifest and measurements).
+  description:
+    - Evidence contract (status, summary, evidence with the artifact, manifest and measurements).
+    - C(pending) when the dump holds no table (empty database, or filters that leave nothing) and in check mode.
   returned: always
   type: dict
   sample: {"status": "pass", "summary": "backup nightly-app-20261125T140000Z.dump.zst.age written",

@@ -16,41 +16,6 @@ description:
     when one is slower on average than O(slow_statement_mean_ms).
   - Meant to run before and during a load test.
 options:
-  login_host:
-    description: Host name or IP; empty uses O(login_unix_socket).
-    type: str
-    default: ""
-  login_unix_socket:
-    description: Directory of the server's unix socket.
-    type: str
-    default: ""
-  port:
-    description: Server port.
-    type: int
-    default: 5432
-  login_user:
-    description: Role to connect as. Sessions of other roles are visible only with C(pg_read_all_stats).
-    type: str
-    default: postgres
-  login_password:
-    description: Password of O(login_user).
-    type: str
-  db:
-    description: Database to connect to (pg_stat_statements is looked up there).
-    type: str
-    default: postgres
-  connect_timeout:
-    description: Connection timeout, seconds.
-    type: int
-    default: 10
-  ssl_mode:
-    description: libpq C(sslmode).
-    type: str
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
-    default: prefer
-  ca_cert:
-    description: CA certificate for C(verify-ca)/C(verify-full).
-    type: path
   max_connections_pct:
     description: Fail when this share (percent) of usable connections is in use.
     type: float
@@ -75,13 +40,14 @@ options:
     type: int
     default: 5
 notes:
-  - Returns C(verdict) (status C(pass) or C(fail), summary, evidence); store it with
-    M(deploysafe.preflight.record_verdict).
+  - Sessions of other roles are visible only to a superuser or a member of C(pg_read_all_stats).
+  - C(pg_stat_statements) is looked up in the database connected to (O(dbname)).
 extends_documentation_fragment:
+  - deploysafe.preflight.gate
+  - deploysafe.preflight.postgres
+  - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.read_only
-requirements:
-  - psycopg >= 3
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
@@ -89,11 +55,13 @@ author:
 EXAMPLES = r"""
 - name: Database has headroom before the load test
   deploysafe.preflight.pg_health:
-    login_host: 127.0.0.1
+    host: db.internal
     port: 5432
-    login_user: postgres
-    login_password: "{{ pg_superpassword }}"
-    db: app
+    user: monitor
+    password: "{{ vault_monitor_password }}"
+    dbname: app
+    sslmode: verify-full
+    ca_cert: /etc/preflight/pg-ca.crt
     max_connections_pct: 70
     long_transaction_seconds: 60
     slow_statement_mean_ms: 250
@@ -140,47 +108,38 @@ pg_stat_statements:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
-from ansible_collections.deploysafe.preflight.plugins.module_utils.health import pg
+from ansible_collections.deploysafe.preflight.plugins.module_utils.health.pg import PgHealthOptions, check_pg_health
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
+
+LIMITS = ("max_connections_pct", "long_transaction_seconds", "blocked_seconds", "max_blocked", "slow_statement_mean_ms",
+          "top_statements")
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            login_host=dict(type="str", default=""),
-            login_unix_socket=dict(type="str", default=""),
-            port=dict(type="int", default=5432),
-            login_user=dict(type="str", default="postgres"),
-            login_password=dict(type="str", no_log=True),
-            db=dict(type="str", default="postgres"),
-            connect_timeout=dict(type="int", default=10),
-            ssl_mode=dict(type="str", default="prefer",
-                          choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
-            ca_cert=dict(type="path"),
-            max_connections_pct=dict(type="float", default=80.0),
-            long_transaction_seconds=dict(type="float", default=300.0),
-            blocked_seconds=dict(type="float", default=5.0),
-            max_blocked=dict(type="int", default=0),
-            slow_statement_mean_ms=dict(type="float"),
-            top_statements=dict(type="int", default=5),
-        ),
-        supports_check_mode=True,
+    spec = postgres_argument_spec(client_programs=False)
+    spec.update(
+        max_connections_pct=dict(type="float", default=80.0),
+        long_transaction_seconds=dict(type="float", default=300.0),
+        blocked_seconds=dict(type="float", default=5.0),
+        max_blocked=dict(type="int", default=0),
+        slow_statement_mean_ms=dict(type="float"),
+        top_statements=dict(type="int", default=5),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="never"),
     )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     stamp_module_verdicts(module, "pg_health")
     requires(module, "psycopg")
     p = module.params
-    conninfo = {"host": p["login_host"] or p["login_unix_socket"] or None, "port": p["port"], "user": p["login_user"],
-                "dbname": p["db"], "connect_timeout": p["connect_timeout"], "sslmode": p["ssl_mode"],
-                "application_name": "deploysafe-pg_health"}
-    if p["login_password"]:
-        conninfo["password"] = p["login_password"]
-    if p["ca_cert"]:
-        conninfo["sslrootcert"] = p["ca_cert"]
-    opts = pg.PgHealthOptions(**{k: p[k] for k in ("max_connections_pct", "long_transaction_seconds", "blocked_seconds",
-                                                   "max_blocked", "slow_statement_mean_ms", "top_statements")})
+    params = ConnParams.from_params(p)
     try:
-        result = pg.check_pg_health(conninfo, opts)
-    except pg.PgHealthError as exc:
+        result = check_pg_health(params, PgHealthOptions(**{k: p[k] for k in LIMITS}))
+    except PgError as exc:
         module.fail_json(msg=f"pg_health: {exc}")
+    if gate_failed(result["verdict"]["status"], p["fail_on"]):
+        module.fail_json(msg=f"pg_health: {result['verdict']['summary']}", changed=False, **result)
     module.exit_json(changed=False, **result)
 
 

@@ -58,6 +58,7 @@ options:
     default: false
 extends_documentation_fragment:
   - deploysafe.preflight.postgres
+  - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.no_diff
@@ -114,8 +115,8 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgE
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, restore_artifact
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (stamp_module_verdicts, 
-    PASS, PENDING, artifact, make_verdict, measurement)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
+    stamp_module_verdicts, PASS, PENDING, artifact, make_verdict, measurement)
 
 
 def main():

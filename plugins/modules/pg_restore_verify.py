@@ -55,12 +55,11 @@ options:
     description: Do not restore grants (C(--no-privileges)).
     type: bool
     default: false
-  fail_on_mismatch:
-    description: Fail the task when the verdict is C(fail). With C(false) the verdict is returned for the checklist.
-    type: bool
-    default: true
 extends_documentation_fragment:
+  - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.gate.fail_on_mismatch
   - deploysafe.preflight.postgres
+  - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.no_diff
@@ -131,15 +130,17 @@ verdict:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError, manifest_path
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import (
+    fail_on_from_legacy, postgres_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, load_backup
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_verify import (
     restore_verify, restore_verify_verdict)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, PENDING, make_verdict
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, PENDING, gate_failed, make_verdict
 
 
 def main():
@@ -154,11 +155,17 @@ def main():
         keep_scratch=dict(type="bool", default=False),
         no_owner=dict(type="bool", default=False),
         no_privileges=dict(type="bool", default=False),
-        fail_on_mismatch=dict(type="bool", default=True),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
+        fail_on_mismatch=dict(type="bool"),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           mutually_exclusive=[("fail_on", "fail_on_mismatch")])
     stamp_module_verdicts(module, "pg_restore_verify")
     p = module.params
+    if p["fail_on_mismatch"] is not None:
+        module.deprecate("fail_on_mismatch is replaced by fail_on (true: fail, false: never)", version="1.0.0",
+                         collection_name="deploysafe.preflight")
+    fail_on = fail_on_from_legacy(p["fail_on"], p["fail_on_mismatch"])
     requires(module, "psycopg", "zstandard", "pyrage" if p["identity_file"] else None)
     mpath = p["manifest"] or manifest_path(p["path"])
     opts = RestoreOptions(jobs=max(1, p["jobs"]), no_owner=p["no_owner"], no_privileges=p["no_privileges"],
@@ -181,8 +188,9 @@ def main():
                sequences_behind=comp.sequences_behind,
                timings={"restore": result.restore["duration_s"], "compare": comp.duration_s, "total": result.total_s},
                verdict=verdict)
-    if verdict["status"] == "fail" and p["fail_on_mismatch"]:
-        module.fail_json(msg=f"backup {p['path']} did not restore to the recorded data: {verdict['summary']}", **out)
+    if gate_failed(verdict["status"], fail_on):
+        what = "did not restore to the recorded data" if verdict["status"] == "fail" else "is not proven restorable"
+        module.fail_json(msg=f"backup {p['path']} {what}: {verdict['summary']}", **out)
     module.exit_json(**out)
 
 

@@ -14,6 +14,9 @@ description:
   - Fails when a required series is absent, a required alert rule is not loaded, an alert is firing
     (from Prometheus, or from Alertmanager honouring silences and inhibitions, filtered by labels), or a
     scrape target is down.
+  - No data is never a pass. The verdict is C(pending) when a scrape job in O(target_jobs) has no active target,
+    when Prometheus has no active target at all (O(targets_up) without O(target_jobs)), and when Prometheus has
+    no alert rule loaded (then no firing alert proves nothing, and O(required_rules) cannot be judged).
 options:
   url:
     description: Prometheus base URL.
@@ -77,9 +80,16 @@ options:
     type: float
     default: 10.0
   headers:
-    description: Extra HTTP headers (for example an C(Authorization) header).
+    description:
+      - Extra HTTP headers, sent to Prometheus and Alertmanager. Their values are treated as secrets (never logged);
+        prefer O(auth_token) for a bearer token.
     type: dict
     default: {}
+  auth_token:
+    description:
+      - Token sent in an C(Authorization) header as C(Bearer <token>) to Prometheus and Alertmanager. Never logged. Not together
+        with an C(Authorization) header in O(headers).
+    type: str
   validate_certs:
     description: Verify TLS certificates.
     type: bool
@@ -87,10 +97,9 @@ options:
   ca_path:
     description: CA bundle for HTTPS.
     type: path
-notes:
-  - Returns C(verdict) (status C(pass), C(fail) or C(pending), summary, evidence); store it with
-    M(deploysafe.preflight.record_verdict).
 extends_documentation_fragment:
+  - deploysafe.preflight.gate
+  - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.read_only
 author:
@@ -107,6 +116,8 @@ EXAMPLES = r"""
     required_rules: [SampleAppHighErrorRate]
     targets_up: true
     target_jobs: [sample-app]
+    auth_token: "{{ vault_prometheus_token }}"
+    fail_on: pending
     queries:
       - name: error ratio
         query: sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))
@@ -127,11 +138,11 @@ verdict:
   sample: {"status": "fail", "summary": "1 firing alert(s): SampleAppHighErrorRate{service=\"sample-app\",severity=\"critical\"}",
            "evidence": {"artifacts": [], "findings": {"checks_failed": 1, "checks": 3}, "measurements": []}}
 checks:
-  description: Every check with name, ok, value and message.
+  description: Every check with name, ok (true, false, or null when it had no data to decide on), value, unit and message.
   returned: success
   type: list
   elements: dict
-  sample: [{"name": "error ratio", "ok": true, "value": 0.0, "message": "error ratio: all 1 series < 0.01"}]
+  sample: [{"name": "error ratio", "ok": true, "value": 0.0, "unit": "value", "message": "error ratio: all 1 series < 0.01"}]
 firing_alerts:
   description: Label sets of the alerts that counted as firing.
   returned: success
@@ -144,6 +155,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts
 from ansible_collections.deploysafe.preflight.plugins.module_utils.monitoring.gate import run_gate
 from ansible_collections.deploysafe.preflight.plugins.module_utils.monitoring.prometheus import Api, MonitoringError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, gate_failed
 
 
 def main():
@@ -162,16 +174,18 @@ def main():
             targets_up=dict(type="bool", default=False),
             target_jobs=dict(type="list", elements="str", default=[]),
             timeout=dict(type="float", default=10.0),
-            headers=dict(type="dict", default={}),
+            headers=dict(type="dict", default={}, no_log=True),
+            auth_token=dict(type="str", no_log=True),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
+            fail_on=dict(type="str", choices=list(FAIL_ON), default="never"),
         ),
         supports_check_mode=True,
     )
     stamp_module_verdicts(module, "prometheus_gate")
     p = module.params
     api = Api(url=p["url"], alertmanager_url=p["alertmanager_url"], timeout=p["timeout"], headers=p["headers"],
-              validate_certs=p["validate_certs"], ca_path=p["ca_path"])
+              validate_certs=p["validate_certs"], ca_path=p["ca_path"], auth_token=p["auth_token"])
     try:
         result = run_gate(api, queries=p["queries"], required_series=p["required_series"],
                           required_rules=p["required_rules"], no_firing_alerts=p["no_firing_alerts"],
@@ -180,6 +194,8 @@ def main():
                           targets_up=p["targets_up"], target_jobs=p["target_jobs"])
     except MonitoringError as exc:
         module.fail_json(msg=f"prometheus_gate: {exc}")
+    if gate_failed(result["verdict"]["status"], p["fail_on"]):
+        module.fail_json(msg=f"prometheus_gate: {result['verdict']['summary']}", changed=False, **result)
     module.exit_json(changed=False, **result)
 
 

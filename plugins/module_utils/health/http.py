@@ -4,6 +4,8 @@
 
 Understands the application/health+json draft (top-level `status`, `checks` of lists of component
 objects) and the Spring Boot shape (`status`, `components`). `warn`/degraded is reported, never a pass.
+A healthy body that reports no dependency says nothing about them: pending, unless the caller says
+none are expected.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.urls import SSLValidationError, open_url
 
-from ..verdict import FAIL, PASS, make_verdict, measurement
 from ..errors import PreflightError
+from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement
 
 GOOD = {"pass", "ok", "up", "healthy"}
 DEGRADED = {"warn", "degraded", "warning"}
@@ -27,6 +29,17 @@ DEGRADED = {"warn", "degraded", "warning"}
 
 class HealthCheckError(PreflightError, ValueError):
     """Bad check parameters."""
+
+
+def auth_headers(headers: Optional[Dict[str, str]], auth_token: Optional[str]) -> Dict[str, str]:
+    """Request headers with `Authorization: Bearer <auth_token>` added when a token is given. Giving a
+    token and an Authorization header both is ambiguous: ValueError (never naming either value)."""
+    out = {str(k): str(v) for k, v in (headers or {}).items()}
+    if auth_token:
+        if any(k.lower() == "authorization" for k in out):
+            raise ValueError("give either auth_token or an Authorization header in headers, not both")
+        out["Authorization"] = f"Bearer {auth_token}"
+    return out
 
 
 @dataclass
@@ -46,6 +59,8 @@ class HealthOptions:
     allow_degraded: bool = False
     validate_certs: bool = True
     ca_path: Optional[str] = None
+    auth_token: Optional[str] = None       # sent as Authorization: Bearer
+    expect_dependencies: bool = True       # a body that reports none is pending
 
 
 @dataclass
@@ -60,7 +75,7 @@ class Attempt:
 def fetch(opts: HealthOptions) -> Attempt:
     started = time.perf_counter()
     try:
-        with open_url(opts.url, method=opts.method, headers=opts.headers, timeout=opts.timeout,
+        with open_url(opts.url, method=opts.method, headers=auth_headers(opts.headers, opts.auth_token), timeout=opts.timeout,
                       validate_certs=opts.validate_certs, ca_path=opts.ca_path, follow_redirects="safe") as resp:
             body = resp.read(1 << 20)
             return Attempt(resp.status, (time.perf_counter() - started) * 1000, body,
@@ -149,6 +164,10 @@ def check_health(opts: HealthOptions, sleep: Callable[[float], None] = time.slee
         raise HealthCheckError(f"url {opts.url!r} must start with http:// or https://")
     if opts.retries < 0 or opts.timeout <= 0:
         raise HealthCheckError("retries must be >= 0 and timeout > 0")
+    try:
+        auth_headers(opts.headers, opts.auth_token)
+    except ValueError as exc:
+        raise HealthCheckError(str(exc)) from None
     attempts: List[Dict[str, Any]] = []
     pause = opts.backoff
     for i in range(opts.retries + 1):
@@ -166,14 +185,24 @@ def check_health(opts: HealthOptions, sleep: Callable[[float], None] = time.slee
     except ValueError:
         pass
     deps = dependencies(doc) if isinstance(doc, dict) else {}
+    judged = [name for name in deps if name not in opts.ignore_dependencies]
     ms = [measurement("http_status", att.status, "code"),
           measurement("latency_ms", round(att.latency_ms, 2), "ms", opts.latency_budget_ms,
                       "<=" if opts.latency_budget_ms is not None else None),
           measurement("attempts", len(attempts), "count"),
+          measurement("dependencies_reported", len(judged), "count"),
           measurement("dependencies_failing", sum(1 for s in deps.values() if s == "fail"), "count", 0, "==")]
-    status = FAIL if problems else PASS
-    summary = (f"{opts.url} healthy after {len(attempts)} attempt(s) ({att.latency_ms:.0f} ms)" if not problems
-               else f"{opts.url} unhealthy after {len(attempts)} attempt(s): " + "; ".join(problems))
+    if problems:
+        status = FAIL
+        summary = f"{opts.url} unhealthy after {len(attempts)} attempt(s): " + "; ".join(problems)
+    elif opts.check_body and opts.expect_dependencies and not judged:
+        status = PENDING
+        summary = (f"{opts.url} answered healthy but its body reports no dependency"
+                   f"{' that counts' if deps else ''}: nothing shows its dependencies work "
+                   f"(set expect_dependencies to false if it has none)")
+    else:
+        status = PASS
+        summary = f"{opts.url} healthy after {len(attempts)} attempt(s) ({att.latency_ms:.0f} ms)"
     verdict = make_verdict(status, summary, findings={"problems": len(problems)}, measurements=ms)
     return {"verdict": verdict, "status_code": att.status, "health": doc, "dependencies": deps,
             "attempts": attempts}

@@ -8,19 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from ..errors import PreflightError
+from ..pg import PgError
+from ..pg.connection import ConnParams, connect, require_psycopg
 from ..verdict import FAIL, PASS, make_verdict, measurement
 
-try:
-    import psycopg
-    HAS_PSYCOPG = True
-except ImportError:
-    psycopg = None
-    HAS_PSYCOPG = False
 
-
-class PgHealthError(PreflightError, RuntimeError):
-    """Could not connect or query; the message names the server."""
+class PgHealthError(PgError):
+    """A health query failed; the message names the server."""
 
 
 @dataclass
@@ -69,12 +63,12 @@ def _statements(cur, limit: int) -> Optional[List[Dict[str, Any]]]:
     return [{"query": q, "calls": c, "mean_ms": round(m, 3), "total_ms": round(t, 3)} for q, c, m, t in cur.fetchall()]
 
 
-def check_pg_health(conninfo: Dict[str, Any], opts: PgHealthOptions) -> Dict[str, Any]:
-    where = f"{conninfo.get('host') or 'local socket'}:{conninfo.get('port', 5432)}/{conninfo.get('dbname', '')}"
-    try:
-        conn = psycopg.connect(**conninfo, autocommit=True)
-    except psycopg.Error as exc:
-        raise PgHealthError(f"cannot connect to PostgreSQL at {where}: {str(exc).strip()}") from None
+def check_pg_health(params: ConnParams, opts: PgHealthOptions) -> Dict[str, Any]:
+    """Measure connection headroom, long transactions, blocked sessions and slow statements; the verdict
+    fails on any limit crossed. Connection errors are PgError, query errors PgHealthError."""
+    lib = require_psycopg()
+    conn = connect(params, autocommit=True, pin=False)   # PgError names server and reason
+    where = f"{params.where()}/{conn.info.dbname}"
     try:
         with conn.cursor() as cur:
             cur.execute(CONNECTIONS_SQL)
@@ -84,8 +78,8 @@ def check_pg_health(conninfo: Dict[str, Any], opts: PgHealthOptions) -> Dict[str
             cur.execute(BLOCKED_SQL, (opts.blocked_seconds,))
             blocked = [dict(zip(("pid", "user", "blocked_by", "seconds", "query"), r)) for r in cur.fetchall()]
             statements = _statements(cur, opts.top_statements)
-    except psycopg.Error as exc:
-        raise PgHealthError(f"query on {where} failed: {str(exc).strip()}") from None
+    except lib.Error as exc:
+        raise PgHealthError(f"query on {where} failed: {' '.join(str(exc).split())}") from None
     finally:
         conn.close()
     usable = max(max_conn - reserved, 1)

@@ -15,6 +15,8 @@ def run_gate(api: Api, *, queries: List[Dict[str, Any]] = (), required_series: L
              required_rules: List[str] = (), no_firing_alerts: bool = True, alert_source: str = "prometheus",
              alert_label_filters: Dict[str, str] = None, ignore_alerts: List[str] = (),
              include_pending: bool = False, targets_up: bool = False, target_jobs: List[str] = ()) -> Dict[str, Any]:
+    """Run the configured checks: fail when one fails, pending when one could not decide (no data) or
+    none is configured, else pass."""
     checks: List[Dict[str, Any]] = []
     for q in queries:
         if not q.get("query"):
@@ -28,15 +30,19 @@ def run_gate(api: Api, *, queries: List[Dict[str, Any]] = (), required_series: L
                                    include_pending))
     if targets_up:
         checks += check_targets(api, list(target_jobs))
-    failed = [c for c in checks if not c["ok"]]
+    failed = [c for c in checks if c["ok"] is False]
+    undecided = [c for c in checks if c["ok"] is None]
     if not checks:
         status, summary = PENDING, "no checks configured"
-    elif failed:
-        status, summary = FAIL, "; ".join(c["message"] for c in failed)
+    elif failed or undecided:
+        status = FAIL if failed else PENDING
+        summary = "; ".join(c["message"] for c in failed + undecided)
     else:
         status, summary = PASS, f"{len(checks)} monitoring checks passed"
-    measurements = [measurement(c["name"], c["value"], "value") for c in checks if c["value"] is not None]
-    verdict = make_verdict(status, summary, findings={"checks_failed": len(failed), "checks": len(checks)},
+    # Every check measured something (a value, a count of series, targets or rules): that is the evidence.
+    measurements = [measurement(c["name"], c["value"], c["unit"]) for c in checks]
+    verdict = make_verdict(status, summary, findings={"checks_failed": len(failed), "checks_undecided": len(undecided),
+                                                      "checks": len(checks)},
                            measurements=measurements)
     firing = next((c["alerts"] for c in checks if "alerts" in c), [])
     return {"verdict": verdict, "checks": checks, "firing_alerts": firing}

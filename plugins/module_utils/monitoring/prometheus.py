@@ -3,7 +3,9 @@
 """Prometheus/Alertmanager HTTP API client and the gate's checks.
 
 "No data" is a failure unless a query says it may be empty: a gate that cannot see the metric has not
-shown that the metric is fine.
+shown that the metric is fine. A check that proves nothing because there is nothing to look at (no
+active scrape target, no alert rule loaded so nothing could fire) is undecided: ok None, the gate's
+verdict pending. Every check carries a numeric value and unit, the evidence of its verdict.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Dict, List, Optional
 from ansible.module_utils.urls import open_url
 
 from ..errors import PreflightError
+from ..health.http import auth_headers
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 AGGREGATES = ("max", "min", "avg", "last")
@@ -36,11 +39,18 @@ class Api:
     headers: Dict[str, str] = field(default_factory=dict)
     validate_certs: bool = True
     ca_path: Optional[str] = None
+    auth_token: Optional[str] = None   # sent as Authorization: Bearer, to Prometheus and Alertmanager
+
+    def request_headers(self) -> Dict[str, str]:
+        try:
+            return auth_headers(self.headers, self.auth_token)
+        except ValueError as exc:
+            raise MonitoringError(str(exc)) from None
 
     def _get(self, base: str, path: str, params: Optional[Dict[str, Any]] = None) -> Any:
         url = base.rstrip("/") + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
         try:
-            with open_url(url, headers=self.headers, timeout=self.timeout, validate_certs=self.validate_certs,
+            with open_url(url, headers=self.request_headers(), timeout=self.timeout, validate_certs=self.validate_certs,
                           ca_path=self.ca_path) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
@@ -107,30 +117,41 @@ def check_query(api: Api, q: Dict[str, Any], now: Optional[float] = None) -> Dic
         series = [(m, v) for m, v in series if not math.isnan(v)]
     if not series:
         ok = bool(q.get("allow_empty"))
-        return {"name": name, "ok": ok, "value": None,
+        return {"name": name, "ok": ok, "value": 0, "unit": "series",
                 "message": f"{name}: no data{' (allowed)' if ok else ''} for {query}"}
     if limit is None:
-        return {"name": name, "ok": True, "value": series[0][1], "message": f"{name}: {len(series)} series present"}
+        return {"name": name, "ok": True, "value": len(series), "unit": "series",
+                "message": f"{name}: {len(series)} series present"}
     bad = [(m, v) for m, v in series if not _ok(v, cmp, float(limit))]
     worst = bad[0] if bad else series[0]
     msg = (f"{name}: {len(bad)} of {len(series)} series not {cmp} {limit}: " +
            ", ".join(f"{_labels(m)}={v:g}" for m, v in bad[:5])) if bad else \
         f"{name}: all {len(series)} series {cmp} {limit}"
-    return {"name": name, "ok": not bad, "value": worst[1], "message": msg}
+    return {"name": name, "ok": not bad, "value": worst[1], "unit": "value", "message": msg}
 
 
 def check_required_series(api: Api, selector: str) -> Dict[str, Any]:
     """absent()-style: fail when no series matches the selector."""
     data = api.prom("/api/v1/query", {"query": f"absent({selector})"})
     missing = bool(data["result"])
-    return {"name": f"series {selector}", "ok": not missing, "value": None,
+    return {"name": f"series {selector}", "ok": not missing, "value": 0 if missing else 1, "unit": "present",
             "message": f"series {selector} is {'missing (absent)' if missing else 'present'}"}
 
 
-def check_rules(api: Api, names: List[str]) -> List[Dict[str, Any]]:
+def alert_rules(api: Api) -> List[str]:
+    """Names of the alerting rules Prometheus has loaded."""
     groups = api.prom("/api/v1/rules", {"type": "alert"})["groups"]
-    present = {r["name"] for g in groups for r in g.get("rules", [])}
-    return [{"name": f"rule {n}", "ok": n in present, "value": None,
+    return [r["name"] for g in groups for r in g.get("rules", []) if r.get("type", "alerting") == "alerting"]
+
+
+def check_rules(api: Api, names: List[str]) -> List[Dict[str, Any]]:
+    """Each named alert rule is loaded. With no alert rule loaded at all the rules did not load (or are
+    not configured): undecided, not a finding about one rule."""
+    present = set(alert_rules(api))
+    if not present:
+        return [{"name": f"rule {n}", "ok": None, "value": 0, "unit": "rules loaded",
+                 "message": f"alert rule {n}: Prometheus has no alert rules loaded (no data)"} for n in names]
+    return [{"name": f"rule {n}", "ok": n in present, "value": 1 if n in present else 0, "unit": "loaded",
              "message": f"alert rule {n} {'is loaded' if n in present else 'is missing'}"} for n in names]
 
 
@@ -151,8 +172,13 @@ def firing_alerts(api: Api, source: str, label_filters: Dict[str, str], ignore: 
 
 def check_alerts(api: Api, source: str, label_filters: Dict[str, str], ignore: List[str],
                  include_pending: bool = False) -> Dict[str, Any]:
+    """No matching alert is firing. With no alert rule loaded in Prometheus nothing could fire, so
+    "none firing" proves nothing: undecided (firing alerts from elsewhere still fail)."""
     alerts = firing_alerts(api, source, label_filters, ignore, include_pending)
-    return {"name": "no firing alerts", "ok": not alerts, "value": len(alerts), "alerts": alerts,
+    if not alerts and not alert_rules(api):
+        return {"name": "no firing alerts", "ok": None, "value": 0, "unit": "alert rules", "alerts": [],
+                "message": "no firing alerts, but Prometheus has no alert rules loaded: nothing could fire (no data)"}
+    return {"name": "no firing alerts", "ok": not alerts, "value": len(alerts), "unit": "alerts", "alerts": alerts,
             "message": "no firing alerts" if not alerts else
             f"{len(alerts)} firing alert(s): " + "; ".join(_labels({"__name__": a.get("alertname", "")} |
                                                                    {k: v for k, v in a.items() if k != "alertname"})
@@ -160,19 +186,24 @@ def check_alerts(api: Api, source: str, label_filters: Dict[str, str], ignore: L
 
 
 def check_targets(api: Api, jobs: List[str]) -> List[Dict[str, Any]]:
-    """Every listed job (all jobs when empty) has targets and all are up."""
+    """Every listed job (all jobs when empty) has targets and all are up. A job without any active
+    target, or no active target at all, is no data: undecided."""
     active = api.prom("/api/v1/targets", {"state": "active"})["activeTargets"]
     by_job: Dict[str, List[Dict[str, Any]]] = {}
     for t in active:
         by_job.setdefault(t.get("labels", {}).get("job") or t.get("scrapePool", ""), []).append(t)
+    if not active and not jobs:
+        return [{"name": "targets", "ok": None, "value": 0, "unit": "targets up",
+                 "message": "Prometheus has no active scrape targets (no data)"}]
     out = []
     for job in jobs or sorted(by_job):
         targets = by_job.get(job, [])
         down = [t for t in targets if t.get("health") != "up"]
         if not targets:
-            out.append({"name": f"targets {job}", "ok": False, "value": 0, "message": f"job {job}: no scrape targets (no data)"})
+            out.append({"name": f"targets {job}", "ok": None, "value": 0, "unit": "targets up",
+                        "message": f"job {job}: no scrape targets (no data)"})
         else:
-            out.append({"name": f"targets {job}", "ok": not down, "value": len(targets) - len(down),
+            out.append({"name": f"targets {job}", "ok": not down, "value": len(targets) - len(down), "unit": "targets up",
                         "message": f"job {job}: {len(targets) - len(down)}/{len(targets)} targets up" +
                         ("; down: " + ", ".join(f"{t.get('scrapeUrl')} ({t.get('lastError', '')})" for t in down[:3])
                          if down else "")})

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ..archive import (CONTENT_TYPE_TAR, ArchiveError, CommandProducer, DirectoryProducer, artifact_name,
                        write_artifact)
-from ..verdict import FAIL, PASS, artifact, make_verdict, measurement
+from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
 from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, run_fingerprints, work_units
@@ -225,13 +225,22 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
 
 
 def backup_verdict(result: BackupResult) -> Dict[str, Any]:
+    """pass with the artifact, manifest and measurements; pending when the dump holds no table (an
+    empty database, or filters that leave nothing): a file was written but nothing about data is proven."""
     ratio = result.plaintext_bytes / result.stored_bytes if result.stored_bytes else 0.0
+    name = os.path.basename(result.path)
+    if result.tables:
+        status, summary = PASS, f"backup {name} written ({result.stored_bytes} bytes, {result.tables} tables)"
+    else:
+        status, summary = PENDING, (f"backup {name} written but holds no table (empty database or filters that "
+                                    f"match nothing): nothing proven")
     return make_verdict(
-        PASS, f"backup {os.path.basename(result.path)} written ({result.stored_bytes} bytes, {result.tables} tables)",
+        status, summary,
         artifacts=[artifact(result.path, sha256=result.sha256, kind="backup"),
                    artifact(result.manifest_path, kind="manifest")],
         findings={"tables": result.tables, "warnings": len(result.warnings)},
-        measurements=[measurement("backup_duration", result.duration_s, "s"),
+        measurements=[measurement("tables", result.tables, "tables"),
+                      measurement("backup_duration", result.duration_s, "s"),
                       measurement("stored_bytes", result.stored_bytes, "bytes"),
                       measurement("plaintext_bytes", result.plaintext_bytes, "bytes"),
                       measurement("throughput", result.throughput_mb_s, "MB/s"),
@@ -268,13 +277,22 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
                                     (f"{quote_ident(s)}.{quote_ident(t)}",)).fetchone()[0] for s, t in tables)
     finally:
         conn.close()
-    free = None
-    if not os.path.isdir(opts.dest):
+    free, notes = None, []
+    # On a first run the destination may not exist yet: whoever runs the backup creates it first (the
+    # pg_backup role does). The plan then checks the nearest existing directory above it instead.
+    target = where = os.path.abspath(opts.dest)
+    while not os.path.lexists(where) and os.path.dirname(where) != where:
+        where = os.path.dirname(where)
+    if where != target and os.path.isdir(where):
+        notes.append(f"destination {opts.dest} does not exist yet: it must be created before the backup "
+                     f"(free space and permissions checked on {where})")
+    if not os.path.isdir(where):
         problems.append(f"destination {opts.dest} does not exist or is not a directory")
-    elif not os.access(opts.dest, os.W_OK | os.X_OK):
-        problems.append(f"destination {opts.dest} is not writable")
+    elif not os.access(where, os.W_OK | os.X_OK):
+        problems.append(f"destination {opts.dest} is not writable" if where == target else
+                        f"destination {opts.dest} cannot be created: {where} is not writable")
     else:
-        free = shutil.disk_usage(opts.dest).free
+        free = shutil.disk_usage(where).free
         # Needed space is unknown before compressing; a third of the table data is a cautious floor.
         if free < estimate // 3:
             problems.append(f"destination {opts.dest} has {free} bytes free, less than a third of the "
@@ -283,14 +301,18 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
                          encrypted=bool(opts.encrypt_recipients))
     return {"would_write": os.path.join(opts.dest, name), "manifest": os.path.join(opts.dest, name) + ".manifest.json",
             "server_version": version["text"], "pg_dump": pg_dump, "tables": len(tables),
-            "estimated_table_bytes": estimate, "free_bytes": free, "problems": problems,
+            "estimated_table_bytes": estimate, "free_bytes": free, "problems": problems, "notes": notes,
             "argv": dump_argv(pg_dump or "pg_dump", opts, "<snapshot>")}
 
 
 def plan_verdict(plan: Dict[str, Any]) -> Dict[str, Any]:
+    """Check mode: fail when the plan found a problem, else pending - a plan is not a backup, nothing
+    is proven until one is written (and restored)."""
     ok = not plan["problems"]
-    return make_verdict(PASS if ok else FAIL,
-                        f"would write {plan['would_write']}" if ok else "; ".join(plan["problems"]),
+    summary = (f"check mode: would write {plan['would_write']} ({plan['tables']} tables); nothing written, "
+               f"nothing proven" + "".join(f"; {note}" for note in plan.get("notes", []))
+               if ok else "; ".join(plan["problems"]))
+    return make_verdict(PENDING if ok else FAIL, summary,
                         findings={"problems": len(plan["problems"]), "tables": plan["tables"]},
                         measurements=[measurement("free_bytes", plan["free_bytes"], "bytes"),
                                       measurement("estimated_table_bytes", plan["estimated_table_bytes"], "bytes")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from . import PgError
 
@@ -37,12 +37,18 @@ class ConnParams:
     sslmode: Optional[str] = None
     dbname: Optional[str] = None
     connect_timeout: int = 10
+    ca_cert: Optional[str] = None       # libpq sslrootcert
+    client_cert: Optional[str] = None   # libpq sslcert
+    client_key: Optional[str] = None    # libpq sslkey
 
     @classmethod
     def from_params(cls, params: Dict[str, Any], dbname_key: str = "dbname") -> "ConnParams":
+        """From the module options of the shared argument spec (module_utils/pg/args.py)."""
         return cls(host=params.get("host"), port=params.get("port"), unix_socket=params.get("unix_socket"),
                    user=params.get("user"), password=params.get("password"), sslmode=params.get("sslmode"),
-                   dbname=params.get(dbname_key), connect_timeout=params.get("connect_timeout") or 10)
+                   dbname=params.get(dbname_key), connect_timeout=params.get("connect_timeout") or 10,
+                   ca_cert=params.get("ca_cert"), client_cert=params.get("client_cert"),
+                   client_key=params.get("client_key"))
 
     def with_db(self, dbname: str) -> "ConnParams":
         return replace(self, dbname=dbname)
@@ -56,23 +62,29 @@ class ConnParams:
         port = self.port or os.environ.get("PGPORT") or 5432
         return f"{host}:{port}" if not str(host).startswith("/") else f"socket {host} port {port}"
 
+    def _libpq(self) -> Tuple[Tuple[str, str, Any], ...]:
+        """(libpq keyword, environment variable, value) of every setting this object may carry."""
+        return (("host", "PGHOST", self.effective_host), ("port", "PGPORT", self.port),
+                ("user", "PGUSER", self.user), ("password", "PGPASSWORD", self.password),
+                ("sslmode", "PGSSLMODE", self.sslmode), ("dbname", "PGDATABASE", self.dbname),
+                ("sslrootcert", "PGSSLROOTCERT", self.ca_cert), ("sslcert", "PGSSLCERT", self.client_cert),
+                ("sslkey", "PGSSLKEY", self.client_key))
+
     def kwargs(self) -> Dict[str, Any]:
         """psycopg/libpq keyword arguments; unset values fall back to libpq's PG* environment."""
         out: Dict[str, Any] = {"connect_timeout": self.connect_timeout, "application_name": "deploysafe.preflight"}
-        for key, value in (("host", self.effective_host), ("port", self.port), ("user", self.user),
-                           ("password", self.password), ("sslmode", self.sslmode), ("dbname", self.dbname)):
+        for key, _var, value in self._libpq():
             if value not in (None, ""):
                 out[key] = value
         return out
 
     def env(self) -> Dict[str, str]:
-        """Environment for libpq client programs: the password travels here, never in argv."""
+        """Environment for libpq client programs (pg_dump, pg_restore, psql): the password and the TLS
+        files travel here, never in argv."""
         env = dict(os.environ)
-        for key, value in (("PGHOST", self.effective_host), ("PGPORT", self.port), ("PGUSER", self.user),
-                           ("PGPASSWORD", self.password), ("PGSSLMODE", self.sslmode),
-                           ("PGDATABASE", self.dbname)):
+        for _key, var, value in self._libpq():
             if value not in (None, ""):
-                env[key] = str(value)
+                env[var] = str(value)
         env["PGCONNECT_TIMEOUT"] = str(self.connect_timeout)
         env["PGAPPNAME"] = "deploysafe.preflight"
         return env
@@ -95,6 +107,9 @@ def explain_connect_error(params: ConnParams, exc: Exception) -> str:
     elif "connection refused" in low or "timeout expired" in low or "could not translate host" in low \
             or "no such file or directory" in low or "no route to host" in low:
         reason = f"server unreachable ({text.rsplit('failed:', 1)[-1].strip()})"
+    elif "root certificate file" in low or "certificate verify failed" in low or "does not match host name" in low:
+        reason = (f"TLS verification failed ({text.rsplit('failed:', 1)[-1].strip()}); "
+                  f"set ca_cert to the CA that signed the server certificate and host to a name it carries")
     else:
         reason = text.rsplit("failed:", 1)[-1].strip() or text
     return f"cannot connect to PostgreSQL at {params.where()} (database {params.dbname or 'default'}): {reason}"

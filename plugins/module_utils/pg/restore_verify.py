@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
-from ..verdict import FAIL, PASS, artifact, make_verdict, measurement, status_from
+from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement, status_from
 from . import PgError
 from .connection import ConnParams, connect, server_version
 from .content import (compare_fingerprints, constraint_counts, constraint_violations, list_tables,
@@ -112,18 +112,30 @@ def restore_verify(server: ConnParams, path: str, opts: RestoreOptions, *, max_d
 
 
 def properties(result: RestoreVerifyResult) -> Dict[str, str]:
+    """pass/fail/pending per proven property. Comparing no table proves nothing about the data:
+    data_matches is then pending (an empty backup, or an empty restore of an empty manifest)."""
     comp = result.comparison
+    if comp.differing_tables:
+        data = FAIL
+    elif comp.tables_compared == 0:
+        data = PENDING
+    else:
+        data = PASS
     return {
-        "data_matches": PASS if not comp.differing_tables else FAIL,
+        "data_matches": data,
         "constraints_valid": PASS if not comp.constraint_violations else FAIL,
         "sequences_not_behind": PASS if not comp.sequences_behind else FAIL,
         "restore_duration": PASS if result.restore["duration_s"] <= result.max_duration else FAIL,
     }
 
 
+_DECIDED = {PASS: True, FAIL: False}
+
+
 def restore_verify_verdict(path: str, manifest_file: str, result: RestoreVerifyResult) -> Dict[str, Any]:
+    """fail on any disproven property, pending when one is undecided (no table compared), else pass."""
     comp = result.comparison
-    status = status_from(v == PASS for v in result.properties.values())
+    status = status_from(_DECIDED.get(v) for v in result.properties.values())
     if status == PASS:
         summary = (f"{comp.tables_compared} tables restored identical, constraints valid, sequences ahead, "
                    f"restore took {result.restore['duration_s']} s")
@@ -131,6 +143,8 @@ def restore_verify_verdict(path: str, manifest_file: str, result: RestoreVerifyR
         parts = []
         if comp.differing_tables:
             parts.append("tables differ: " + ", ".join(f"{d['table']} ({d['problem']})" for d in comp.differing_tables))
+        elif result.properties["data_matches"] == PENDING:
+            parts.append("no table compared (the backup holds no table): restorability of data not proven")
         if comp.constraint_violations:
             parts.append("constraint violations: " + ", ".join(
                 f"{v['table']}.{v['constraint']} ({v['violating_rows']} rows)" for v in comp.constraint_violations))

@@ -7,63 +7,18 @@ Kustomize output) keeping the line of every JSON pointer, then run offline schem
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, Location, make_finding
-from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import (
+    Document, ManifestError, escape_pointer,
+)
 
 PARSE_ERROR = Check("manifest.parse-error", "high", "Manifest cannot be parsed",
                     "Fix the YAML: no tabs for indentation, no duplicate keys, closed quotes, UTF-8 encoding.")
 UNREADABLE = Check("manifest.unreadable", "high", "Manifest file could not be read or was skipped",
                    "Make the file readable and smaller than the size limit, or exclude it explicitly.")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-class ManifestError(PreflightError):
-    """Invalid input options (missing path, unreachable cluster) rather than a finding in a manifest."""
-
-
-def escape_pointer(token: Any) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-@dataclass
-class Document:
-    """One Kubernetes object with where it came from and the line of every JSON pointer in it."""
-
-    file: str
-    index: int
-    obj: Any
-    lines: Dict[str, int] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind", "")) if isinstance(self.obj, dict) else ""
-
-    @property
-    def api_version(self) -> str:
-        return str(self.obj.get("apiVersion", "")) if isinstance(self.obj, dict) else ""
-
-    @property
-    def name(self) -> str:
-        meta = self.obj.get("metadata") if isinstance(self.obj, dict) else None
-        return str((meta or {}).get("name") or (meta or {}).get("generateName") or "?") if isinstance(meta, dict) else "?"
-
-    @property
-    def namespace(self) -> str:
-        meta = self.obj.get("metadata") if isinstance(self.obj, dict) else None
-        return str(meta.get("namespace") or "") if isinstance(meta, dict) else ""
-
-    def ref(self) -> str:
-        return f"{self.kind or '?'}/{self.name}"
-
-    def location(self, pointer: str = "") -> Location:
-        """Location of pointer, using the closest ancestor that has a known line."""
-        probe = pointer
-        while probe and probe not in self.lines:
-            probe = probe.rsplit("/", 1)[0]
-        return Location(file=self.file, line=self.lines.get(probe) or self.lines.get(""), pointer=pointer)
 
 
 def _walk_nodes(node, pointer: str, lines: Dict[str, int], duplicates: List[Tuple[str, int, int]]) -> None:

@@ -13,7 +13,7 @@ import json
 from typing import List, Optional, Sequence
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, make_finding
-from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import Document, ManifestError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import Document, ManifestError
 
 DRY_RUN = Check("manifest.dry-run", "high", "The API server rejects the object (server-side dry-run)",
                 "Fix the object as the API server's message says; it would fail at deploy time.")

@@ -2,12 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes manifest validation: load multi-document YAML (files, directories, rendered Helm or
 Kustomize output) keeping the line of every JSON pointer, then run offline schema and policy checks
-(checks.py, consistency.py) and, with a kubeconfig, a server-side dry-run (dry_run.py)."""
+(checks.py, consistency.py) and, with a Kubernetes connection, a server-side dry-run (dry_run.py)."""
 
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, Location, make_finding
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import (
@@ -155,10 +155,15 @@ def load_manifests(paths: Iterable[str] = (), content: Optional[str] = None, con
 
 
 def validate_manifests(paths: Iterable[str] = (), content: Optional[str] = None, *, crd_schema_files: Iterable[str] = (),
-                       kubeconfig: Optional[str] = None, context: Optional[str] = None,
+                       connection: Optional[Mapping[str, Any]] = None,
                        required_labels: Optional[Iterable[str]] = None, default_namespace: str = "",
                        max_file_bytes: int = 20 * 1024 * 1024) -> Tuple[List[Finding], int, int]:
-    """Run every manifest check. Returns (findings, documents, files read)."""
+    """Run every manifest check. Returns (findings, documents, files read).
+
+    With `connection` (the k8s_auth options, as in k8s/connection.py; `{}` means K8S_AUTH_* variables,
+    in-cluster or default kubeconfig auth), the objects are also dry-run on the API server; without it the
+    scan is offline. Whether to dry-run is the caller's choice (dry_run.dry_run_wanted decides for the module).
+    """
     from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import checks, consistency, schema
     docs, findings, read = load_manifests(paths, content, max_file_bytes=max_file_bytes)
     crds = schema.load_crd_schemas(crd_schema_files)
@@ -169,9 +174,9 @@ def validate_manifests(paths: Iterable[str] = (), content: Optional[str] = None,
         findings.extend(checks.check_workload(doc))
     labels = consistency.DEFAULT_REQUIRED_LABELS if required_labels is None else tuple(required_labels)
     findings.extend(consistency.check_set(docs, labels, default_namespace))
-    if kubeconfig:
+    if connection is not None:
         from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.dry_run import server_dry_run
-        findings.extend(server_dry_run(docs, kubeconfig, context, default_namespace or "default"))
+        findings.extend(server_dry_run(docs, connection, default_namespace or "default"))
     return findings, len(docs), read
 
 

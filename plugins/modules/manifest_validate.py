@@ -24,8 +24,12 @@ description:
     C(manifest.labels), C(manifest.namespace)).'
   - Malformed YAML (tabs, duplicate keys, unterminated strings) and non-UTF-8 files are C(manifest.parse-error)
     findings with file, line and column; the other files are still checked.
-  - With O(kubeconfig), every object is also sent to the cluster as a server-side apply with C(dryRun=All)
-    (C(manifest.dry-run)); nothing is persisted. This needs the C(kubernetes) Python package.
+  - 'Server-side dry-run (see O(server_dry_run)): every object is also sent to the cluster as a server-side apply
+    with C(dryRun=All) (C(manifest.dry-run)); nothing is persisted. The connection options are those of
+    kubernetes.core and of the rehearsal modules (O(kubeconfig), O(context), O(host), O(api_key)...,
+    with the E(K8S_AUTH_*) variables of an AWX Kubernetes credential). This needs the C(kubernetes) Python
+    package. Credentials that may not C(patch) an object (RBAC C(403)) fail the task with
+    C(forbidden: patch <resource> in namespace <namespace>): the dry-run needs the rights of the deploy.'
 options:
   paths:
     description: Manifest files or directories (searched recursively, symlinks not followed).
@@ -42,12 +46,16 @@ options:
     type: list
     elements: path
     default: []
-  kubeconfig:
-    description: Kubeconfig of a cluster to run the server-side dry-run against. Without it, no dry-run.
-    type: path
-  context:
-    description: Kubeconfig context to use with O(kubeconfig).
-    type: str
+  server_dry_run:
+    description:
+      - Run the server-side dry-run. Unset (the default) means auto, a dry-run when any connection option
+        (O(kubeconfig), O(context), O(host), O(api_key), O(validate_certs), O(ca_cert), O(client_cert),
+        O(client_key), O(proxy)) or any E(K8S_AUTH_*) variable is set; so a kubeconfig alone switches it
+        on, as before.
+      - V(true) also dry-runs with nothing set, through in-cluster service-account auth or the default
+        kubeconfig. V(false) never dry-runs, for example for an offline check in a job that carries an AWX
+        Kubernetes credential.
+    type: bool
   default_namespace:
     description:
       - Namespace the objects will be deployed to when they do not set one (for example C(helm -n)).
@@ -64,6 +72,7 @@ options:
     type: int
     default: 20971520
 extends_documentation_fragment:
+  - deploysafe.preflight.k8s_auth
   - deploysafe.preflight.findings
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.no_diff
@@ -81,6 +90,7 @@ EXAMPLES = r"""
     content: "{{ lookup('ansible.builtin.pipe', 'helm template shop charts/shop -n shop') }}"
     default_namespace: shop
     kubeconfig: ~/.kube/staging
+    context: staging
     severity_threshold: high
     report_dir: "{{ preflight_run_dir }}/manifest_validate"
   register: manifests
@@ -90,6 +100,12 @@ EXAMPLES = r"""
     paths: [deploy/]
     crd_schemas: [deploy/crds/]
     exemptions_file: deploy/.preflight-exemptions.yml
+    server_dry_run: false
+
+- name: Dry-run in AWX, where the Kubernetes credential sets K8S_AUTH_HOST and K8S_AUTH_API_KEY
+  deploysafe.preflight.manifest_validate:
+    paths: [deploy/]
+    default_namespace: shop
 """
 
 RETURN = r"""
@@ -129,6 +145,11 @@ documents:
   returned: always
   type: int
   sample: 12
+server_dry_run:
+  description: Whether the objects were dry-run on the API server (see O(server_dry_run)).
+  returned: always
+  type: bool
+  sample: true
 kubernetes_version:
   description: Kubernetes version of the bundled schema.
   returned: always
@@ -152,9 +173,12 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.findings impo
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.report import (
     findings_argument_spec, finish_scan,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import k8s_auth_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (
     ManifestError, all_checks, manifest_evidence, validate_manifests,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.dry_run import dry_run_wanted
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import KUBERNETES_VERSION
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, gate_failed
 
@@ -164,22 +188,23 @@ def main():
         paths=dict(type="list", elements="path", default=[]),
         content=dict(type="str"),
         crd_schemas=dict(type="list", elements="path", default=[]),
-        kubeconfig=dict(type="path"),
-        context=dict(type="str"),
+        server_dry_run=dict(type="bool"),
         default_namespace=dict(type="str", default=""),
         required_labels=dict(type="list", elements="str",
                              default=["app.kubernetes.io/name", "app.kubernetes.io/instance"]),
         max_file_size=dict(type="int", default=20 * 1024 * 1024),
     )
+    argument_spec.update(k8s_auth_argument_spec())
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("paths", "content")])
     stamp_module_verdicts(module, "manifest_validate")
     p = module.params
+    dry_run = dry_run_wanted(p, p["server_dry_run"])
     try:
         findings, documents, files = validate_manifests(
-            p["paths"], p["content"], crd_schema_files=p["crd_schemas"], kubeconfig=p["kubeconfig"],
-            context=p["context"], required_labels=p["required_labels"], default_namespace=p["default_namespace"],
+            p["paths"], p["content"], crd_schema_files=p["crd_schemas"], connection=p if dry_run else None,
+            required_labels=p["required_labels"], default_namespace=p["default_namespace"],
             max_file_bytes=p["max_file_size"])
         coverage, measurements = manifest_evidence(findings, documents, files)
         result = finish_scan(findings, all_checks(), "manifests", threshold=p["severity_threshold"],
@@ -187,12 +212,12 @@ def main():
                              report_dir=None if module.check_mode else p["report_dir"],
                              report_basename="manifest_validate", report_formats=p["report_formats"],
                              coverage=coverage, measurements=measurements)
-    except (ManifestError, FindingsError) as exc:
-        module.fail_json(msg=str(exc))
+    except (ManifestError, FindingsError, K8sError) as exc:
+        module.fail_json(msg=str(exc), server_dry_run=dry_run)
     if gate_failed(result["verdict"]["status"], p["fail_on"]):
-        module.fail_json(msg=result["verdict"]["summary"], documents=documents,
+        module.fail_json(msg=result["verdict"]["summary"], documents=documents, server_dry_run=dry_run,
                          kubernetes_version=KUBERNETES_VERSION, **result)
-    module.exit_json(documents=documents, kubernetes_version=KUBERNETES_VERSION, **result)
+    module.exit_json(documents=documents, server_dry_run=dry_run, kubernetes_version=KUBERNETES_VERSION, **result)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,9 @@ Dockerfile lint (dockerfile.py) shared with the repository scan."""
 
 from __future__ import annotations
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.image.errors import ImageError
 
-
-class ImageError(PreflightError):
-    """The image cannot be read: missing file, not an image, truncated archive, unsafe member."""
+__all__ = ["ImageError", "all_checks", "image_evidence", "validate_image"]
 
 
 def validate_image(path: str = "", reference: str = "", *, policy=None, platform: str = "linux/amd64",

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Dict, List, Optional
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.image import ImageError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.image.errors import ImageError
 
 MAX_JSON_BYTES = 16 * 1024 * 1024  # manifests and configs are small; refuse absurd ones
 

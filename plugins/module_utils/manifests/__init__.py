@@ -2,68 +2,23 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes manifest validation: load multi-document YAML (files, directories, rendered Helm or
 Kustomize output) keeping the line of every JSON pointer, then run offline schema and policy checks
-(checks.py, consistency.py) and, with a kubeconfig, a server-side dry-run (dry_run.py)."""
+(checks.py, consistency.py) and, with a Kubernetes connection, a server-side dry-run (dry_run.py)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, Location, make_finding
-from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import (
+    Document, ManifestError, escape_pointer,
+)
 
 PARSE_ERROR = Check("manifest.parse-error", "high", "Manifest cannot be parsed",
                     "Fix the YAML: no tabs for indentation, no duplicate keys, closed quotes, UTF-8 encoding.")
 UNREADABLE = Check("manifest.unreadable", "high", "Manifest file could not be read or was skipped",
                    "Make the file readable and smaller than the size limit, or exclude it explicitly.")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-class ManifestError(PreflightError):
-    """Invalid input options (missing path, unreachable cluster) rather than a finding in a manifest."""
-
-
-def escape_pointer(token: Any) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-@dataclass
-class Document:
-    """One Kubernetes object with where it came from and the line of every JSON pointer in it."""
-
-    file: str
-    index: int
-    obj: Any
-    lines: Dict[str, int] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind", "")) if isinstance(self.obj, dict) else ""
-
-    @property
-    def api_version(self) -> str:
-        return str(self.obj.get("apiVersion", "")) if isinstance(self.obj, dict) else ""
-
-    @property
-    def name(self) -> str:
-        meta = self.obj.get("metadata") if isinstance(self.obj, dict) else None
-        return str((meta or {}).get("name") or (meta or {}).get("generateName") or "?") if isinstance(meta, dict) else "?"
-
-    @property
-    def namespace(self) -> str:
-        meta = self.obj.get("metadata") if isinstance(self.obj, dict) else None
-        return str(meta.get("namespace") or "") if isinstance(meta, dict) else ""
-
-    def ref(self) -> str:
-        return f"{self.kind or '?'}/{self.name}"
-
-    def location(self, pointer: str = "") -> Location:
-        """Location of pointer, using the closest ancestor that has a known line."""
-        probe = pointer
-        while probe and probe not in self.lines:
-            probe = probe.rsplit("/", 1)[0]
-        return Location(file=self.file, line=self.lines.get(probe) or self.lines.get(""), pointer=pointer)
 
 
 def _walk_nodes(node, pointer: str, lines: Dict[str, int], duplicates: List[Tuple[str, int, int]]) -> None:
@@ -200,10 +155,15 @@ def load_manifests(paths: Iterable[str] = (), content: Optional[str] = None, con
 
 
 def validate_manifests(paths: Iterable[str] = (), content: Optional[str] = None, *, crd_schema_files: Iterable[str] = (),
-                       kubeconfig: Optional[str] = None, context: Optional[str] = None,
+                       connection: Optional[Mapping[str, Any]] = None,
                        required_labels: Optional[Iterable[str]] = None, default_namespace: str = "",
                        max_file_bytes: int = 20 * 1024 * 1024) -> Tuple[List[Finding], int, int]:
-    """Run every manifest check. Returns (findings, documents, files read)."""
+    """Run every manifest check. Returns (findings, documents, files read).
+
+    With `connection` (the k8s_auth options, as in k8s/connection.py; `{}` means K8S_AUTH_* variables,
+    in-cluster or default kubeconfig auth), the objects are also dry-run on the API server; without it the
+    scan is offline. Whether to dry-run is the caller's choice (dry_run.dry_run_wanted decides for the module).
+    """
     from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import checks, consistency, schema
     docs, findings, read = load_manifests(paths, content, max_file_bytes=max_file_bytes)
     crds = schema.load_crd_schemas(crd_schema_files)
@@ -214,9 +174,9 @@ def validate_manifests(paths: Iterable[str] = (), content: Optional[str] = None,
         findings.extend(checks.check_workload(doc))
     labels = consistency.DEFAULT_REQUIRED_LABELS if required_labels is None else tuple(required_labels)
     findings.extend(consistency.check_set(docs, labels, default_namespace))
-    if kubeconfig:
+    if connection is not None:
         from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.dry_run import server_dry_run
-        findings.extend(server_dry_run(docs, kubeconfig, context, default_namespace or "default"))
+        findings.extend(server_dry_run(docs, connection, default_namespace or "default"))
     return findings, len(docs), read
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, make_finding
-from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import Document
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import Document
 
 
 def _c(check_id: str, severity: str, title: str, remediation: str) -> Check:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, make_finding
-from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import Document
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import Document
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.checks import (
     containers, pod_labels, pod_spec,
 )

@@ -16,7 +16,7 @@ import re
 from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, make_finding
-from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import Document, ManifestError, escape_pointer
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import Document, ManifestError, escape_pointer
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import (
     KINDS, KUBERNETES_VERSION, MODELS,
 )

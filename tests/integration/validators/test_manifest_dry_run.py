@@ -6,6 +6,7 @@ Collected always; skipped until the harness has its k8s service (deploysafe_test
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 
 import pytest
@@ -32,7 +33,7 @@ def workload(name):
 def dry_run_findings(tmp_path, docs, kubeconfig):
     path = tmp_path / "set.yaml"
     path.write_text(yaml.safe_dump_all(docs))
-    findings, _, _ = validate_manifests([str(path)], kubeconfig=kubeconfig)
+    findings, _, _ = validate_manifests([str(path)], connection={"kubeconfig": kubeconfig})
     return [f for f in findings if f.check_id.startswith("manifest.dry-run")]
 
 
@@ -65,3 +66,54 @@ def test_unserved_kind_and_crd_in_the_same_set(k8s, tmp_path):
                                                          k8s["kubeconfig"])}
     assert "does not serve example.com/v1 Gadget" in findings["manifest.dry-run"].message
     assert "Widget/w" in findings["manifest.dry-run-skipped"].message
+
+
+def test_restricted_credentials_fail_clearly_where_rbac_forbids(k8s, tmp_path):
+    """The deployer may patch Deployments in its namespace only: there the dry-run runs, elsewhere the
+    403 is an error naming verb, resource and namespace (a finding would blame the manifest)."""
+    allowed = workload(f"dry-{uuid.uuid4().hex[:8]}")
+    allowed["metadata"]["namespace"] = k8s["restricted_namespace"]
+    assert dry_run_findings(tmp_path, [allowed], k8s["kubeconfig_restricted"]) == []
+    denied = workload(f"dry-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(ManifestError) as raised:
+        dry_run_findings(tmp_path, [denied], k8s["kubeconfig_restricted"])
+    message = str(raised.value)
+    assert f"server-side dry-run of Deployment/{denied['metadata']['name']}" in message
+    assert "forbidden: patch deployments in namespace default" in message
+    assert "set.yaml" in message and "Traceback" not in message, message
+
+
+PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Auto - K8S_AUTH_KUBECONFIG alone switches the dry-run on
+      deploysafe.preflight.manifest_validate: {{paths: ["{path}"], fail_on: never}}
+      register: auto
+    - name: Told not to
+      deploysafe.preflight.manifest_validate: {{paths: ["{path}"], fail_on: never, server_dry_run: false}}
+      register: offline
+    - ansible.builtin.copy:
+        content: "{{{{ {{'auto': auto, 'offline': offline}} | to_json }}}}"
+        dest: "{dest}"
+"""
+
+
+def test_module_dry_runs_through_k8s_auth_kubeconfig(k8s, ansible_playbook, tmp_path):
+    """How an AWX Kubernetes credential hands the cluster over: no module option, only K8S_AUTH_*."""
+    bad = workload(f"dry-{uuid.uuid4().hex[:8]}")
+    bad["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = 70000
+    path = tmp_path / "set.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    dest = tmp_path / "result.json"
+    env = {"K8S_AUTH_KUBECONFIG": k8s["kubeconfig"], "KUBECONFIG": str(tmp_path / "absent")}
+    proc = ansible_playbook(PLAY.format(path=path, dest=dest), extra_env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(dest.read_text())
+    auto, offline = result["auto"], result["offline"]
+    assert auto["server_dry_run"] is True
+    (finding,) = [f for f in auto["findings"] if f["check_id"] == "manifest.dry-run"]
+    assert "containerPort" in finding["message"] and auto["verdict"]["status"] == "fail"
+    assert offline["server_dry_run"] is False
+    assert not [f for f in offline["findings"] if f["check_id"].startswith("manifest.dry-run")]

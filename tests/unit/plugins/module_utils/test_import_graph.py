@@ -11,21 +11,11 @@ import ast
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
 ABSOLUTE = "ansible_collections.deploysafe.preflight.plugins.module_utils"
 
-# Known cycles, each owned by another branch of issue 11 (section 6). A cycle found inside one of
-# these sets is tolerated; the lead deletes an entry after merging the branch that removes it
-# (test_known_cycle_is_gone is a strict xfail: it fails as soon as the cycle is gone, as a reminder).
-KNOWN_CYCLES = [
-    # validators branch (not named in the issue, found by this test): the package __init__ holds the
-    # scan entry point and imports its submodules, which import ImageError / Document back from it
-    frozenset({"image", "image.archive", "image.checks", "image.layers"}),
-    frozenset({"manifests", "manifests.checks", "manifests.consistency", "manifests.dry_run", "manifests.schema"}),
-]
-# Known imports of private names across files (same owner as above).
+# Known imports of private names across files, each owned by a branch that removes it.
 KNOWN_PRIVATE = set()
 
 
@@ -136,19 +126,9 @@ def test_the_graph_is_read():
     assert "archive.errors" in edges["archive.writer"]  # relative `from .errors import`
 
 
-def _known(cycle: frozenset) -> bool:
-    return any(cycle <= known for known in KNOWN_CYCLES)
-
-
 def test_no_import_cycles():
-    unexpected = [sorted(c) for c in cycles(graph()) if not _known(c)]
-    assert not unexpected, f"import cycles in plugins/module_utils: {unexpected}"
-
-
-@pytest.mark.parametrize("cycle", KNOWN_CYCLES, ids=lambda c: "-".join(sorted(c)))
-@pytest.mark.xfail(strict=True, reason="known cycle owned by another branch; delete its KNOWN_CYCLES entry once fixed")
-def test_known_cycle_is_gone(cycle):
-    assert not [c for c in cycles(graph()) if c <= cycle]
+    found = [sorted(c) for c in cycles(graph())]
+    assert not found, f"import cycles in plugins/module_utils: {found}"
 
 
 def test_no_private_names_across_files():

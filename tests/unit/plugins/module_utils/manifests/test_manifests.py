@@ -12,6 +12,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.findings.repo
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (
     ManifestError, all_checks, manifest_evidence, parse_stream, validate_manifests,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.dry_run import dry_run_wanted
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import validate
 
 LABELS = {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web-prod"}
@@ -197,10 +198,35 @@ def test_unreachable_cluster_is_a_clear_error(tmp_path):
         "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:1"}}],
         "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
         "users": [{"name": "x", "user": {"token": "t"}}]}))
-    with pytest.raises(ManifestError, match="cannot reach the cluster|discovery failed"):
-        path = tmp_path / "x.yaml"
-        path.write_text(yaml.safe_dump(clean_set()[0]))
-        validate_manifests([str(path)], kubeconfig=str(kubeconfig))
+    path = tmp_path / "x.yaml"
+    path.write_text(yaml.safe_dump(clean_set()[0]))
+    with pytest.raises(ManifestError, match=r"server-side dry-run: discover API groups failed: cannot reach the "
+                                            r"API server .*\[API server https://127.0.0.1:1 \(auth from kubeconfig\)\]"):
+        validate_manifests([str(path)], connection={"kubeconfig": str(kubeconfig)})
+
+
+def test_a_bad_k8s_auth_variable_is_a_manifest_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", "{not json")
+    path = tmp_path / "x.yaml"
+    path.write_text(yaml.safe_dump(clean_set()[0]))
+    with pytest.raises(ManifestError, match="server-side dry-run: K8S_AUTH_KUBECONFIG holds neither a path nor"):
+        validate_manifests([str(path)], connection={})
+
+
+@pytest.mark.parametrize("params, setting, environ, wanted", [
+    ({}, None, {}, False),                                           # offline unless told
+    ({"kubeconfig": "/k"}, None, {}, True),                          # a kubeconfig alone, as before
+    ({"host": "https://k8s:6443", "validate_certs": None}, None, {}, True),
+    ({"validate_certs": False}, None, {}, True),
+    ({"kubeconfig": ""}, None, {"PATH": "/bin"}, False),             # empty is unset
+    ({}, None, {"K8S_AUTH_HOST": "https://k8s:6443"}, True),         # an AWX Kubernetes credential
+    ({}, None, {"K8S_AUTH_API_KEY": ""}, False),
+    ({"kubeconfig": "/k"}, False, {"K8S_AUTH_HOST": "https://k8s"}, False),
+    ({}, True, {}, True),                                            # in-cluster or default kubeconfig
+    ({"request_timeout": 30, "paths": ["x"]}, None, {}, False),      # not a connection option
+])
+def test_when_the_dry_run_runs(params, setting, environ, wanted):
+    assert dry_run_wanted(params, setting, environ) is wanted
 
 
 def verdict_of(docs, tmp_path, **kw):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import BinaryIO, Callable, Iterator, Optional, Tuple
+from typing import BinaryIO, Callable, Iterator, List, Optional, Tuple
 
 CHUNK = 1 << 20
 
@@ -28,6 +28,31 @@ def sha256_file(path: str, chunk: int = CHUNK) -> str:
     """Hex sha256 of a file's content, read in fixed-size chunks."""
     with open(path, "rb") as handle:
         return sha256_stream(handle, chunk)
+
+
+def plan_destination(dest: str) -> Tuple[Optional[str], List[str], List[str]]:
+    """(directory to judge, problems, notes) for a destination directory a check-mode plan will write to.
+
+    On a first run the destination may not exist yet: whoever runs the backup creates it first (the
+    roles do). The plan then judges the nearest existing directory above it (permissions, free space)
+    and says so in a note, instead of failing a --check on a fresh host. The directory is None when
+    there is nothing writable to judge."""
+    target = where = os.path.abspath(dest or ".")
+    while not os.path.lexists(where) and os.path.dirname(where) != where:
+        where = os.path.dirname(where)
+    problems: List[str] = []
+    notes: List[str] = []
+    if where != target and os.path.isdir(where):
+        notes.append(f"destination {dest} does not exist yet: it must be created before the backup "
+                     f"(free space and permissions checked on {where})")
+    if not dest or not os.path.isdir(where):
+        problems.append(f"destination {dest} does not exist or is not a directory")
+        return None, problems, notes
+    if not os.access(where, os.W_OK | os.X_OK):
+        problems.append(f"destination {dest} is not writable" if where == target else
+                        f"destination {dest} cannot be created: {where} is not writable")
+        return None, problems, notes
+    return where, problems, notes
 
 
 def walk_entries(root: str, excluded=frozenset(),

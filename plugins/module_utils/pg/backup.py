@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ..archive import (CONTENT_TYPE_TAR, ArchiveError, CommandProducer, DirectoryProducer, artifact_name,
                        write_artifact)
+from ..files import plan_destination
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
@@ -277,21 +278,10 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
                                     (f"{quote_ident(s)}.{quote_ident(t)}",)).fetchone()[0] for s, t in tables)
     finally:
         conn.close()
-    free, notes = None, []
-    # On a first run the destination may not exist yet: whoever runs the backup creates it first (the
-    # pg_backup role does). The plan then checks the nearest existing directory above it instead.
-    target = where = os.path.abspath(opts.dest)
-    while not os.path.lexists(where) and os.path.dirname(where) != where:
-        where = os.path.dirname(where)
-    if where != target and os.path.isdir(where):
-        notes.append(f"destination {opts.dest} does not exist yet: it must be created before the backup "
-                     f"(free space and permissions checked on {where})")
-    if not os.path.isdir(where):
-        problems.append(f"destination {opts.dest} does not exist or is not a directory")
-    elif not os.access(where, os.W_OK | os.X_OK):
-        problems.append(f"destination {opts.dest} is not writable" if where == target else
-                        f"destination {opts.dest} cannot be created: {where} is not writable")
-    else:
+    free = None
+    where, dest_problems, notes = plan_destination(opts.dest)
+    problems.extend(dest_problems)
+    if where is not None:
         free = shutil.disk_usage(where).free
         # Needed space is unknown before compressing; a third of the table data is a cautious floor.
         if free < estimate // 3:

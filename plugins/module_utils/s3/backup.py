@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..archive import ArchiveError, artifact_name, utc_stamp, write_artifact
-from ..files import sha256_file
+from ..files import plan_destination, sha256_file
 from . import S3Error
 from .client import S3Conn, check_bucket, describe, is_boto_error, make_client
 from .fetch import Fetched, drain, fetch_error, fetch_in_order
@@ -215,11 +215,10 @@ def plan_backup(conn: S3Conn, opts: BackupOptions, client=None) -> Dict[str, Any
             count += 1
             size += ref.size
     name = backup_name(opts)
+    notes: List[str] = []
     if opts.mode == "archive":
-        if not opts.dest or not os.path.isdir(opts.dest):
-            problems.append(f"destination {opts.dest} does not exist or is not a directory")
-        elif not os.access(opts.dest, os.W_OK):
-            problems.append(f"destination {opts.dest} is not writable")
+        _where, dest_problems, notes = plan_destination(opts.dest)
+        problems.extend(dest_problems)
         would = os.path.join(opts.dest or "", name)
     else:
         try:
@@ -227,7 +226,7 @@ def plan_backup(conn: S3Conn, opts: BackupOptions, client=None) -> Dict[str, Any
         except S3Error as exc:
             problems.append(str(exc))
         would = f"s3://{opts.dest_bucket}/{opts.dest_prefix}{name}/"
-    return {"would_write": would, "objects": count, "bytes": size, "problems": problems}
+    return {"would_write": would, "objects": count, "bytes": size, "problems": problems, "notes": notes}
 
 
 def manifest_header(doc: Dict[str, Any]) -> bytes:

@@ -52,9 +52,9 @@ options:
       - When the task itself fails, after returning everything it found (the verdict, findings and reports stay
         in the result). V(fail) fails the task when the verdict is C(fail), V(pending) also when it is C(pending)
         (anything but C(pass)), V(never) leaves the decision to the caller or the checklist.
-      - The collection's roles leave it at V(never), record the verdict, then gate with C(<role>_fail_on).
+      - The collection's roles pass V(never), record the verdict, then gate with C(<role>_fail_on).
     type: str
-    default: never
+    default: fail
     choices: [fail, pending, never]
     version_added: 0.1.0
 notes:

@@ -16,7 +16,8 @@ notes:
 """
 
     # The one gate option of the check modules (verdict.FAIL_ON / verdict.gate_failed); roles expose
-    # it as <role>_fail_on and pass fail_on=never to the modules when their own gate decides.
+    # it as <role>_fail_on and pass fail_on=never to the modules when their own gate decides. One default
+    # for every module: a check whose verdict is fail fails its task unless told otherwise.
     FAIL_ON = r"""
 options:
   fail_on:
@@ -30,4 +31,14 @@ options:
     choices: [fail, pending, never]
     default: fail
     version_added: 0.1.0
+"""
+
+    # The boolean the verification modules had before fail_on, kept so existing tasks keep working.
+    FAIL_ON_MISMATCH = r"""
+options:
+  fail_on_mismatch:
+    description:
+      - Deprecated, use O(fail_on). V(true) means O(fail_on=fail), V(false) means O(fail_on=never).
+        Not together with O(fail_on).
+    type: bool
 """

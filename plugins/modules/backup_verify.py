@@ -45,7 +45,7 @@ options:
     default: false
     version_added: 0.1.0
 extends_documentation_fragment:
-  - deploysafe.preflight.gate.fail_on_mismatch
+  - deploysafe.preflight.verdict.fail_on_mismatch
   - deploysafe.preflight.verdict
   - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.s3.nested

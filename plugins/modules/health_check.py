@@ -93,7 +93,7 @@ options:
     description: CA bundle to verify HTTPS URLs with.
     type: path
 extends_documentation_fragment:
-  - deploysafe.preflight.gate
+  - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.read_only
@@ -177,7 +177,7 @@ def main():
             expect_dependencies=dict(type="bool", default=True),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
-            fail_on=dict(type="str", choices=list(FAIL_ON), default="never"),
+            fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
         ),
         supports_check_mode=True,
     )

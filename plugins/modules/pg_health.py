@@ -43,7 +43,7 @@ notes:
   - Sessions of other roles are visible only to a superuser or a member of C(pg_read_all_stats).
   - C(pg_stat_statements) is looked up in the database connected to (O(dbname)).
 extends_documentation_fragment:
-  - deploysafe.preflight.gate
+  - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.postgres
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
@@ -127,7 +127,7 @@ def main():
         max_blocked=dict(type="int", default=0),
         slow_statement_mean_ms=dict(type="float"),
         top_statements=dict(type="int", default=5),
-        fail_on=dict(type="str", choices=list(FAIL_ON), default="never"),
+        fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     stamp_module_verdicts(module, "pg_health")

@@ -57,7 +57,7 @@ options:
     default: false
 extends_documentation_fragment:
   - deploysafe.preflight.verdict.fail_on
-  - deploysafe.preflight.gate.fail_on_mismatch
+  - deploysafe.preflight.verdict.fail_on_mismatch
   - deploysafe.preflight.postgres
   - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict

@@ -98,7 +98,7 @@ options:
     description: CA bundle for HTTPS.
     type: path
 extends_documentation_fragment:
-  - deploysafe.preflight.gate
+  - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.read_only
@@ -178,7 +178,7 @@ def main():
             auth_token=dict(type="str", no_log=True),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
-            fail_on=dict(type="str", choices=list(FAIL_ON), default="never"),
+            fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
         ),
         supports_check_mode=True,
     )

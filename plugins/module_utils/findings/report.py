@@ -100,5 +100,5 @@ def findings_argument_spec() -> Dict[str, Any]:
         sarif_inputs=dict(type="list", elements="path", default=[]),
         report_dir=dict(type="path"),
         report_formats=dict(type="list", elements="str", default=list(FORMATS), choices=list(FORMATS)),
-        fail_on=dict(type="str", default="never", choices=list(FAIL_ON)),
+        fail_on=dict(type="str", default="fail", choices=list(FAIL_ON)),
     )

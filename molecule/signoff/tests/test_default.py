@@ -51,3 +51,9 @@ def test_backup_changed_after_approval_is_named_and_the_signoff_not_valid():
                                    if p.startswith(f"artifact {BASE}/backups/tampered.dump (named by pg_backup.json) "
                                                    "changed after the sign-off")] and len(signoff["problems"]) == 1
     assert "tampered.dump" in open(f"{BASE}/tampered/report/checklist.md").read()
+
+
+def test_fixture_verdicts_are_marked_manual():
+    model = json.load(open("/tmp/molecule-signoff/good/report/checklist.json"))
+    assert all(item["manual"] for item in model["items"] if item["name"] != "signoff")
+    assert any("recorded by hand" in w for w in model["warnings"])

@@ -42,7 +42,8 @@ def cut_short(run: Dict[str, Any], stages: List[Dict[str, Any]]) -> str:
         t = end
         if reached >= end:
             continue
-        (never if reached <= start else unfinished).append(stage["name"])
+        # the first stage starts with the run itself: a run stopped within its first instant still reached it
+        (never if start > 0 and reached <= start else unfinished).append(stage["name"])
     parts = [f"stopped at {reached:.1f} s of {t:.1f} s ({run['aborted']})"]
     if unfinished:
         parts.append(f"stage {', '.join(unfinished)} not finished")

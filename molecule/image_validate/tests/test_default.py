@@ -8,7 +8,7 @@ RUN = f"{BASE}/run"
 
 
 def test_run_directory_holds_only_this_run(host):
-    assert sorted(host.file(RUN).listdir()) == ["image_validate", "image_validate.json"]
+    assert sorted(host.file(RUN).listdir()) == ["image_validate", "image_validate.json", "run.json"]  # run.json: the run it belongs to
 
 
 def test_reports_written(host):

@@ -68,9 +68,9 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict impor
 
 def _as_verdict(part, name):
     """A verdict, or a registered task result holding one; a skipped task is None, a failed one pending."""
-    if part is None or part == "" or not isinstance(part, dict):
-        return part if part not in (None, "") else None
-    if "status" in part and "evidence" in part:
+    if part is None or part == "":
+        return None
+    if not isinstance(part, dict) or ("status" in part and "evidence" in part):
         return part
     if isinstance(part.get("verdict"), dict):
         return part["verdict"]
@@ -84,11 +84,12 @@ def _as_verdict(part, name):
 
 def _named_parts(verdicts, required, prefix):
     """A dict input as a list of verdicts (names prefixed), plus a pending part per required absentee."""
-    parts = []
+    parts, ran = [], set()
     for name, part in verdicts.items():
         part = _as_verdict(part, name)
         if part is None:
             continue
+        ran.add(name)
         if prefix and isinstance(part, dict) and isinstance(part.get("evidence"), dict):
             evidence = part["evidence"]
             part = dict(part, evidence=dict(
@@ -98,7 +99,7 @@ def _named_parts(verdicts, required, prefix):
                               for m in evidence.get("measurements") or []]))
         parts.append(part)
     for name in required or []:
-        if _as_verdict(verdicts.get(name), name) is None:
+        if name not in ran:
             parts.append(make_verdict("pending", f"{name} did not run", findings={f"{name}.not_run": 1}))
     return parts
 
@@ -118,7 +119,7 @@ def merge_verdicts(verdicts, summary=None, required=None, prefix=True):
         except ValueError as exc:
             raise AnsibleFilterError(f"merge_verdicts: item {position} is not a verdict: {exc}") from exc
     text = summary if summary is not None else "; ".join(str(p["summary"]) for p in parts if p["summary"])
-    return merge(text or "no verdicts", [dict(p) for p in parts])
+    return merge(text or "no verdicts", parts)
 
 
 class FilterModule:

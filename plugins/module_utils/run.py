@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
-    COLLECTION, COLLECTION_VERSION, sha256_file, write_record,
+    COLLECTION, COLLECTION_VERSION, sha256_file, utc_iso, write_record,
 )
 
 RUN_FILE = "run.json"
@@ -144,7 +144,7 @@ def start_or_join(run_dir: str, run_id: str = "", release: Optional[Dict[str, An
             return record != before, record, before
     record = {
         "format": RUN_FORMAT, "run_id": run_id or new_run_id(now), "release": release,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "started_at": utc_iso(now),
         "producer": {"collection": COLLECTION, "version": COLLECTION_VERSION},
     }
     return True, record, before
@@ -155,10 +155,14 @@ def store_run(run_dir: str, record: Dict[str, Any]) -> str:
     return write_record(os.path.join(run_dir, RUN_FILE), record)
 
 
-def current_run(run_dir: str, run_id: str = "", now: Optional[float] = None) -> Dict[str, Any]:
+def current_run(run_dir: str, run_id: str = "", now: Optional[float] = None,
+                create: bool = True) -> Optional[Dict[str, Any]]:
     """The run a verdict recorded now belongs to: run.json's (checked against run_id when given), or a new
-    run started on the spot when run_dir has none yet (a role used on its own)."""
+    run started on the spot when run_dir has none yet (a role used on its own). With create=False (check
+    mode) nothing is written, and a directory without a run gives None."""
     record = read_run(run_dir)
+    if record is None and not create:
+        return None
     if record is None:
         _changed, record, _before = start_or_join(run_dir, run_id, now=now)
         # Several hosts may record their first verdict at the same moment: only one run may start.

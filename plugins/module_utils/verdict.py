@@ -207,7 +207,8 @@ def stamp_module_verdicts(module: Any, name: str) -> None:
         setattr(module, attr, stamped)
 
 
-def _utc(epoch: float) -> str:
+def utc_iso(epoch: float) -> str:
+    """The records' timestamp format: 2026-12-03T08:00:00Z."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
@@ -221,7 +222,7 @@ def verdict_record(name: str, verdict: Dict[str, Any], details: Optional[Dict[st
     A verdict without a producer is manual: recorded_by says who wrote it.
     """
     validate(verdict)
-    stamp = _utc(now if now is not None else time.time())
+    stamp = utc_iso(now if now is not None else time.time())
     producer = verdict.get("producer") or {}
     return {
         "format": VERDICT_FORMAT,
@@ -253,10 +254,9 @@ def write_record(path: str, record: Dict[str, Any]) -> str:
     return path
 
 
-def write_verdict(run_dir: str, name: str, verdict: Dict[str, Any], details: Optional[Dict[str, Any]] = None,
-                  run: Optional[Dict[str, Any]] = None, host: Optional[str] = None) -> str:
+def write_verdict(run_dir: str, name: str, verdict: Dict[str, Any], details: Optional[Dict[str, Any]] = None) -> str:
     """Persist a verdict atomically as <run_dir>/<name>.json and return the path."""
-    return write_record(record_path(run_dir, name, host), verdict_record(name, verdict, details, run=run, host=host))
+    return write_record(record_path(run_dir, name), verdict_record(name, verdict, details))
 
 
 def validate(verdict: Any) -> None:

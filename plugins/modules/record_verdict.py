@@ -123,7 +123,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.deploysafe.preflight.plugins.module_utils.run import RunError, current_run, read_run
+from ansible_collections.deploysafe.preflight.plugins.module_utils.run import RunError, current_run
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
     earned, failed_measurements, record_path, verdict_record, write_record,
 )
@@ -167,12 +167,8 @@ def main():
         # A measurement that is not ok makes the verdict fail; a pass without evidence is refused (validate).
         if isinstance(verdict.get("evidence"), dict) and failed_measurements(verdict["evidence"]):
             verdict = earned(verdict)
-        if module.check_mode:
-            run = read_run(run_dir) or {"run_id": p["run_id"] or "(new run)", "release": {}}
-        else:
-            run = current_run(run_dir, p["run_id"])
-        if p["run_id"] and run["run_id"] not in (p["run_id"], "(new run)"):
-            raise RunError(f"{run_dir}/run.json belongs to run {run['run_id']}, not to run {p['run_id']}")
+        run = current_run(run_dir, p["run_id"], create=not module.check_mode) or {
+            "run_id": p["run_id"] or "(new run)", "release": {}}
         record = verdict_record(name, verdict, p["details"], run=run, host=p["host"], recorded_by=recorded_by)
     except RunError as exc:
         module.fail_json(msg=f"record_verdict {name}: {exc}")

@@ -21,7 +21,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.ite
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signature import Verifier
 from ansible_collections.deploysafe.preflight.plugins.module_utils.run import RunError, read_run
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
-    FAIL, PASS, PENDING, merge, read_verdict, worst,
+    FAIL, PASS, PENDING, merge, read_verdict, utc_iso, worst,
 )
 
 REPORT_FORMAT = 1
@@ -36,10 +36,6 @@ def _timestamp(text: Any) -> Optional[float]:
         return float(calendar.timegm(time.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ")))
     except ValueError:
         return None
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def load_record(path: str, name: str) -> Tuple[Optional[Dict[str, Any]], str]:
@@ -154,22 +150,13 @@ def _item_result(item: Item, run_dir: str, run_id: Optional[str], max_age: Optio
     return result, first
 
 
-def current_run_id(run_dir: str) -> Optional[str]:
-    """run_id of <run_dir>/run.json, None when no run was started there or the file is unusable."""
-    try:
-        record = read_run(run_dir)
-    except RunError:
-        return None
-    return record["run_id"] if record else None
-
-
-def _signoff(items: List[Item], run_dir: str, max_age: Optional[int], now: float,
+def _signoff(run_dir: str, run_id: str, max_age: Optional[int], now: float,
              signoff_item: Item, verifiers: Sequence[Verifier] = ()) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """The sign-off item result plus the top-level sign-off summary of the report.
 
     A recorded sign-off is valid only when its signature verifies with a configured key (when any is
     configured) and every verdict file and artifact it sealed hashes as it did at signing."""
-    result, record = _item_result(signoff_item, run_dir, current_run_id(run_dir), max_age, now)
+    result, record = _item_result(signoff_item, run_dir, run_id, max_age, now)
     info: Dict[str, Any] = {"recorded": record is not None, "status": result["status"], "decision": None, "by": None,
                             "at": None, "comment": "", "change_ticket": "", "override": False, "override_reason": "",
                             "not_pass_at_signoff": [], "reason": result["reason"], "signature": None, "key_id": None,
@@ -221,7 +208,7 @@ def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now
     run_id = run_id or run.get("run_id") or ""
     signoff_item = next((i for i in items if i.name == SIGNOFF_NAME), Item(0, SIGNOFF_NAME, "Human sign-off", True))
     results = []
-    signoff_result, signoff = _signoff(items, run_dir, max_age, now, signoff_item, verifiers)
+    signoff_result, signoff = _signoff(run_dir, run_id, max_age, now, signoff_item, verifiers)
     for item in items:
         results.append(signoff_result if item.name == SIGNOFF_NAME else _item_result(item, run_dir, run_id, max_age, now)[0])
     checks = [r for r in results if r["critical"] and r["name"] != SIGNOFF_NAME]
@@ -254,7 +241,7 @@ def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now
         warnings.append(f"recorded by hand (manual, not computed by a check): {', '.join(manual)}")
     counts["manual"] = len(manual)
     return {
-        "format": REPORT_FORMAT, "title": title, "generated_at": _iso(now), "run_dir": run_dir,
+        "format": REPORT_FORMAT, "title": title, "generated_at": utc_iso(now), "run_dir": run_dir,
         "run_id": run_id or None, "release": run.get("release") or {}, "run_started_at": run.get("started_at"),
         "max_age": max_age, "decision": decision, "decision_reason": "; ".join(reasons),
         "counts": counts, "warnings": warnings, "signoff": signoff, "items": results,

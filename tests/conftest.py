@@ -7,6 +7,8 @@ if the process is killed outright, the servers die with it through PR_SET_PDEATH
 from __future__ import annotations
 
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -89,3 +91,37 @@ class PlaybookRun:
 def ansible_playbook(tmp_path):
     """ansible_playbook(play_text, *cli_args) -> CompletedProcess."""
     return PlaybookRun(tmp_path)
+
+
+@pytest.fixture
+def loopback_http():
+    """serve(respond) -> base URL of a real HTTP/1.1 server on 127.0.0.1. respond(request) is called for
+    each GET with the http.server handler and returns (status, content_type or None, body bytes).
+    Every server started stops with the test."""
+    servers = []
+
+    def serve(respond):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                status, content_type, body = respond(self)
+                self.send_response(status)
+                if content_type:
+                    self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

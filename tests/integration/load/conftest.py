@@ -6,7 +6,6 @@ import json
 import os
 import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -43,30 +42,15 @@ def at_times(app):
 
 
 @pytest.fixture
-def bearer_server():
+def bearer_server(loopback_http):
     """A real HTTP server on loopback that answers 200 only to `Authorization: Bearer <token>` and keeps
     every Authorization header it saw. The token is made at test time (never a committed secret)."""
     token = os.urandom(12).hex()
     seen = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(request):
+        got = request.headers.get("Authorization", "")
+        seen.append(got)
+        return (200, None, b"ok") if got == f"Bearer {token}" else (401, None, b"unauthorized")
 
-        def do_GET(self):   # noqa: N802 (http.server's naming)
-            got = self.headers.get("Authorization", "")
-            seen.append(got)
-            body = b"ok" if got == f"Bearer {token}" else b"unauthorized"
-            self.send_response(200 if body == b"ok" else 401)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_address[1]}", "token": token, "seen": seen}
-    server.shutdown()
-    server.server_close()
+    return {"url": loopback_http(respond), "token": token, "seen": seen}

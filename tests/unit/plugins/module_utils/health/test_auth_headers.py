@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -30,29 +28,15 @@ def test_token_and_authorization_header_are_ambiguous():
 
 
 @pytest.fixture
-def recorder():
+def recorder(loopback_http):
     """A loopback HTTP server that records the Authorization header of each request it answers."""
     seen = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            seen.append(self.headers.get("Authorization"))
-            body = b'{"status": "success", "data": {"groups": []}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(request):
+        seen.append(request.headers.get("Authorization"))
+        return 200, "application/json", b'{"status": "success", "data": {"groups": []}}'
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    return loopback_http(respond), seen
 
 
 def test_token_reaches_the_server(recorder):

@@ -34,7 +34,10 @@ options:
   items:
     description:
       - The checklist, replacing the 12 default items. Each entry is a dict with C(name) (the verdict file
-        C(<name>.json)), and optionally C(id), C(title) and C(critical).
+        C(<name>.json)), and optionally C(id), C(title), C(critical) and C(records).
+      - C(records) lists the verdict names the item reads (default its own name); the worst decides and a
+        missing one keeps the item pending. The default C(security_scan) item reads C(security_scan) and
+        C(runtime_security), the default C(deploy_rehearsal) item C(deploy_rehearsal) and C(production_dry_run).
       - A name of a default item inherits its title and criticality; other names are critical unless
         C(critical=false).
     type: list

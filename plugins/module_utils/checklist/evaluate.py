@@ -107,10 +107,38 @@ def _item_result(item: Item, run_dir: str, run_id: Optional[str], max_age: Optio
                  now: float) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
     """The item's result over all its records; the record returned is the first of this run (or None).
 
-    Records of this run decide (the worst host wins); records of other runs never stand for this one:
-    they are listed as ignored, and an item with nothing of this run is pending with their reason.
+    An item reading several verdicts (item.records) takes the worst of them: each one missing is pending.
     """
-    entries = item_records(run_dir, item.name, run_id, max_age, now)
+    if len(item.sources) == 1:
+        return _verdict_result(item, item.sources[0], run_dir, run_id, max_age, now)
+    parts = [_verdict_result(item, name, run_dir, run_id, max_age, now) for name in item.sources]
+    results = [part[0] for part in parts]
+    result = dict(results[0])
+    evidence = merge("", [{"status": r["status"], "summary": "", "evidence": r["evidence"]} for r in results])["evidence"]
+    verified = [r["verified_at"] for r in results if r["verified_at"]]
+    manual = sorted({r["recorded_by"] for r in results if r["manual"] and r["recorded_by"]})
+    result.update(
+        status=worst(r["status"] for r in results), evidence=evidence,
+        summary="; ".join(f"{name}: {r['status']} - {r['summary']}" for name, r in zip(item.sources, results)),
+        reason="; ".join(f"{name}: {r['reason']}" for name, r in zip(item.sources, results) if r["reason"]),
+        verified_at=min(verified) if len(verified) == len(results) else None,
+        hosts=[dict(h, record=name) for name, r in zip(item.sources, results) for h in r["hosts"]],
+        ignored=[i for r in results for i in r["ignored"]], manual=any(r["manual"] for r in results),
+        recorded_by=", ".join(manual) or None,
+        records=[{"name": name, "status": r["status"], "summary": r["summary"], "reason": r["reason"],
+                  "source": r["source"]} for name, r in zip(item.sources, results)],
+    )
+    return result, next((part[1] for part in parts if part[1] is not None), None)
+
+
+def _verdict_result(item: Item, name: str, run_dir: str, run_id: Optional[str], max_age: Optional[int],
+                    now: float) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+    """One verdict name's result; the record returned is the first of this run (or None).
+
+    Records of this run decide (the worst host wins); records of other runs never stand for this one:
+    they are listed as ignored, and a verdict with nothing of this run is pending with their reason.
+    """
+    entries = item_records(run_dir, name, run_id, max_age, now)
     current = [e for e in entries if e["current"]]
     result: Dict[str, Any] = {
         "id": item.id, "name": item.name, "title": item.title, "critical": item.critical,

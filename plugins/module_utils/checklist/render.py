@@ -93,9 +93,12 @@ def render_markdown(model: Dict[str, Any]) -> bytes:
             lines.append(f"- Reason: {_md(r['reason'])}")
         lines.append(f"- Recorded: {_md(r['recorded_at'] or 'never')}; verified: {_md(r.get('verified_at') or 'never')}; "
                      f"findings: {_md(findings_text(ev['findings']))}")
+        for part in r.get("records") or []:
+            lines.append(f"- Verdict `{_md(part['name'])}`: {ICONS[part['status']]} - {_md(part['reason'] or part['summary'])}")
         for h in r.get("hosts") or []:
             if h["host"]:
-                lines.append(f"- Host `{_md(h['host'])}`: {ICONS[h['status']]} - {_md(h['reason'] or h['summary'])}")
+                lines.append(f"- Host `{_md(h['host'])}`{_md(' (' + h['record'] + ')' if h.get('record') else '')}: "
+                             f"{ICONS[h['status']]} - {_md(h['reason'] or h['summary'])}")
         for ignored in r.get("ignored") or []:
             lines.append(f"- Ignored `{_md(ignored['source'])}`: {_md(ignored['reason'])}")
         for m in ev["measurements"]:

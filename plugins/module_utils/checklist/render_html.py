@@ -53,6 +53,10 @@ def _item(r: Dict[str, Any]) -> str:
                       f' - findings: {_e(findings_text(ev["findings"]))}</p>']
     if r["reason"]:
         out.append(f"<p><b>Reason:</b> {_e(r['reason'])}</p>")
+    parts = r.get("records") or []
+    if parts:
+        out.append("<ul>" + "".join(f"<li>verdict <code>{_e(p['name'])}</code>: {_status(p['status'], False)} "
+                                    f"{_e(p['reason'] or p['summary'])}</li>" for p in parts) + "</ul>")
     hosts = [h for h in r.get("hosts") or [] if h["host"]]
     if hosts:
         out.append("<ul>" + "".join(f"<li>host <code>{_e(h['host'])}</code>: {_status(h['status'], h['manual'])} "

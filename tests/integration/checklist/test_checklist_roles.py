@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 from role_play import role_play
 
 ITEMS = ["image_validate", "manifest_validate", "security_scan", "pg_backup", "s3_backup", "backup_schedule",
-         "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate"]
+         "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate",
+          "runtime_security", "production_dry_run"]
 
 RECORD = """
 - hosts: localhost

@@ -18,7 +18,8 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict impor
 )
 
 CHECKS = ["image_validate", "manifest_validate", "security_scan", "pg_backup", "s3_backup", "backup_schedule",
-          "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate"]
+          "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate",
+          "runtime_security", "production_dry_run"]
 
 
 

@@ -21,6 +21,6 @@ def run_dir(tmp_path):
 def all_pass(run_dir):
     """Every item except the sign-off recorded as pass."""
     for item in build_items():
-        if item.name != SIGNOFF_NAME:
-            put(run_dir, item.name, measurements=[measurement("duration", 1.5, "s", 10, "<=")])
+        for name in item.sources if item.name != SIGNOFF_NAME else ():
+            put(run_dir, name, measurements=[measurement("duration", 1.5, "s", 10, "<=")])
     return run_dir

@@ -27,7 +27,7 @@ def status_of(model, name):
 
 def test_default_items_are_the_twelve_steps():
     items = build_items()
-    assert [i.name for i in items] == [n for n, _, _ in DEFAULT_ITEMS] and len(items) == 12
+    assert [i.name for i in items] == [entry[0] for entry in DEFAULT_ITEMS] and len(items) == 12
     assert [i.id for i in items] == list(range(1, 13))
     assert {i.name for i in items if not i.critical} == {"backup_schedule", "monitoring_gate"}
 

@@ -67,7 +67,7 @@ def test_ssh_signature_verifies_and_the_run_is_go(backup, all_pass, tmp_path):
     assert all(a["rehashed"] for a in details["evidence"]["artifacts"])
     model, info = signoff_of(all_pass, [public])
     assert model["decision"] == "go", model["decision_reason"]
-    assert info["signature"] == "verified" and info["sealed_files"] == 11 and info["sealed_artifacts"] == 2
+    assert info["signature"] == "verified" and info["sealed_files"] == 13 and info["sealed_artifacts"] == 2
 
 
 def test_one_changed_byte_of_a_backup_artifact_is_caught(backup, all_pass, tmp_path):

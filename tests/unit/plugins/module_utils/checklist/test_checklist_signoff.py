@@ -25,7 +25,7 @@ def test_signoff_refused_when_criticals_not_pass(all_pass):
     (all_pass / "security_scan.json").unlink()
     result, error = run_signoff(params(all_pass), check_mode=False, now=NOW)
     assert error.startswith("sign-off refused: 2 critical item(s)")
-    assert "load_test (fail" in error and "security_scan (pending: no verdict recorded)" in error
+    assert "load_test (fail" in error and "security_scan (pending: security_scan: no verdict recorded)" in error
     assert "override_reason" in error
     assert not (all_pass / "signoff.json").exists()
 

@@ -111,6 +111,7 @@ def status_samples(status: Mapping[str, Any], max_age: str = "26h",
 
 
 def _format_value(value: float) -> str:
+    value = float(value)
     return str(int(value)) if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deploysafe_testenv.process import wait_until
 from tests.integration.module_runner import run_module
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -43,17 +44,6 @@ def _reload(prometheus: dict) -> None:
     request = urllib.request.Request(prometheus["reload_url"], method="POST")
     with urllib.request.urlopen(request, timeout=10) as resp:
         assert resp.status == 200
-
-
-def _wait(what: str, probe, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
 
 
 def _iso(when: datetime) -> str:
@@ -83,9 +73,14 @@ class Monitor:
 
     def __init__(self, prometheus: dict, workdir: Path, schedule: str):
         self.url = prometheus["url"]
+        self.log = Path(prometheus["log"])
         self.schedule = schedule
         self.status_file = workdir / f"{schedule}.status.json"
         self.textfile_dir = workdir / "textfile"
+
+    def wait(self, what: str, probe) -> None:
+        """Poll probe until true; on timeout the error shows the tail of Prometheus's log."""
+        wait_until(what, probe, timeout=WAIT, log_path=self.log, interval=0.5)
 
     def export(self, status: dict) -> None:
         self.status_file.write_text(json.dumps(status))
@@ -111,9 +106,9 @@ class Monitor:
     def show(self, status: dict, scraped_metric: str, expected: float) -> None:
         """Export the status and wait until Prometheus has scraped it and evaluated the rules 3 times since."""
         self.export(status)
-        _wait(f"{scraped_metric} = {expected}", lambda: self.scraped(scraped_metric) == expected)
+        self.wait(f"{scraped_metric} = {expected}", lambda: self.scraped(scraped_metric) == expected)
         seen = time.time()
-        _wait("3 rule evaluations after the scrape", lambda: _evaluated_after(self.group(), seen + 3))
+        self.wait("3 rule evaluations after the scrape", lambda: _evaluated_after(self.group(), seen + 3))
 
 
 def _evaluated_after(group, epoch: float) -> bool:
@@ -148,8 +143,8 @@ def monitor(prometheus, loopback_http, tmp_path):
                                         "labels": {"job": "backup-alerts-test"}}]))
     try:
         _reload(prometheus)
-        group = _wait("the backup alert rules to load", mon.group)
-        assert {r["name"] for r in group["rules"]} == set(ALERTS)
+        mon.wait("the backup alert rules to load", mon.group)
+        assert {r["name"] for r in mon.group()["rules"]} == set(ALERTS)
         yield mon
     finally:
         rule_file.unlink()
@@ -166,16 +161,16 @@ def test_backup_alerts_fire_when_the_status_goes_bad(monitor):
 
     # stale: the last success is 2 h old, max_age is 1 h -> BackupTooOld, and only that
     monitor.export(_status(monitor.schedule, success_age=timedelta(hours=2)))
-    _wait("BackupTooOld firing", lambda: monitor.alerts().get("BackupTooOld") == "firing")
+    monitor.wait("BackupTooOld firing", lambda: monitor.alerts().get("BackupTooOld") == "firing")
     assert set(monitor.alerts()) == {"BackupTooOld"}
 
     # the last run failed (the success before it is recent) -> BackupFailed; BackupTooOld resolves
     monitor.export(_status(monitor.schedule, success_age=timedelta(minutes=1), ok=False))
-    _wait("BackupFailed firing and BackupTooOld resolved", lambda: monitor.alerts() == {"BackupFailed": "firing"})
+    monitor.wait("BackupFailed firing and BackupTooOld resolved", lambda: monitor.alerts() == {"BackupFailed": "firing"})
 
     # a success whose backup did not verify (the last verified one is a day old) -> BackupUnverified
     monitor.export(_status(monitor.schedule, success_age=timedelta(minutes=1), verified_age=timedelta(days=1)))
-    _wait("BackupUnverified firing alone", lambda: monitor.alerts() == {"BackupUnverified": "firing"})
+    monitor.wait("BackupUnverified firing alone", lambda: monitor.alerts() == {"BackupUnverified": "firing"})
 
 
 def _dashboard_queries(schedule: str):

@@ -145,6 +145,17 @@ def test_write_is_atomic_private_to_the_directory_and_readable(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["deploysafe_backup_nightly.prom"]  # no temp file left
 
 
+def test_the_temp_file_is_in_the_same_directory_and_not_a_prom_file(tmp_path, monkeypatch):
+    """node_exporter reads every *.prom: the half-written file must not be one; rename needs the same fs."""
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (renames.append((src, dst)), real_replace(src, dst)))
+    path = str(tmp_path / "deploysafe_backup_nightly.prom")
+    write_textfile(path, "a 1\n")
+    (tmp, dest), = renames
+    assert dest == path and os.path.dirname(tmp) == str(tmp_path) and not tmp.endswith(".prom")
+
+
 def test_write_into_a_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(RetentionError, match="textfile directory .* does not exist"):
         write_textfile(str(tmp_path / "none" / "x.prom"), "a 1\n")

@@ -2,6 +2,10 @@
 
 The rules file has SampleAppHighErrorRate, which fires within seconds when the sample service's
 5xx ratio is pushed up through its fault injection, plus SampleAppDown and SampleAppHighLatency.
+
+Tests may add their own: rule files dropped into `rules_dir` (*.yml, loaded on POST `reload_url`) and
+scrape targets dropped into `targets_dir` (Prometheus file_sd *.json, picked up within seconds, job
+`extra` unless the file sets a job label). A test removes its files (and reloads) when done.
 """
 
 from __future__ import annotations
@@ -82,12 +86,15 @@ class PrometheusService(Service):
         am_port, prom_port = free_port(), free_port()
         rules = self.dir / "rules.yml"
         rules.write_text(RULES)
+        rules_dir, targets_dir = self.dir / "rules.d", self.dir / "targets.d"
+        rules_dir.mkdir(exist_ok=True)
+        targets_dir.mkdir(exist_ok=True)
         (self.dir / "alertmanager.yml").write_text(ALERTMANAGER)
         (self.dir / "prometheus.yml").write_text(f"""\
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
-rule_files: ["{rules}"]
+rule_files: ["{rules}", "{rules_dir}/*.yml"]
 alerting:
   alertmanagers:
     - static_configs:
@@ -100,6 +107,10 @@ scrape_configs:
   - job_name: prometheus
     static_configs:
       - targets: ["127.0.0.1:{prom_port}"]
+  - job_name: extra
+    file_sd_configs:
+      - files: ["{targets_dir}/*.json"]
+        refresh_interval: 1s
 """)
         am_log, prom_log = self.dir / "alertmanager.log", self.dir / "prometheus.log"
         am = spawn([_binary("prometheus-alertmanager"), f"--config.file={self.dir / 'alertmanager.yml'}",
@@ -112,7 +123,8 @@ scrape_configs:
                        proc=am, log_path=am_log)
             prom = spawn([_binary("prometheus"), f"--config.file={self.dir / 'prometheus.yml'}",
                           f"--storage.tsdb.path={self.dir / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}",
-                          "--storage.tsdb.retention.time=1d"], prom_log, cwd=self.dir, attached=self.env.attached)
+                          "--storage.tsdb.retention.time=1d", "--web.enable-lifecycle"],  # POST /-/reload
+                         prom_log, cwd=self.dir, attached=self.env.attached)
             url = f"http://127.0.0.1:{prom_port}"
             query = url + "/api/v1/query?" + urllib.parse.urlencode({"query": 'up{job="sample-app"} == 1'})
             wait_until("Prometheus scraping the sample service",
@@ -127,4 +139,5 @@ scrape_configs:
             name=self.name, pids=[am.pid, prom.pid], ports=[am_port, prom_port],
             exports={"DEPLOYSAFE_PROMETHEUS_URL": url, "DEPLOYSAFE_ALERTMANAGER_URL": am_url},
             data={"url": url, "alertmanager_url": am_url, "rules_file": str(rules), "log": str(prom_log),
-                  "alertmanager_log": str(am_log)})
+                  "alertmanager_log": str(am_log), "rules_dir": str(rules_dir), "targets_dir": str(targets_dir),
+                  "reload_url": url + "/-/reload"})

@@ -1,5 +1,6 @@
 """The role's result on the host: the cron entry, the job files with private modes, the status file of the
-real run, a backup with its manifest and a passing verification record, and the recorded verdict."""
+real run, its Prometheus metrics file, a backup with its manifest and a passing verification record, and the
+recorded verdict."""
 
 import json
 import os
@@ -32,6 +33,16 @@ def test_status_file_of_the_real_run():
     record = json.load(open(artifact + ".verified.json"))
     manifest = json.load(open(artifact + ".manifest.json"))
     assert record["status"] == "pass" and record["artifact"]["sha256"] == manifest["artifact"]["sha256"]
+
+
+def test_metrics_file_for_node_exporter(host):
+    prom = host.file(f"{BASE}/textfile/deploysafe_backup_molecule.prom")
+    assert prom.exists and prom.mode == 0o644
+    text = prom.content_string
+    labels = f'{{schedule="molecule",kind="pg",location="{BASE}/backups"}}'
+    assert f"deploysafe_backup_last_run_success{labels} 1\n" in text
+    assert "# TYPE deploysafe_backup_last_verified_timestamp_seconds gauge" in text
+    assert host.file(f"{BASE}/textfile").listdir() == ["deploysafe_backup_molecule.prom"]  # no temp file left
 
 
 def test_audit_verdict_recorded_as_pass():

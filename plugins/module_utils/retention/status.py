@@ -2,13 +2,16 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The status file of a scheduled backup job (roles/backup_schedule writes it after every run):
 
-    {"format": "deploysafe.preflight/backup-status", "format_version": 1, "name": ..., "location": ...,
+    {"format": "deploysafe.preflight/backup-status", "format_version": 1, "name": ..., "kind": "pg" | "s3",
+     "location": ...,
      "last_run": {"started_at", "finished_at", "duration_s", "ok"},
-     "last_success": {"finished_at", "duration_s", "size_bytes", "artifact", "removed"} | null,
+     "last_success": {"finished_at", "duration_s", "size_bytes", "artifact", "verification", "kept",
+                      "removed"} | null,
+     "last_verified": {"finished_at", "artifact"} | null,   (the last run whose backup verified: pass)
      "last_failure": {"finished_at", "step", "message"} | null}
 
 The audit reads it: the last scheduled run must have succeeded, and a missing file (the job never ran)
-leaves the verdict no better than pending.
+leaves the verdict no better than pending. `metrics` turns it into Prometheus metrics.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The backup_schedule role on this host: --check on a fresh host, the cron path installed and run for real
-against the harness PostgreSQL (status file, verified backup, audit pass), idempotence, a failing job that
-the audit fails, the systemd units checked with systemd-analyze, and state: absent."""
+against the harness PostgreSQL (status file, verified backup, Prometheus metrics, audit pass), idempotence, a
+failing job that the audit fails and the metrics show, the systemd units checked with systemd-analyze, and
+state: absent."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def _play(base: Path, pg: dict, **overrides) -> str:
         "backup_schedule_systemd_dir": str(base / "systemd"),
         "backup_schedule_job_dir": str(base / "job"),
         "backup_schedule_status_file": str(base / "status" / "itest.status.json"),
+        "backup_schedule_textfile_dir": str(base / "textfile"),
         "backup_schedule_user": os.environ.get("USER") or "root",
         "backup_schedule_ansible_playbook": str(bindir / "ansible-playbook"),
         "backup_schedule_environment": {"ANSIBLE_COLLECTIONS_PATH": str(repo / ".collection"),
@@ -70,6 +72,17 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def _metrics(path: Path) -> dict:
+    """metric name -> (labels text, value) of a .prom file."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            name, labels = series.split("{", 1)
+            out[name] = (labels.rstrip("}"), float(value))
+    return out
+
+
 def test_check_mode_on_a_fresh_host_changes_nothing(tmp_path, pg, ansible_playbook):
     base = tmp_path / "fresh"
     run = ansible_playbook(_play(base, pg), "--check")
@@ -96,6 +109,17 @@ def test_cron_path_runs_for_real_is_idempotent_and_absent_removes_it(tmp_path, c
     artifact = Path(success["artifact"])
     assert artifact.exists() and Path(str(artifact) + ".manifest.json").exists()
     assert json.loads(Path(str(artifact) + ".verified.json").read_text())["status"] == "pass"
+    assert status["kind"] == "pg" and status["last_verified"]["finished_at"] == success["finished_at"]
+    prom = base / "textfile" / "deploysafe_backup_itest.prom"
+    assert _mode(prom) == 0o644 and [p.name for p in prom.parent.iterdir()] == [prom.name]
+    metrics = _metrics(prom)
+    assert metrics["deploysafe_backup_last_run_success"] == (
+        f'schedule="itest",kind="pg",location="{base / "backups"}"', 1.0)
+    assert metrics["deploysafe_backup_last_success_timestamp_seconds"][1] == metrics[
+        "deploysafe_backup_last_verified_timestamp_seconds"][1] > 0
+    assert metrics["deploysafe_backup_size_bytes"][1] == success["size_bytes"]
+    assert metrics["deploysafe_backup_artifacts_kept"][1] == 1
+    assert metrics["deploysafe_backup_last_failure_timestamp_seconds"][1] == 0
     cron = (cron_dir / "deploysafe-backup-itest").read_text()
     assert f"15 2 * * * {os.environ.get('USER') or 'root'} {base}/job/run.sh --random-delay" in cron
     assert _mode(cron_dir / "deploysafe-backup-itest") == 0o644
@@ -115,6 +139,7 @@ def test_cron_path_runs_for_real_is_idempotent_and_absent_removes_it(tmp_path, c
     gone = ansible_playbook(_play(base, pg, backup_schedule_state="absent"))
     assert gone.returncode == 0, gone.stdout + gone.stderr
     assert not (cron_dir / "deploysafe-backup-itest").exists() and not (base / "job").exists()
+    assert not prom.exists()  # node_exporter must not export a removed schedule forever
     assert artifact.exists()  # backups and status stay
 
 
@@ -126,6 +151,11 @@ def test_a_failing_job_is_recorded_and_fails_the_audit(tmp_path, pg, ansible_pla
     assert run.returncode != 0
     status = json.loads((base / "status" / "itest.status.json").read_text())
     assert status["last_run"]["ok"] is False and status["last_failure"]["step"] == "backup"
+    metrics = _metrics(base / "textfile" / "deploysafe_backup_itest.prom")
+    assert metrics["deploysafe_backup_last_run_success"][1] == 0
+    assert metrics["deploysafe_backup_last_success_timestamp_seconds"][1] == 0  # never succeeded
+    assert metrics["deploysafe_backup_last_failure_timestamp_seconds"][1] > 0
+    assert "deploysafe_backup_size_bytes" not in metrics
     assert "the last scheduled run failed" in run.stdout
     assert bad["password"] not in run.stdout
     tolerant = ansible_playbook(_play(base, pg, backup_schedule_pg_backup=bad, backup_schedule_fail_on="never"))
@@ -139,8 +169,10 @@ def test_systemd_units_are_valid(tmp_path, cron_dir, pg, ansible_playbook):
     base = tmp_path / "units"
     (tmp_path / "systemd").mkdir()  # /etc/systemd/system on a real host
     run = ansible_playbook(_play(base, pg, backup_schedule_scheduler="systemd", backup_schedule_fail_on="never",
-                                 backup_schedule_systemd_dir=str(tmp_path / "systemd")))
+                                 backup_schedule_systemd_dir=str(tmp_path / "systemd"),
+                                 backup_schedule_textfile_dir=""))
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "backup_metrics" not in (base / "job" / "job.yml").read_text()  # "" turns the metrics off
     service = tmp_path / "systemd" / "deploysafe-backup-itest.service"
     timer = tmp_path / "systemd" / "deploysafe-backup-itest.timer"
     text = timer.read_text()

@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client
 
 from k8s_workloads import wait_for
-from rehearsal_helpers import admin_connection
+from rehearsal_helpers import ROLE_PLAY, admin_connection
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s import K8sError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect
@@ -204,25 +204,14 @@ def test_restricted_credentials_are_told_what_is_forbidden(cluster, namespace, t
     assert not path.exists()
 
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    preflight_run_dir: "{run_dir}"
-  roles:
-    - role: deploysafe.preflight.runtime_security
-      vars: {vars}
-"""
-
-
 def test_role_authenticates_from_k8s_auth_environment_and_gates(cluster, admin_api, namespace, ansible_playbook, tmp_path):
     create(admin_api, namespace, network_policy(), deployment("web"))
     pods_of(admin_api, namespace, 1)
     env = {"K8S_AUTH_KUBECONFIG": cluster["kubeconfig"], "KUBECONFIG": str(tmp_path / "absent")}
     run_dir = tmp_path / "run"
-    proc = ansible_playbook(PLAY.format(run_dir=run_dir, vars=json.dumps({"runtime_security_namespace": namespace})),
-                            extra_env=env)
+    play = ROLE_PLAY.format(run_dir=run_dir, role="runtime_security",
+                            vars=json.dumps({"runtime_security_namespace": namespace}))
+    proc = ansible_playbook(play, extra_env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     record = json.loads((run_dir / "runtime_security.json").read_text())
     assert record["verdict"]["status"] == "pass", record["verdict"]["summary"]
@@ -235,7 +224,8 @@ def test_role_authenticates_from_k8s_auth_environment_and_gates(cluster, admin_a
     pods_of(admin_api, namespace, 2)
     role_vars = {"runtime_security_namespace": namespace,
                  "runtime_security_baseline": str(run_dir / "runtime_security" / "snapshot.json")}
-    proc = ansible_playbook(PLAY.format(run_dir=tmp_path / "run2", vars=json.dumps(role_vars)), extra_env=env)
+    play = ROLE_PLAY.format(run_dir=tmp_path / "run2", role="runtime_security", vars=json.dumps(role_vars))
+    proc = ansible_playbook(play, extra_env=env)
     assert proc.returncode != 0
     assert "runtime_security is fail (fail_on pending)" in proc.stdout and "Deployment/agent" in proc.stdout
     record = json.loads((tmp_path / "run2" / "runtime_security.json").read_text())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..findings import Coverage, Finding, failing
+from ..findings.exemptions import load_exemptions
 from ..findings.report import findings_argument_spec, finish_scan
 from ..findings.sarif_ingest import load_sarif
 from ..verdict import make_verdict, measurement, utc_iso
@@ -189,6 +190,7 @@ def take_snapshot(conn: Connection, opts: SnapshotOptions, check_mode: bool = Fa
     for path in opts.sarif_inputs:  # external results join the snapshot, so they are diffed too
         findings.extend(load_sarif(path))
     baseline = load_baseline(opts.baseline) if opts.baseline else None
+    load_exemptions(opts.exemptions_file)  # a bad exemptions file fails before the snapshot is written
     diff = diff_findings(findings, baseline)
     inspected = {"pods": sum(len(w.pods) for w in inv.workloads),
                  "templates": sum(1 for w in inv.workloads if not w.pods),

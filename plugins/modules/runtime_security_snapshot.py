@@ -131,9 +131,26 @@ namespace:
   returned: always
   type: str
 snapshot:
-  description: C(path), C(written) (false in check mode or without O(snapshot_path)), C(taken_at) and, in check mode, C(note).
+  description: Where the snapshot went.
   returned: always
   type: dict
+  contains:
+    path:
+      description: O(snapshot_path), or null.
+      type: str
+      returned: always
+    written:
+      description: True once the snapshot was written; false in check mode or without O(snapshot_path).
+      type: bool
+      returned: always
+    taken_at:
+      description: When the namespace was read (UTC).
+      type: str
+      returned: always
+    note:
+      description: Why nothing was written.
+      type: str
+      returned: in check mode with O(snapshot_path)
   sample: {"path": "/var/lib/preflight/run/runtime_security/snapshot.json", "written": true, "taken_at": "2026-12-03T10:00:00Z"}
 baseline:
   description: The baseline compared with (C(path), C(sha256), C(namespace), C(taken_at), C(findings)), or null.

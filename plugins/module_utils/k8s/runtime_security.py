@@ -99,7 +99,7 @@ def read_workloads(conn: Connection, namespace: str) -> List[Workload]:
     apps, batch = client.AppsV1Api(conn.api), client.BatchV1Api(conn.api)
     pods = list_pods(conn, namespace)
     listed = {kind: _items(conn, apps if group == "apps" else batch, method, kind.lower() + "s", namespace)
-              for kind, group, method, _ in TEMPLATE_KINDS}
+              for kind, group, method, _path in TEMPLATE_KINDS}
     replica_sets = _items(conn, apps, "list_namespaced_replica_set", "replicasets", namespace)
     parents = {(kind, o["metadata"]["name"]): o for kind, objs in (("ReplicaSet", replica_sets), ("Job", listed["Job"]))
                for o in objs}
@@ -112,7 +112,7 @@ def read_workloads(conn: Connection, namespace: str) -> List[Workload]:
         workloads.append(Workload(ref=ref, spec=pod.get("spec") or {}, labels=dict(meta.get("labels") or {}),
                                   pointer="/spec", pods=[str(meta.get("name"))]))
     running = {w.ref for w in workloads}
-    for kind, _, _, path in TEMPLATE_KINDS:
+    for kind, _group, _method, path in TEMPLATE_KINDS:
         for obj in listed[kind]:
             ref = f"{kind}/{obj['metadata']['name']}"
             if ref in running or (kind == "Job" and _controller(obj["metadata"])):

@@ -6,7 +6,7 @@ reports and build the verdict of the evidence contract."""
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import (
     Check, Coverage, Finding, Outcome, counts_by_severity, decide, sort_findings,
@@ -36,11 +36,12 @@ def outcome_measurements(outcome: Outcome, coverage: Optional[Coverage]) -> List
 
 def findings_verdict(findings: Sequence[Finding], threshold: str, subject: str, *, scanned: Optional[int] = None,
                      coverage: Optional[Coverage] = None, report_paths: Iterable[str] = (),
-                     measurements: Iterable[Dict[str, Any]] = (), outcome: Optional[Outcome] = None) -> Dict[str, Any]:
+                     measurements: Iterable[Dict[str, Any]] = (), outcome: Optional[Outcome] = None,
+                     artifacts: Iterable[Dict[str, Any]] = ()) -> Dict[str, Any]:
     """Verdict from findings (see findings.decide): fail when a non-exempted finding fails the gate, pending
     when nothing was examined or an input could not be, else pass. evidence.findings counts by severity;
     evidence.measurements holds the caller's measurements, then the coverage (files_scanned,
-    objects_checked...) and the finding counts."""
+    objects_checked...) and the finding counts; evidence.artifacts the caller's artifacts, then the reports."""
     if coverage is None:
         coverage = Coverage("items_scanned", scanned, "items")
     outcome = outcome or decide(findings, threshold, subject, coverage)
@@ -49,7 +50,7 @@ def findings_verdict(findings: Sequence[Finding], threshold: str, subject: str, 
     evidence_counts["exempted"] = len(findings) - len(active)
     meas = list(measurements) + outcome_measurements(outcome, coverage)
     return make_verdict(outcome.status, outcome.summary,
-                        artifacts=[artifact(p, kind="findings-report") for p in report_paths],
+                        artifacts=list(artifacts) + [artifact(p, kind="findings-report") for p in report_paths],
                         findings=evidence_counts, measurements=meas)
 
 
@@ -58,12 +59,15 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
                 report_dir: Optional[str] = None, report_basename: str = "findings",
                 report_formats: Iterable[str] = FORMATS, scanned: Optional[int] = None,
                 coverage: Optional[Coverage] = None, measurements: Iterable[Dict[str, Any]] = (),
-                today: Optional[datetime.date] = None) -> Dict[str, Any]:
+                today: Optional[datetime.date] = None, gate_on: Optional[Callable[[Finding], bool]] = None,
+                artifacts: Iterable[Dict[str, Any]] = ()) -> Dict[str, Any]:
     """Ingest, exempt, decide, report. Returns the module result keys shared by every validator:
     findings, passed, counts, exempted, reports, changed (a report was written), verdict.
 
     coverage says what was examined (or scanned, a plain count of items); without either the verdict
-    cannot be a pass. Raises FindingsError on bad inputs."""
+    cannot be a pass. gate_on, when given, says which findings may decide the verdict (a diff against a
+    baseline gates on the new ones only); the others are still reported. artifacts (artifact() entries)
+    join the reports in the verdict's evidence. Raises FindingsError on bad inputs."""
     findings = list(findings)
     for path in sarif_inputs:
         findings.extend(load_sarif(path))
@@ -71,7 +75,7 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
     findings = sort_findings(findings)
     if coverage is None:
         coverage = Coverage("items_scanned", scanned, "items")
-    outcome = decide(findings, threshold, subject, coverage)
+    outcome = decide([f for f in findings if gate_on(f)] if gate_on else findings, threshold, subject, coverage)
     all_checks = list(checks) + [EXPIRED]
     paths: List[str] = []
     written: List[str] = []
@@ -79,7 +83,7 @@ def finish_scan(findings: List[Finding], checks: Sequence[Check], subject: str, 
         paths, written = write_reports(findings, all_checks, threshold, report_dir, report_basename,
                                        list(report_formats), title=f"{subject} findings", outcome=outcome)
     verdict = findings_verdict(findings, threshold, subject, coverage=coverage, report_paths=paths,
-                               measurements=measurements, outcome=outcome)
+                               measurements=measurements, outcome=outcome, artifacts=artifacts)
     active = [f for f in findings if not f.exempted_by]
     return {
         "findings": [f.to_dict() for f in findings],

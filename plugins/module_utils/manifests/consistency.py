@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, make_finding
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.labels import selector_matches
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import Document
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.checks import (
     containers, pod_labels, pod_spec,
@@ -38,12 +39,7 @@ def _selects(selector: Any, labels: Dict[str, str]) -> bool:
     if not isinstance(selector, dict) or not selector:
         return False
     if "matchLabels" in selector or "matchExpressions" in selector:
-        ok = all(labels.get(str(k)) == str(v) for k, v in (selector.get("matchLabels") or {}).items())
-        for expr in selector.get("matchExpressions") or []:
-            key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
-            ok = ok and {"In": labels.get(key) in values, "NotIn": labels.get(key) not in values,
-                         "Exists": key in labels, "DoesNotExist": key not in labels}.get(op, False)
-        return ok
+        return selector_matches(selector, labels)
     return all(labels.get(str(k)) == str(v) for k, v in selector.items())
 
 

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import json
 
-from rehearsal_helpers import app_deployment, manifests
-
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    preflight_run_dir: "{run_dir}"
-  roles:
-    - role: deploysafe.preflight.{role}
-      vars: {vars}
-"""
+from rehearsal_helpers import ROLE_PLAY, app_deployment, manifests
 
 
 def run_role(ansible_playbook, tmp_path, cluster, role, **role_vars):
     run_dir = tmp_path / "run"
     role_vars[f"{role}_kubeconfig"] = cluster["kubeconfig"]
-    play = PLAY.format(run_dir=run_dir, role=role, vars=json.dumps(role_vars))
+    play = ROLE_PLAY.format(run_dir=run_dir, role=role, vars=json.dumps(role_vars))
     proc = ansible_playbook(play)
     path = run_dir / f"{role}.json"
     return proc, json.loads(path.read_text()) if path.exists() else None

@@ -54,14 +54,15 @@ options:
     description: Oldest acceptable backup at the start of the restore, in seconds (O(action=report)).
     type: float
     default: 86400
-  items:
+  services:
     description:
-      - The drill's items (O(action=report)), each a dict with C(name) (the record C(<name>.json)) and optionally
-        C(id) and C(title); all are critical. Default the eleven steps of C(playbooks/dr_drill.yml).
-        C(rto_rpo) is always added.
+      - What the drill covers (O(action=report)). Each service adds its five items (backup, backup verified,
+        scratch copy, restore, restored data verified; C(pg_*) or C(s3_*)), each read from C(<run_dir>/<name>.json);
+        C(rto_rpo) is always an item. Every item is critical.
     type: list
-    elements: dict
-    default: []
+    elements: str
+    choices: [postgresql, s3]
+    default: [postgresql, s3]
   report_dir:
     description: Where the reports go; default C(<run_dir>/report).
     type: path
@@ -174,7 +175,7 @@ def main():
             backups=dict(type="list", elements="path", default=[]),
             rto_target=dict(type="float", default=900),
             rpo_target=dict(type="float", default=86400),
-            items=dict(type="list", elements="dict", default=[]),
+            services=dict(type="list", elements="str", choices=["postgresql", "s3"], default=["postgresql", "s3"]),
             report_dir=dict(type="path"),
             formats=dict(type="list", elements="str", choices=["json", "markdown", "html", "junit"],
                          default=["json", "markdown", "html", "junit"]),

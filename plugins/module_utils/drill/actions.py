@@ -23,7 +23,7 @@ def drill_action(params: Dict[str, Any], check: bool, now: Optional[float] = Non
         clock = stop_restore(run_dir, run_id, check=check)
         return dict(changed=True, clock=clock, rto_seconds=rto_seconds(clock), rpo_seconds=rpo_seconds(clock)), None
     out = drill_report(run_dir, run_id, float(params["rto_target"]), float(params["rpo_target"]),
-                       items=params.get("items") or None, report_dir=params.get("report_dir"),
+                       services=params.get("services") or (), report_dir=params.get("report_dir"),
                        formats=tuple(params.get("formats") or ("json",)), title=params.get("title") or "Disaster-recovery drill",
                        check=check, now=now)
     model, timing, clock = out["model"], out["timing"], out["clock"]

@@ -7,7 +7,7 @@ own decision, rendered by the checklist's renderers into drill.json / .md / .htm
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..checklist.evaluate import evaluate
 from ..checklist.items import ChecklistError, build_items
@@ -19,6 +19,7 @@ from . import DrillError
 from .clock import read_clock, rpo_seconds, rto_seconds
 
 TIMING_ITEM = "rto_rpo"
+SERVICES = {"postgresql": "pg_", "s3": "s3_"}
 # (name, title): the steps of playbooks/dr_drill.yml in order, each recorded as <run_dir>/<name>.json.
 DRILL_ITEMS = (
     ("pg_backup", "PostgreSQL backed up"),
@@ -66,17 +67,13 @@ def timing_verdict(clock: Optional[Dict[str, Any]], rto_target: float, rpo_targe
     return make_verdict(PASS if ok else FAIL, "; ".join(parts), artifacts=backups, measurements=measurements)
 
 
-def record_timing(run_dir: str, run_id: str, verdict: Dict[str, Any], check: bool = False) -> str:
-    """Store the rto_rpo verdict as <run_dir>/rto_rpo.json, bound to the drill's run."""
+def _run(run_dir: str, run_id: str, check: bool) -> Dict[str, Any]:
+    """The drill's run (run.json, checked against run_id)."""
     try:
         run = current_run(run_dir, run_id, create=not check)
     except RunError as exc:
         raise DrillError(str(exc)) from None
-    record = verdict_record(TIMING_ITEM, verdict, {}, run=run)
-    path = record_path(run_dir, TIMING_ITEM)
-    if not check:
-        write_record(path, record)
-    return path
+    return run or {"run_id": run_id or "(new run)", "release": {}}
 
 
 def drill_decision(items: List[Dict[str, Any]]) -> Tuple[str, str]:
@@ -94,7 +91,18 @@ def drill_decision(items: List[Dict[str, Any]]) -> Tuple[str, str]:
     return PASS, f"every drill step passed; {timing['summary'] if timing else 'no timing item'}"
 
 
-def drill_report(run_dir: str, run_id: str, rto_target: float, rpo_target: float, *, items: Optional[List[Dict[str, Any]]] = None,
+def drill_items(services: Sequence[str] = tuple(SERVICES)) -> List[Dict[str, Any]]:
+    """The drill's items for the services it covers (postgresql, s3), plus rto_rpo; all critical."""
+    unknown = sorted(set(services) - set(SERVICES))
+    if unknown or not services:
+        raise DrillError(f"services must be a non-empty list of {sorted(SERVICES)}, got {list(services)}")
+    prefixes = tuple(SERVICES[s] for s in services)
+    return [{"id": n, "name": name, "title": title, "critical": True} for n, (name, title) in enumerate(
+        [i for i in DRILL_ITEMS if i[0] == TIMING_ITEM or i[0].startswith(prefixes)], 1)]
+
+
+def drill_report(run_dir: str, run_id: str, rto_target: float, rpo_target: float, *,
+                 services: Sequence[str] = tuple(SERVICES),
                  report_dir: Optional[str] = None, formats: Tuple[str, ...] = ("json", "markdown", "html", "junit"),
                  title: str = "Disaster-recovery drill", check: bool = False,
                  now: Optional[float] = None) -> Dict[str, Any]:
@@ -105,14 +113,15 @@ def drill_report(run_dir: str, run_id: str, rto_target: float, rpo_target: float
     """
     if rto_target <= 0 or rpo_target <= 0:
         raise DrillError(f"rto_target and rpo_target must be positive seconds, got {rto_target} and {rpo_target}")
+    run = _run(run_dir, run_id, check)
     clock = read_clock(run_dir)
+    if clock is not None and clock.get("run_id") != run["run_id"]:
+        clock = None  # an earlier drill's clock in a reused directory never times this one
     timing = produced_by(timing_verdict(clock, rto_target, rpo_target), "dr_drill")
-    record_timing(run_dir, run_id, timing, check=check)
-    entries = list(items or [{"name": name, "title": title_} for name, title_ in DRILL_ITEMS])
-    if TIMING_ITEM not in [e.get("name") for e in entries]:  # the targets are never optional
-        entries.append({"name": TIMING_ITEM, "title": DRILL_ITEMS[-1][1]})
+    if not check:
+        write_record(record_path(run_dir, TIMING_ITEM), verdict_record(TIMING_ITEM, timing, {}, run=run))
     try:
-        model = evaluate(run_dir, build_items([dict(e, critical=True) for e in entries]), now=now, title=title,
+        model = evaluate(run_dir, build_items(drill_items(services)), now=now, title=title,
                          run_id=run_id)
         decision, reason = drill_decision(model["items"])
         model.update(decision=decision, decision_reason=reason)

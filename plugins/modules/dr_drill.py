@@ -63,6 +63,12 @@ options:
     elements: str
     choices: [postgresql, s3]
     default: [postgresql, s3]
+  stopped_after:
+    description:
+      - With O(action=report), the step after which the drill stopped (it failed or errored); the items left
+        without a record are shown as not run because of it (still C(pending)).
+    type: str
+    default: ""
   report_dir:
     description: Where the reports go; default C(<run_dir>/report).
     type: path
@@ -176,6 +182,7 @@ def main():
             rto_target=dict(type="float", default=900),
             rpo_target=dict(type="float", default=86400),
             services=dict(type="list", elements="str", choices=["postgresql", "s3"], default=["postgresql", "s3"]),
+            stopped_after=dict(type="str", default=""),
             report_dir=dict(type="path"),
             formats=dict(type="list", elements="str", choices=["json", "markdown", "html", "junit"],
                          default=["json", "markdown", "html", "junit"]),

@@ -25,6 +25,7 @@ def drill_action(params: Dict[str, Any], check: bool, now: Optional[float] = Non
     out = drill_report(run_dir, run_id, float(params["rto_target"]), float(params["rpo_target"]),
                        services=params.get("services") or (), report_dir=params.get("report_dir"),
                        formats=tuple(params.get("formats") or ("json",)), title=params.get("title") or "Disaster-recovery drill",
+                       stopped_after=params.get("stopped_after") or "",
                        check=check, now=now)
     model, timing, clock = out["model"], out["timing"], out["clock"]
     written = [] if check else [artifact(p, kind=f"report:{f}") for f, p in out["reports"].items() if os.path.exists(p)]

@@ -104,12 +104,13 @@ def drill_items(services: Sequence[str] = tuple(SERVICES)) -> List[Dict[str, Any
 def drill_report(run_dir: str, run_id: str, rto_target: float, rpo_target: float, *,
                  services: Sequence[str] = tuple(SERVICES),
                  report_dir: Optional[str] = None, formats: Tuple[str, ...] = ("json", "markdown", "html", "junit"),
-                 title: str = "Disaster-recovery drill", check: bool = False,
+                 title: str = "Disaster-recovery drill", stopped_after: str = "", check: bool = False,
                  now: Optional[float] = None) -> Dict[str, Any]:
     """Record the rto_rpo verdict, evaluate the drill's items into the report model, publish it.
 
     Returns {model, timing, clock, changed, reports}. The model is the checklist's (items, counts, evidence);
-    its decision is the drill's (pass/fail/pending), since a drill has no sign-off.
+    its decision is the drill's (pass/fail/pending), since a drill has no sign-off. stopped_after names the
+    step after which the drill stopped: the items it left without a record say so.
     """
     if rto_target <= 0 or rpo_target <= 0:
         raise DrillError(f"rto_target and rpo_target must be positive seconds, got {rto_target} and {rpo_target}")
@@ -123,6 +124,13 @@ def drill_report(run_dir: str, run_id: str, rto_target: float, rpo_target: float
     try:
         model = evaluate(run_dir, build_items(drill_items(services)), now=now, title=title,
                          run_id=run_id)
+        if stopped_after:
+            for item in model["items"]:
+                if item["status"] == PENDING and item["recorded_at"] is None:  # nothing of this run
+                    reason = f"not run: the drill stopped after {stopped_after}"
+                    if item["reason"] != "no verdict recorded":
+                        reason += f" ({item['reason']})"
+                    item["summary"] = item["reason"] = reason
         decision, reason = drill_decision(model["items"])
         model.update(decision=decision, decision_reason=reason)
         changed, paths = publish(model, report_dir or os.path.join(run_dir, "report"), formats,

@@ -69,20 +69,12 @@ options:
         without a record are shown as not run because of it (still C(pending)).
     type: str
     default: ""
-  report_dir:
-    description: Where the reports go; default C(<run_dir>/report).
-    type: path
-  formats:
-    description: Report formats besides C(json), which is always written.
-    type: list
-    elements: str
-    choices: [json, markdown, html, junit]
-    default: [json, markdown, html, junit]
   title:
     description: Title of the report.
     type: str
     default: Disaster-recovery drill
 extends_documentation_fragment:
+  - deploysafe.preflight.report
   - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
@@ -167,6 +159,7 @@ verdict:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.publish import report_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.drill import DrillError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.drill.actions import drill_action
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL_ON, stamp_module_verdicts
@@ -183,10 +176,7 @@ def main():
             rpo_target=dict(type="float", default=86400),
             services=dict(type="list", elements="str", choices=["postgresql", "s3"], default=["postgresql", "s3"]),
             stopped_after=dict(type="str", default=""),
-            report_dir=dict(type="path"),
-            formats=dict(type="list", elements="str", choices=["json", "markdown", "html", "junit"],
-                         default=["json", "markdown", "html", "junit"]),
-            title=dict(type="str", default="Disaster-recovery drill"),
+            **report_argument_spec("Disaster-recovery drill"),
             fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
         ),
         supports_check_mode=True,

@@ -24,6 +24,14 @@ FORMATS: Dict[str, Tuple[str, Callable[[Dict[str, Any]], bytes]]] = {
 }
 
 
+def report_argument_spec(title: str) -> Dict[str, Any]:
+    """report_dir, formats and title: the options of every module that publishes a report model (documented
+    by the doc fragment deploysafe.preflight.report; each module documents its title)."""
+    return dict(report_dir=dict(type="path"),
+                formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
+                title=dict(type="str", default=title))
+
+
 def _without_time(model: Dict[str, Any]) -> Dict[str, Any]:
     """The model less its clocks: generation time, and each item's verified_at (refreshed by every run)."""
     out = {k: v for k, v in model.items() if k != "generated_at"}

@@ -123,3 +123,23 @@ def test_missed_rto_target_fails_with_the_measured_rto_and_cleans_up(pg, s3, sou
     assert [i["name"] for i in model["items"] if i["status"] != "pass"] == ["rto_rpo"]
     assert source_state(pg, s3, source_bucket) == before  # source unchanged, no scratch copy left
     assert "Traceback" not in proc.stdout
+
+
+def test_a_step_that_errors_stops_the_drill_and_the_scratch_copies_are_still_removed(pg, s3, source_bucket, tmp_path):
+    """Told to use the source bucket as its scratch bucket, the drill refuses (it is not tagged as scratch),
+    records the error, leaves the later steps pending, drops the scratch database it had made, and never
+    empties the source."""
+    before = source_state(pg, s3, source_bucket)
+    run_dir = tmp_path / "drill"
+    proc = run_drill(pg, s3, source_bucket, run_dir, "-e", f"dr_drill_scratch_bucket={source_bucket}")
+    assert proc.returncode != 0
+    model = report(run_dir)
+    status = {i["name"]: (i["status"], i["summary"]) for i in model["items"]}
+    assert status["pg_scratch_copy"][0] == "pass"
+    assert status["s3_scratch_copy"][0] == "fail" and "is not a scratch bucket" in status["s3_scratch_copy"][1]
+    assert status["pg_restore"] == ("pending", "not run: the drill stopped after s3_scratch_copy")
+    assert status["rto_rpo"][0] == "pending" and model["decision"] == "fail"
+    assert "could not remove the scratch copies" in proc.stdout  # the source is refused as a scratch bucket
+    after = source_state(pg, s3, source_bucket)
+    assert after == before  # the source bucket is whole, and the scratch database was dropped
+    assert "Traceback" not in proc.stdout

@@ -59,15 +59,6 @@ options:
         id that differs from it is an error.
     type: str
     default: ""
-  report_dir:
-    description: Where the reports go; default C(<run_dir>/report).
-    type: path
-  formats:
-    description: Report formats besides C(json), which is always written.
-    type: list
-    elements: str
-    choices: [json, markdown, html, junit]
-    default: [json, markdown, html, junit]
   title:
     description: Title of the report.
     type: str
@@ -86,6 +77,7 @@ options:
     description: The HMAC secret a valid sign-off is signed with (for example from an AWX credential). Never logged.
     type: str
 extends_documentation_fragment:
+  - deploysafe.preflight.report
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.no_diff
@@ -171,6 +163,7 @@ verdict:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.publish import report_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.module_support import run_report
 
 
@@ -182,10 +175,7 @@ def main():
             critical=dict(type="dict", default={}),
             max_age=dict(type="str", default="24h"),
             run_id=dict(type="str", default=""),
-            report_dir=dict(type="path"),
-            formats=dict(type="list", elements="str", choices=["json", "markdown", "html", "junit"],
-                         default=["json", "markdown", "html", "junit"]),
-            title=dict(type="str", default="Pre-deployment checklist"),
+            **report_argument_spec("Pre-deployment checklist"),
             signoff_public_keys=dict(type="list", elements="str", default=[], aliases=["signoff_public_key"], no_log=False),
             signoff_hmac_secret=dict(type="str", no_log=True),
         ),

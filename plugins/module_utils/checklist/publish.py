@@ -15,13 +15,21 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.ren
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.render_html import render_html
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import atomic_write_bytes
 
-# checklist.json, the model itself, is always written: it carries the generation time reused below.
+# <basename>.json, the model itself, is always written: it carries the generation time reused below.
 FORMATS: Dict[str, Tuple[str, Callable[[Dict[str, Any]], bytes]]] = {
-    "json": ("checklist.json", render_json),
-    "markdown": ("checklist.md", render_markdown),
-    "html": ("checklist.html", render_html),
-    "junit": ("checklist.junit.xml", render_junit),
+    "json": (".json", render_json),
+    "markdown": (".md", render_markdown),
+    "html": (".html", render_html),
+    "junit": (".junit.xml", render_junit),
 }
+
+
+def report_argument_spec(title: str) -> Dict[str, Any]:
+    """report_dir, formats and title: the options of every module that publishes a report model (documented
+    by the doc fragment deploysafe.preflight.report; each module documents its title)."""
+    return dict(report_dir=dict(type="path"),
+                formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
+                title=dict(type="str", default=title))
 
 
 def _without_time(model: Dict[str, Any]) -> Dict[str, Any]:
@@ -31,17 +39,18 @@ def _without_time(model: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], check_mode: bool = False
-            ) -> Tuple[bool, Dict[str, str]]:
+def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], check_mode: bool = False,
+            basename: str = "checklist") -> Tuple[bool, Dict[str, str]]:
     """(changed, {format: path}). A model equal to the stored one except for its generation time keeps
     the stored time, so unchanged evidence renders to identical bytes and nothing is rewritten. One that
     differs only in verification times (the checks ran again and said the same) is rewritten, so the
-    report shows when the evidence was last verified, but is not a change, as in record_verdict."""
+    report shows when the evidence was last verified, but is not a change, as in record_verdict.
+    Files are named <basename><suffix> (checklist.json...; the DR drill writes drill.json...)."""
     wanted = ["json"] + [f for f in formats if f != "json"]
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
         raise ChecklistError(f"unknown report formats {unknown}; use {sorted(FORMATS)}")
-    json_path = os.path.join(report_dir, FORMATS["json"][0])
+    json_path = os.path.join(report_dir, basename + FORMATS["json"][0])
     refreshed_only = False
     try:
         with open(json_path, encoding="utf-8") as handle:
@@ -54,8 +63,8 @@ def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], chec
         pass
     changed, paths = False, {}
     for fmt in wanted:
-        name, render = FORMATS[fmt]
-        path = paths[fmt] = os.path.join(report_dir, name)
+        suffix, render = FORMATS[fmt]
+        path = paths[fmt] = os.path.join(report_dir, basename + suffix)
         data = render(model)
         try:
             with open(path, "rb") as handle:

@@ -20,7 +20,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;
 h1{font-size:1.6rem;margin-bottom:.3rem}
 .banner{padding:1rem 1.2rem;border-radius:.4rem;font-size:1.15rem;margin:1rem 0}
 .banner b{font-size:1.4rem;margin-right:.6rem}
-.go{background:#dafbe1;border:2px solid #1a7f37}.no-go{background:#ffebe9;border:2px solid #cf222e}
+.go,.pass{background:#dafbe1;border:2px solid #1a7f37}.no-go,.fail{background:#ffebe9;border:2px solid #cf222e}
 .pending{background:#fff8c5;border:2px solid #9a6700}
 .override{background:#ffebe9;border:2px dashed #cf222e;padding:.6rem 1rem;margin:1rem 0}
 table{border-collapse:collapse;width:100%;margin:1rem 0}

@@ -7,8 +7,9 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..archive import manifest_path
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement, status_from
 from . import PgError
 from .connection import ConnParams, connect, server_version
@@ -111,10 +112,9 @@ def restore_verify(server: ConnParams, path: str, opts: RestoreOptions, *, max_d
     return result
 
 
-def properties(result: RestoreVerifyResult) -> Dict[str, str]:
-    """pass/fail/pending per proven property. Comparing no table proves nothing about the data:
-    data_matches is then pending (an empty backup, or an empty restore of an empty manifest)."""
-    comp = result.comparison
+def comparison_properties(comp: Comparison) -> Dict[str, str]:
+    """pass/fail/pending per property a comparison with the manifest proves. Comparing no table proves
+    nothing about the data: data_matches is then pending (an empty backup, or an empty database)."""
     if comp.differing_tables:
         data = FAIL
     elif comp.tables_compared == 0:
@@ -125,8 +125,33 @@ def properties(result: RestoreVerifyResult) -> Dict[str, str]:
         "data_matches": data,
         "constraints_valid": PASS if not comp.constraint_violations else FAIL,
         "sequences_not_behind": PASS if not comp.sequences_behind else FAIL,
-        "restore_duration": PASS if result.restore["duration_s"] <= result.max_duration else FAIL,
     }
+
+
+def properties(result: RestoreVerifyResult) -> Dict[str, str]:
+    """The comparison's properties plus restore_duration (within max_duration)."""
+    return {**comparison_properties(result.comparison),
+            "restore_duration": PASS if result.restore["duration_s"] <= result.max_duration else FAIL}
+
+
+def comparison_problems(comp: Comparison, props: Dict[str, str]) -> List[str]:
+    """One phrase per disproven or undecided property of a comparison, for a verdict summary."""
+    parts = []
+    if comp.differing_tables:
+        parts.append("tables differ: " + ", ".join(f"{d['table']} ({d['problem']})" for d in comp.differing_tables))
+    elif props["data_matches"] == PENDING:
+        parts.append("no table compared (the backup holds no table): restorability of data not proven")
+    if comp.constraint_violations:
+        parts.append("constraint violations: " + ", ".join(
+            f"{v['table']}.{v['constraint']} ({v['violating_rows']} rows)" for v in comp.constraint_violations))
+    if comp.sequences_behind:
+        parts.append("sequences behind: " + ", ".join(s["sequence"] for s in comp.sequences_behind))
+    return parts
+
+
+def comparison_findings(comp: Comparison) -> Dict[str, int]:
+    return {"differing_tables": len(comp.differing_tables), "constraint_violations": len(comp.constraint_violations),
+            "sequences_behind": len(comp.sequences_behind)}
 
 
 _DECIDED = {PASS: True, FAIL: False}
@@ -140,24 +165,13 @@ def restore_verify_verdict(path: str, manifest_file: str, result: RestoreVerifyR
         summary = (f"{comp.tables_compared} tables restored identical, constraints valid, sequences ahead, "
                    f"restore took {result.restore['duration_s']} s")
     else:
-        parts = []
-        if comp.differing_tables:
-            parts.append("tables differ: " + ", ".join(f"{d['table']} ({d['problem']})" for d in comp.differing_tables))
-        elif result.properties["data_matches"] == PENDING:
-            parts.append("no table compared (the backup holds no table): restorability of data not proven")
-        if comp.constraint_violations:
-            parts.append("constraint violations: " + ", ".join(
-                f"{v['table']}.{v['constraint']} ({v['violating_rows']} rows)" for v in comp.constraint_violations))
-        if comp.sequences_behind:
-            parts.append("sequences behind: " + ", ".join(s["sequence"] for s in comp.sequences_behind))
+        parts = comparison_problems(comp, result.properties)
         if result.properties["restore_duration"] != PASS:
             parts.append(f"restore took {result.restore['duration_s']} s > {result.max_duration} s")
         summary = "; ".join(parts)
     return make_verdict(status, summary,
                         artifacts=[artifact(path, kind="backup"), artifact(manifest_file, kind="manifest")],
-                        findings={"differing_tables": len(comp.differing_tables),
-                                  "constraint_violations": len(comp.constraint_violations),
-                                  "sequences_behind": len(comp.sequences_behind)},
+                        findings=comparison_findings(comp),
                         measurements=[
                             measurement("restore_duration", result.restore["duration_s"], "s",
                                         result.max_duration, "<="),
@@ -165,3 +179,23 @@ def restore_verify_verdict(path: str, manifest_file: str, result: RestoreVerifyR
                             measurement("total_duration", result.total_s, "s"),
                             measurement("tables_compared", comp.tables_compared, "tables"),
                         ])
+
+
+def verify_database(params: ConnParams, path: str, manifest_file: Optional[str] = None,
+                    workers: int = 2) -> Tuple[Comparison, Dict[str, Any]]:
+    """(comparison, verdict) of an existing database (params.dbname) against the manifest of the backup at
+    path: the restore-verify proof without the restore, for a database restored by someone else (a drill)."""
+    manifest = load_backup(path, manifest_file)
+    comp = compare_database(params, manifest, workers=max(1, workers))
+    props = comparison_properties(comp)
+    status = status_from(_DECIDED.get(v) for v in props.values())
+    summary = (f"database {params.dbname}: {comp.tables_compared} tables equal to the backup (row counts and "
+               "content hashes), constraints valid, sequences ahead" if status == PASS else
+               f"database {params.dbname}: " + "; ".join(comparison_problems(comp, props)))
+    verdict = make_verdict(status, summary,
+                           artifacts=[artifact(path, sha256=manifest["artifact"]["sha256"], kind="backup"),
+                                      artifact(manifest_file or manifest_path(path), kind="manifest")],
+                           findings=comparison_findings(comp),
+                           measurements=[measurement("tables_compared", comp.tables_compared, "tables"),
+                                         measurement("compare_duration", comp.duration_s, "s")])
+    return comp, verdict

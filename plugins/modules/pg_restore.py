@@ -71,10 +71,10 @@ options:
     version_added: 0.1.0
   pre_restore_encrypt_recipients:
     description:
-      - age public keys the pre-restore backup is encrypted to. Default when the restored backup is encrypted:
+      - age public keys the pre-restore backup is encrypted to. When the restored backup is encrypted the default is
         the public keys of O(identity_file), so the key that opened the backup opens the undo; a plaintext
         pre-restore copy of an encrypted backup's target is never written (an SSH O(identity_file) then needs
-        this option). Default for a plaintext backup: no encryption.
+        this option). A plaintext backup's default is no encryption.
     type: list
     elements: str
     default: []
@@ -107,7 +107,7 @@ attributes:
   check_mode:
     support: full
     details: Connects and reports the plan (target, format, jobs, whether the target is occupied) and what the
-      pre-restore backup would write (pg_backup's check mode: privileges, destination, free space; a problem found
+      pre-restore backup would write (pg_backup's check mode - privileges, destination, free space; a problem found
       fails the task, as the real run would refuse); writes and restores nothing. The verdict is C(pending) and
       O(fail_on) is not applied to it.
 author:
@@ -165,7 +165,7 @@ warnings_restore:
 pre_restore_backup:
   description:
     - The safety net. C(taken) says whether the target was backed up before the restore, C(reason) why (or why
-      not: an empty target, O(pre_restore_backup=false), check mode with C(would_write)).
+      not - an empty target, O(pre_restore_backup=false), check mode with C(would_write)).
     - When taken, C(path), C(manifest), C(sha256) and C(size) of the verified artifact, C(target), C(kind)
       (C(postgresql)), C(tables), C(encrypted), C(verified), C(plaintext_checked) and C(duration).
   returned: always

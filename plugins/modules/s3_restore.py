@@ -62,10 +62,10 @@ options:
     version_added: 0.1.0
   pre_restore_encrypt_recipients:
     description:
-      - age public keys the pre-restore archive is encrypted to. Default when the restored archive is encrypted:
+      - age public keys the pre-restore archive is encrypted to. When the restored archive is encrypted the default is
         the public keys of O(identity_file), so the key that opened the backup opens the undo; a plaintext
         pre-restore copy is never written for an encrypted backup (an SSH O(identity_file) then needs this option).
-        Default for a plaintext backup: no encryption.
+        A plaintext backup's default is no encryption.
     type: list
     elements: str
     default: []
@@ -220,7 +220,7 @@ differing:
 pre_restore_backup:
   description:
     - The safety net. C(taken) says whether the target prefix was archived before the restore, C(reason) why (or
-      why not: an empty prefix, a missing bucket, O(pre_restore_backup=false), check mode with C(would_write)).
+      why not - an empty prefix, a missing bucket, O(pre_restore_backup=false), check mode with C(would_write)).
     - When taken, C(path), C(manifest) (the archive manifest), C(objects_manifest), C(sha256) and C(size) of the
       verified archive, C(target), C(bucket), C(prefix), C(kind) (C(s3)), C(objects), C(encrypted), C(verified),
       C(plaintext_checked) and C(duration).

@@ -11,7 +11,10 @@ version_added: 0.1.0
 description:
   - Decrypts (O(identity_file)) and decompresses the artifact on the fly and restores it with C(pg_restore)
     (custom or directory format, parallel with O(jobs)) or C(psql) (plain format), connected to O(dbname).
-  - Refuses a target database that already holds tables, views or sequences unless O(force=true).
+  - Refuses a target database that already holds tables, views or sequences unless O(force=true). A forced restore
+    over such a database first backs it up with M(deploysafe.preflight.pg_backup)'s code path (custom format, md5
+    table hashes, the compression level of the backup restored; with O(create=true) the existing database named in
+    the backup), see O(pre_restore_backup).
   - The plaintext is checked against the manifest's sha256; any error from the restore tool fails the task.
 options:
   path:
@@ -49,36 +52,6 @@ options:
       - Restore even though the target is not empty. The target is first backed up (O(pre_restore_backup)).
     type: bool
     default: false
-  pre_restore_backup:
-    description:
-      - When O(force=true) overwrites a target that holds tables, views or sequences, first back that target up
-        with M(deploysafe.preflight.pg_backup)'s code path (custom format, md5 table hashes, the compression level
-        of the backup restored) into O(pre_restore_dest), and verify the archive (stored bytes, blocks, and the
-        plaintext when a key given here opens it). If that backup or its verification fails, nothing is restored
-        and the task fails with the target untouched.
-      - The backup is returned in RV(pre_restore_backup) and added to the verdict's artifacts;
-        C(playbooks/undo_restore.yml) puts it back. An empty or missing target needs no backup (RV(pre_restore_backup)
-        says so).
-      - V(false) overwrites without a safety net (a warning says so).
-    type: bool
-    default: true
-    version_added: 0.1.0
-  pre_restore_dest:
-    description:
-      - Directory of the pre-restore backup (created, mode 0700, when missing); default C(pre-restore/) beside
-        O(path).
-    type: path
-    version_added: 0.1.0
-  pre_restore_encrypt_recipients:
-    description:
-      - age public keys the pre-restore backup is encrypted to. When the restored backup is encrypted the default is
-        the public keys of O(identity_file), so the key that opened the backup opens the undo; a plaintext
-        pre-restore copy of an encrypted backup's target is never written (an SSH O(identity_file) then needs
-        this option). A plaintext backup's default is no encryption.
-    type: list
-    elements: str
-    default: []
-    version_added: 0.1.0
   verify:
     description:
       - After the restore, compare the target with the backup's manifest in SQL (every table's row count and
@@ -101,6 +74,7 @@ extends_documentation_fragment:
   - deploysafe.preflight.postgres.client_programs
   - deploysafe.preflight.verdict
   - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.pre_restore
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.no_diff
 attributes:
@@ -196,7 +170,8 @@ verdict:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.archive.prerestore import PreRestoreOptions
+from ansible_collections.deploysafe.preflight.plugins.module_utils.archive.prerestore import (
+    pre_restore_argument_spec, pre_restore_options)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
@@ -221,12 +196,10 @@ def main():
         force=dict(type="bool", default=False),
         no_owner=dict(type="bool", default=False),
         no_privileges=dict(type="bool", default=False),
-        pre_restore_backup=dict(type="bool", default=True),
-        pre_restore_dest=dict(type="path"),
-        pre_restore_encrypt_recipients=dict(type="list", elements="str", default=[]),
         verify=dict(type="bool", default=False),
         fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
+    spec.update(pre_restore_argument_spec())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     stamp_module_verdicts(module, "pg_restore")
     p = module.params
@@ -235,8 +208,7 @@ def main():
     opts = RestoreOptions(jobs=max(1, p["jobs"]), clean=p["clean"], create=p["create"], force=p["force"],
                           no_owner=p["no_owner"], no_privileges=p["no_privileges"], identity_file=p["identity_file"],
                           manifest_file=p["manifest"], work_dir=p["work_dir"], bindir=p["bindir"])
-    pre = PreRestoreOptions(enabled=p["pre_restore_backup"], dest=p["pre_restore_dest"],
-                            encrypt_recipients=p["pre_restore_encrypt_recipients"], identity_file=p["identity_file"])
+    pre = pre_restore_options(p)
     params = ConnParams.from_params(p)
     try:
         run = restore_with_safety_net(params, p["path"], opts, pre, check_mode=module.check_mode, verify=p["verify"])

@@ -18,7 +18,9 @@ description:
     whole plaintext's sha256 with the manifest at the end. Check mode runs the full M(deploysafe.preflight.backup_verify)
     check instead.
   - The target bucket/prefix must be empty unless O(force=true). A forced restore into a prefix that holds objects
-    first archives that prefix (O(pre_restore_backup)), so C(playbooks/undo_restore.yml) can put it back. Keys with C(.) or C(..) segments, which could
+    first archives that prefix with M(deploysafe.preflight.s3_backup)'s archive code path (the compression level of
+    the archive restored), see O(pre_restore_backup); with a mirror O(source) O(pre_restore_dest) is then required.
+    C(playbooks/undo_restore.yml) puts it back with O(delete_extra=true). Keys with C(.) or C(..) segments, which could
     escape the target prefix, are refused and reported in RV(rejected_keys).
 options:
   source:
@@ -40,36 +42,6 @@ options:
         first backed up (O(pre_restore_backup)).
     type: bool
     default: false
-  pre_restore_backup:
-    description:
-      - When O(force=true) writes into a bucket/prefix that holds objects, first archive that prefix with
-        M(deploysafe.preflight.s3_backup)'s archive code path (O(mode=archive) of s3_backup, the compression level
-        of the backup restored) into O(pre_restore_dest), and verify the archive (stored bytes, blocks, and the
-        plaintext when a key given here opens it). If that backup or its verification fails, nothing is restored
-        and the task fails with the target untouched.
-      - The archive is returned in RV(pre_restore_backup) and added to the verdict's artifacts;
-        C(playbooks/undo_restore.yml) restores it with O(delete_extra=true). An empty prefix or a missing bucket
-        needs no backup (RV(pre_restore_backup) says so).
-      - V(false) overwrites without a safety net (a warning says so).
-    type: bool
-    default: true
-    version_added: 0.1.0
-  pre_restore_dest:
-    description:
-      - Local directory of the pre-restore archive (created, mode 0700, when missing); default C(pre-restore/) beside
-        an archive O(source). Required when O(source) is a mirror and a pre-restore backup is needed.
-    type: path
-    version_added: 0.1.0
-  pre_restore_encrypt_recipients:
-    description:
-      - age public keys the pre-restore archive is encrypted to. When the restored archive is encrypted the default is
-        the public keys of O(identity_file), so the key that opened the backup opens the undo; a plaintext
-        pre-restore copy is never written for an encrypted backup (an SSH O(identity_file) then needs this option).
-        A plaintext backup's default is no encryption.
-    type: list
-    elements: str
-    default: []
-    version_added: 0.1.0
   delete_extra:
     description:
       - After the restore, delete the current objects under the target prefix that the backup does not hold, so the
@@ -120,6 +92,7 @@ extends_documentation_fragment:
   - deploysafe.preflight.s3
   - deploysafe.preflight.verdict
   - deploysafe.preflight.verdict.fail_on
+  - deploysafe.preflight.pre_restore
   - deploysafe.preflight.attributes
   - deploysafe.preflight.attributes.no_diff
 attributes:
@@ -268,7 +241,8 @@ verdict:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.deploysafe.preflight.plugins.module_utils.archive.prerestore import PreRestoreOptions
+from ansible_collections.deploysafe.preflight.plugins.module_utils.archive.prerestore import (
+    pre_restore_argument_spec, pre_restore_options)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import (
     S3Conn, failure_message, s3_argument_spec)
@@ -295,24 +269,21 @@ def main():
         memory_budget_mb=dict(type="int", default=256),
         multipart_threshold_mb=dict(type="int", default=64),
         part_size_mb=dict(type="int", default=16),
-        pre_restore_backup=dict(type="bool", default=True),
-        pre_restore_dest=dict(type="path"),
-        pre_restore_encrypt_recipients=dict(type="list", elements="str", default=[]),
         delete_extra=dict(type="bool", default=False),
         fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )
+    spec.update(pre_restore_argument_spec())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     stamp_module_verdicts(module, "s3_restore")
     p = module.params
     requires(module, "boto3", "zstandard",
              "pyrage" if p["identity_file"] or p["pre_restore_encrypt_recipients"] else None)
-    pre = PreRestoreOptions(enabled=p["pre_restore_backup"], dest=p["pre_restore_dest"],
-                            encrypt_recipients=p["pre_restore_encrypt_recipients"], identity_file=p["identity_file"])
     opts = RestoreOptions(source=p["source"], bucket=p["bucket"], prefix=p["prefix"], force=p["force"],
                           create_bucket=p["create_bucket"], identity_file=p["identity_file"],
                           verify_first=p["verify_first"], versions=p["versions"], concurrency=p["concurrency"],
                           memory_budget=p["memory_budget_mb"] * MB, multipart_threshold=p["multipart_threshold_mb"] * MB,
-                          part_size=p["part_size_mb"] * MB, pre_restore=pre, delete_extra=p["delete_extra"])
+                          part_size=p["part_size_mb"] * MB, pre_restore=pre_restore_options(p),
+                          delete_extra=p["delete_extra"])
     conn = S3Conn.from_params(p)
     try:
         if module.check_mode:

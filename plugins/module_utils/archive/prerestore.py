@@ -31,6 +31,19 @@ class PreRestoreOptions:
     identity_file: Optional[str] = None        # the restore's identity file (decrypts the backup restored)
 
 
+def pre_restore_argument_spec() -> Dict[str, Any]:
+    """Options of the safety net (documented by the doc fragment deploysafe.preflight.pre_restore)."""
+    return dict(pre_restore_backup=dict(type="bool", default=True), pre_restore_dest=dict(type="path"),
+                pre_restore_encrypt_recipients=dict(type="list", elements="str", default=[]))
+
+
+def pre_restore_options(params: Dict[str, Any]) -> PreRestoreOptions:
+    """PreRestoreOptions from a restore module's parameters (the restore's identity_file decrypts both)."""
+    return PreRestoreOptions(enabled=params["pre_restore_backup"], dest=params["pre_restore_dest"],
+                             encrypt_recipients=params["pre_restore_encrypt_recipients"],
+                             identity_file=params["identity_file"])
+
+
 def default_dest(backup_path: str) -> str:
     """`pre-restore/` beside the backup being restored: the two stay together, and so do their keys."""
     return os.path.join(os.path.dirname(os.path.abspath(backup_path)), PRE_RESTORE_DIR)
@@ -88,6 +101,15 @@ def _with_fingerprints(identity_file: str) -> Tuple[List[Any], List[Optional[str
     return idents, identity_fingerprints(idents)
 
 
+def planned(target: str, plan: Dict[str, Any], contents: str) -> Dict[str, Any]:
+    """Check mode: the record of what would be backed up, from the backup module's own plan; raises
+    ArchiveError with the plan's problems, since the real run would then refuse the restore."""
+    if plan["problems"]:
+        raise ArchiveError("; ".join(plan["problems"]))
+    return skipped(f"check mode: would back up {target} ({contents}) to {plan['would_write']} before restoring",
+                   would_write=plan["would_write"], notes=plan["notes"])
+
+
 def skipped(reason: str, **extra: Any) -> Dict[str, Any]:
     """The record when no pre-restore backup was taken, saying why."""
     return {"taken": False, "reason": reason, **extra}
@@ -114,4 +136,5 @@ def evidence(record: Optional[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Li
 
 
 __all__ = ["PRE_RESTORE_DIR", "PRE_RESTORE_PREFIX", "PreRestoreOptions", "default_dest", "ensure_dest", "evidence",
-           "recipients_for", "skipped", "taken", "verify_written"]
+           "planned", "pre_restore_argument_spec", "pre_restore_options", "recipients_for", "skipped", "taken",
+           "verify_written"]

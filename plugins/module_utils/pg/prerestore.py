@@ -12,7 +12,7 @@ import os
 from typing import Any, Dict, Optional
 
 from ..archive import ArchiveError, manifest_path
-from ..archive.prerestore import (PRE_RESTORE_PREFIX, PreRestoreOptions, default_dest, ensure_dest, evidence,
+from ..archive.prerestore import (PRE_RESTORE_PREFIX, PreRestoreOptions, default_dest, ensure_dest, evidence, planned,
                                   recipients_for, skipped, taken, verify_written)
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement
 from . import PgError
@@ -53,12 +53,8 @@ def pre_restore(params: ConnParams, path: str, plan: Dict[str, Any], manifest: D
     try:
         bopts = backup_options(path, manifest, opts, pre)
         if check_mode:
-            planned = plan_backup(target_params, bopts)
-            if planned["problems"]:
-                raise PgError("; ".join(planned["problems"]))
-            return skipped(f"check mode: would back up {target} ({planned['tables']} tables) to "
-                           f"{planned['would_write']} before restoring", would_write=planned["would_write"],
-                           notes=planned["notes"])
+            plan = plan_backup(target_params, bopts)
+            return planned(target, plan, f"{plan['tables']} tables")
         ensure_dest(bopts.dest)
         result = run_backup(target_params, bopts)
         checked = verify_written(result.path, result.manifest_path, bopts.encrypt_recipients, pre.identity_file)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ..archive import ArchiveError
-from ..archive.prerestore import (PRE_RESTORE_PREFIX, PreRestoreOptions, default_dest, ensure_dest, recipients_for,
-                                  skipped, taken, verify_written)
+from ..archive.prerestore import (PRE_RESTORE_PREFIX, PreRestoreOptions, default_dest, ensure_dest, planned,
+                                  recipients_for, skipped, taken, verify_written)
 from . import S3Error
 from .backup import BackupOptions, plan_backup, run_backup
 from .client import S3Conn, check_bucket, prefix_is_empty
@@ -62,12 +62,8 @@ def pre_restore(client, conn: S3Conn, src: BackupSource, bucket: str, prefix: st
     try:
         bopts = backup_options(src, bucket, prefix, pre, concurrency)
         if check_mode:
-            planned = plan_backup(conn, bopts, client=client)
-            if planned["problems"]:
-                raise S3Error("; ".join(planned["problems"]))
-            return skipped(f"check mode: would back up {target} ({planned['objects']} objects, {planned['bytes']} "
-                           f"bytes) to {planned['would_write']} before restoring", would_write=planned["would_write"],
-                           notes=planned["notes"])
+            plan = plan_backup(conn, bopts, client=client)
+            return planned(target, plan, f"{plan['objects']} objects, {plan['bytes']} bytes")
         ensure_dest(bopts.dest)
         result = run_backup(conn, bopts, client=client)
         checked = verify_written(result.location, result.archive_manifest, bopts.encrypt_recipients,

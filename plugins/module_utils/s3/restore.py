@@ -62,8 +62,9 @@ class RestoreResult(TransferRates):
     deleted_extra: List[str] = field(default_factory=list)
     extra_deleted: int = 0
     delete_extra_skipped: Optional[str] = None
+    # delete_extra only (None otherwise, so a plain restore's memory does not grow with the key count):
     # target key -> whether the backup leaves an object there (the last record of the key wins)
-    final_state: Dict[str, bool] = field(default_factory=dict, repr=False)
+    final_state: Optional[Dict[str, bool]] = field(default=None, repr=False)
 
 
 def prepare_target(client, conn: S3Conn, opts: RestoreOptions, prefix: str, dry_run: bool = False) -> List[str]:
@@ -186,7 +187,8 @@ def _dest(record: ObjectRecord, src: BackupSource, prefix: str, result: RestoreR
     except S3Error as exc:
         result.rejected_keys.append({"key": record.key, "reason": str(exc)})
         return None
-    result.final_state[dest] = not record.delete_marker
+    if result.final_state is not None:
+        result.final_state[dest] = not record.delete_marker
     return dest
 
 
@@ -230,7 +232,7 @@ def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResul
     with tempfile.TemporaryDirectory(prefix="s3-restore-") as tmp:
         src = open_backup(opts.source, client, tmp)
         prefix = src.source_prefix if opts.prefix is None else opts.prefix
-        result = RestoreResult(target=f"s3://{opts.bucket}/{prefix}")
+        result = RestoreResult(target=f"s3://{opts.bucket}/{prefix}", final_state={} if opts.delete_extra else None)
         identities = load_identities(opts.identity_file) if opts.identity_file else []
         if src.kind == "archive" and opts.verify_first:
             _check_stored_bytes(src, identities)

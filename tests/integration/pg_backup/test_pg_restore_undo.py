@@ -157,11 +157,3 @@ def test_module_records_warns_and_refuses(scene, keys, pg, tmp_path, run_sql):
     bare = run_module("pg_restore", {**conn, "pre_restore_backup": False})
     assert bare["pre_restore_backup"]["unprotected"] and "cannot be undone" in " ".join(bare.get("warnings", []))
 
-
-def test_encrypted_backup_never_gets_a_plaintext_pre_restore_copy(scene, tmp_path):
-    from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError
-    from ansible_collections.deploysafe.preflight.plugins.module_utils.archive.prerestore import recipients_for
-    with pytest.raises(ArchiveError, match="pre-restore backup must be too"):
-        recipients_for(scene["bad"].manifest["encryption"], PreRestoreOptions(), scene["bad"].path)
-    assert recipients_for(None, PreRestoreOptions(), "x") == []
-    assert recipients_for(None, PreRestoreOptions(encrypt_recipients=["age1x"]), "x") == ["age1x"]

@@ -110,6 +110,13 @@ def planned(target: str, plan: Dict[str, Any], contents: str) -> Dict[str, Any]:
                    would_write=plan["would_write"], notes=plan["notes"])
 
 
+def refusal(target: str, exc: BaseException, check_mode: bool = False) -> str:
+    """The message of a restore refused because its pre-restore backup failed (or would fail)."""
+    if check_mode:
+        return f"the pre-restore backup of {target} would fail, so the restore would be refused: {exc}"
+    return f"the pre-restore backup of {target} failed, so nothing was restored and {target} is untouched: {exc}"
+
+
 def skipped(reason: str, **extra: Any) -> Dict[str, Any]:
     """The record when no pre-restore backup was taken, saying why."""
     return {"taken": False, "reason": reason, **extra}
@@ -136,5 +143,5 @@ def evidence(record: Optional[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Li
 
 
 __all__ = ["PRE_RESTORE_DIR", "PRE_RESTORE_PREFIX", "PreRestoreOptions", "default_dest", "ensure_dest", "evidence",
-           "planned", "pre_restore_argument_spec", "pre_restore_options", "recipients_for", "skipped", "taken",
-           "verify_written"]
+           "planned", "pre_restore_argument_spec", "pre_restore_options", "recipients_for", "refusal", "skipped",
+           "taken", "verify_written"]

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional
 
 from ..archive import ArchiveError, manifest_path
 from ..archive.prerestore import (PRE_RESTORE_PREFIX, PreRestoreOptions, default_dest, ensure_dest, evidence, planned,
-                                  recipients_for, skipped, taken, verify_written)
+                                  recipients_for, refusal, skipped, taken, verify_written)
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement
 from . import PgError
 from .backup import BackupOptions, plan_backup, run_backup
@@ -53,14 +53,13 @@ def pre_restore(params: ConnParams, path: str, plan: Dict[str, Any], manifest: D
     try:
         bopts = backup_options(path, manifest, opts, pre)
         if check_mode:
-            plan = plan_backup(target_params, bopts)
-            return planned(target, plan, f"{plan['tables']} tables")
+            backup_plan = plan_backup(target_params, bopts)
+            return planned(target, backup_plan, f"{backup_plan['tables']} tables")
         ensure_dest(bopts.dest)
         result = run_backup(target_params, bopts)
         checked = verify_written(result.path, result.manifest_path, bopts.encrypt_recipients, pre.identity_file)
     except (PgError, ArchiveError) as exc:
-        raise PgError(f"the pre-restore backup of {target} failed, so nothing was restored and {target} is "
-                      f"untouched: {exc}") from None
+        raise PgError(refusal(target, exc, check_mode)) from None
     return taken("postgresql", target, result.path, result.manifest_path, result.sha256, result.stored_bytes,
                  result.duration_s, checked, tables=result.tables, encrypted=bool(bopts.encrypt_recipients))
 

@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional
 
 from ..archive import ArchiveError
 from ..archive.prerestore import (PRE_RESTORE_PREFIX, PreRestoreOptions, default_dest, ensure_dest, planned,
-                                  recipients_for, skipped, taken, verify_written)
+                                  recipients_for, refusal, skipped, taken, verify_written)
 from . import S3Error
 from .backup import BackupOptions, plan_backup, run_backup
 from .client import S3Conn, check_bucket, prefix_is_empty
@@ -62,15 +62,14 @@ def pre_restore(client, conn: S3Conn, src: BackupSource, bucket: str, prefix: st
     try:
         bopts = backup_options(src, bucket, prefix, pre, concurrency)
         if check_mode:
-            plan = plan_backup(conn, bopts, client=client)
-            return planned(target, plan, f"{plan['objects']} objects, {plan['bytes']} bytes")
+            backup_plan = plan_backup(conn, bopts, client=client)
+            return planned(target, backup_plan, f"{backup_plan['objects']} objects, {backup_plan['bytes']} bytes")
         ensure_dest(bopts.dest)
         result = run_backup(conn, bopts, client=client)
         checked = verify_written(result.location, result.archive_manifest, bopts.encrypt_recipients,
                                  pre.identity_file)
     except (S3Error, ArchiveError) as exc:
-        raise S3Error(f"the pre-restore backup of {target} failed, so nothing was restored and {target} is "
-                      f"untouched: {exc}") from None
+        raise S3Error(refusal(target, exc, check_mode)) from None
     return taken("s3", target, result.location, result.archive_manifest, result.sha256, result.stored_bytes,
                  result.duration_s, checked, objects_manifest=result.manifest, objects=result.objects,
                  bucket=bucket, prefix=prefix, encrypted=bool(bopts.encrypt_recipients))

@@ -11,7 +11,7 @@ import threading
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..archive import (ArchiveError, load_identities, load_manifest, manifest_path, read_artifact, split_stderr,
                        untar_safely)
@@ -216,18 +216,23 @@ def plan_restore(params: ConnParams, path: str, opts: RestoreOptions) -> Dict[st
             "connect_db": params.dbname}
 
 
-def restore_artifact(params: ConnParams, path: str, opts: RestoreOptions, check_mode: bool = False) -> Dict[str, Any]:
-    """pg_restore module: refuse a non-empty target unless force; in check mode only plan."""
+def restore_artifact(params: ConnParams, path: str, opts: RestoreOptions, check_mode: bool = False,
+                     before_restore: Optional[Callable[[Dict[str, Any], Dict[str, Any], bool], Dict[str, Any]]] = None
+                     ) -> Dict[str, Any]:
+    """pg_restore module: refuse a non-empty target unless force; in check mode only plan.
+    before_restore(plan, manifest, check_mode) runs once the restore is allowed and before anything is
+    written (the pre-restore backup); what it returns is merged into the result, and if it raises,
+    nothing is restored."""
     plan = plan_restore(params, path, opts)
     if plan["refused"]:
         raise PgError(plan["refused"])
-    plan.pop("manifest")
+    manifest = plan.pop("manifest")
+    extra = before_restore(plan, manifest, check_mode) if before_restore else {}
     if check_mode:
-        return {"plan": plan, "changed": True}
-    manifest = load_backup(path, opts.manifest_file)
+        return {"plan": plan, "changed": True, **extra}
     connect_db = params.dbname if not opts.create else (params.dbname or "postgres")
     run = restore_into(params, path, manifest, opts, plan["server_major"], connect_db or plan["target"])
-    return {"plan": plan, "changed": True, **run}
+    return {"plan": plan, "changed": True, **run, **extra}
 
 
 def create_database(admin, name: str) -> None:

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ..archive import ArchiveError, load_identities, read_artifact, verify_artifact
+from ..archive.prerestore import PreRestoreOptions
 from ..files import sha256_file
 from . import S3Error
 from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
-from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, read_exact, read_manifest_lines, target_key,
-                      upload_stream)
+from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, list_objects, read_exact, read_manifest_lines,
+                      target_key, upload_stream)
+from .prerestore import pre_restore
 from .results import TransferRates
 from .source import BackupSource, open_backup
 
@@ -39,6 +41,11 @@ class RestoreOptions:
     memory_budget: int = 256 * 1024 * 1024  # bytes of objects held for background uploads
     multipart_threshold: int = MULTIPART_THRESHOLD
     part_size: int = PART_SIZE
+    pre_restore: Optional[PreRestoreOptions] = None  # the safety net; None restores without it
+    delete_extra: bool = False         # delete objects under the target prefix that the backup does not hold
+
+
+REPORT_LIMIT = 1000  # keys listed in a result; counts are always complete
 
 
 @dataclass
@@ -51,6 +58,13 @@ class RestoreResult(TransferRates):
     duration_s: float = 0.0
     rejected_keys: List[Dict[str, str]] = field(default_factory=list)
     differing: List[Dict[str, str]] = field(default_factory=list)
+    pre_restore_backup: Optional[Dict[str, Any]] = None
+    deleted_extra: List[str] = field(default_factory=list)
+    extra_deleted: int = 0
+    delete_extra_skipped: Optional[str] = None
+    # delete_extra only (None otherwise, so a plain restore's memory does not grow with the key count):
+    # target key -> whether the backup leaves an object there (the last record of the key wins)
+    final_state: Optional[Dict[str, bool]] = field(default=None, repr=False)
 
 
 def prepare_target(client, conn: S3Conn, opts: RestoreOptions, prefix: str, dry_run: bool = False) -> List[str]:
@@ -169,10 +183,45 @@ def _wanted(record: ObjectRecord, opts: RestoreOptions, result: RestoreResult) -
 
 def _dest(record: ObjectRecord, src: BackupSource, prefix: str, result: RestoreResult) -> Optional[str]:
     try:
-        return target_key(record.key, src.source_prefix, prefix)
+        dest = target_key(record.key, src.source_prefix, prefix)
     except S3Error as exc:
         result.rejected_keys.append({"key": record.key, "reason": str(exc)})
         return None
+    if result.final_state is not None:
+        result.final_state[dest] = not record.delete_marker
+    return dest
+
+
+def _delete_extra(client, bucket: str, prefix: str, result: RestoreResult) -> None:
+    """Make the prefix hold exactly what the backup holds: delete the current objects it does not list.
+    Not when the restore itself is unproven (a rejected key or a differing object): deleting then could
+    remove the only copy of what the restore failed to put back."""
+    if result.rejected_keys or result.differing:
+        result.delete_extra_skipped = (f"{len(result.rejected_keys)} keys rejected and {len(result.differing)} objects "
+                                       "differ: nothing deleted")
+        return
+    doomed = [ref.key for ref in list_objects(client, bucket, prefix) if not result.final_state.get(ref.key)]
+    for start in range(0, len(doomed), 1000):
+        batch = doomed[start:start + 1000]
+        resp = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+        errors = resp.get("Errors") or []
+        done = len(batch) - len(errors)
+        result.extra_deleted += done
+        failed = {e.get("Key") for e in errors}
+        result.deleted_extra.extend(k for k in batch if k not in failed and len(result.deleted_extra) < REPORT_LIMIT)
+        if errors:
+            first = errors[0]
+            raise S3Error(f"deleting objects the backup does not hold from s3://{bucket}/{prefix}: {len(errors)} "
+                          f"failed, first {first.get('Key')!r}: {first.get('Code')} {first.get('Message')}")
+
+
+def extra_keys(client, conn: S3Conn, bucket: str, prefix: str, final_state: Dict[str, bool]) -> List[str]:
+    """Check mode of delete_extra: the current objects under the prefix that the backup does not hold."""
+    try:
+        check_bucket(client, bucket, conn.where)
+    except S3Error:
+        return []
+    return [ref.key for ref in list_objects(client, bucket, prefix) if not final_state.get(ref.key)]
 
 
 def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResult:
@@ -183,11 +232,14 @@ def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResul
     with tempfile.TemporaryDirectory(prefix="s3-restore-") as tmp:
         src = open_backup(opts.source, client, tmp)
         prefix = src.source_prefix if opts.prefix is None else opts.prefix
-        result = RestoreResult(target=f"s3://{opts.bucket}/{prefix}")
+        result = RestoreResult(target=f"s3://{opts.bucket}/{prefix}", final_state={} if opts.delete_extra else None)
         identities = load_identities(opts.identity_file) if opts.identity_file else []
         if src.kind == "archive" and opts.verify_first:
             _check_stored_bytes(src, identities)
         prepare_target(client, conn, opts, prefix)
+        if opts.pre_restore is not None:  # before the first write; raises when the backup fails
+            result.pre_restore_backup = pre_restore(client, conn, src, opts.bucket, prefix, opts.force,
+                                                    opts.pre_restore, opts.concurrency)
         concurrency = 1 if opts.versions == "all" else opts.concurrency  # versions of a key must stay in order
         uploader = _Uploader(client, opts, result, concurrency)
         try:
@@ -196,6 +248,8 @@ def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResul
             else:
                 _from_mirror(client, src, opts, prefix, result, uploader)
             uploader.close()
+            if opts.delete_extra:
+                _delete_extra(client, opts.bucket, prefix, result)
         except BaseException as exc:
             uploader.pool.shutdown(wait=True, cancel_futures=True)
             if isinstance(exc, (S3Error, ArchiveError)):
@@ -318,16 +372,30 @@ def plan_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> Dict[str, A
             report = verify_artifact(src.location, identities=identities)
             problems += [] if report.ok else report.problems()
         problems += prepare_target(client, conn, opts, prefix, dry_run=True)
+        safety = None
+        if opts.pre_restore is not None and not problems:
+            try:
+                safety = pre_restore(client, conn, src, opts.bucket, prefix, opts.force, opts.pre_restore,
+                                     opts.concurrency, check_mode=True)
+            except S3Error as exc:
+                problems.append(str(exc))
         count = size = 0
         rejected = []
+        final_state: Dict[str, bool] = {}
         for record in read_manifest_lines(src.objects_manifest):
-            if record.delete_marker or (opts.versions == "latest" and not record.is_latest):
+            if opts.versions == "latest" and (record.delete_marker or not record.is_latest):
                 continue
             try:
-                target_key(record.key, src.source_prefix, prefix)
+                final_state[target_key(record.key, src.source_prefix, prefix)] = not record.delete_marker
             except S3Error as exc:
-                rejected.append({"key": record.key, "reason": str(exc)})
-            count += 1
-            size += record.size
-    return {"target": f"s3://{opts.bucket}/{prefix}", "objects": count, "bytes": size, "problems": problems,
-            "rejected_keys": rejected}
+                if not record.delete_marker:
+                    rejected.append({"key": record.key, "reason": str(exc)})
+            if not record.delete_marker:
+                count += 1
+                size += record.size
+        plan = {"target": f"s3://{opts.bucket}/{prefix}", "objects": count, "bytes": size, "problems": problems,
+                "rejected_keys": rejected, "pre_restore_backup": safety}
+        if opts.delete_extra:
+            extras = extra_keys(client, conn, opts.bucket, prefix, final_state)
+            plan.update(extra_count=len(extras), extra_keys=extras[:REPORT_LIMIT])
+    return plan

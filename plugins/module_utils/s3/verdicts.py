@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict
 
+from ..archive.prerestore import evidence as pre_restore_evidence
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement
 
 
@@ -49,15 +50,26 @@ def restore_verdict(result) -> Dict[str, Any]:
     summary = (f"restored {result.objects} objects ({result.bytes} bytes) into {result.target}" if not bad else
                f"restore into {result.target}: {len(result.rejected_keys)} keys rejected, "
                f"{len(result.differing)} objects differ from the manifest")
-    if not bad and not result.objects and not result.delete_markers:
+    if result.extra_deleted:
+        summary += f"; deleted {result.extra_deleted} objects the backup does not hold"
+    if result.delete_extra_skipped:
+        summary += f"; delete_extra skipped: {result.delete_extra_skipped}"
+    if not bad and not result.objects and not result.delete_markers and not result.extra_deleted:
         status, summary = PENDING, summary + " - the backup holds no objects, nothing was proven restorable"
-    return make_verdict(status, summary, findings={"rejected_keys": len(result.rejected_keys),
-                                                   "differing": len(result.differing)},
+    record = result.pre_restore_backup
+    if record and record.get("taken"):
+        summary += f"; pre-restore backup {record['path']}"
+    pre_arts, pre_measures = pre_restore_evidence(record)
+    return make_verdict(status, summary, artifacts=pre_arts,
+                        findings={"rejected_keys": len(result.rejected_keys), "differing": len(result.differing),
+                                  "extra_deleted": result.extra_deleted,
+                                  "pre_restore_backup": 1 if record and record.get("taken") else 0},
                         measurements=[measurement("objects", result.objects, "objects"),
                                       measurement("bytes", result.bytes, "bytes"),
                                       measurement("duration", result.duration_s, "s"),
                                       measurement("throughput", result.throughput_mb_s, "MB/s"),
-                                      measurement("objects_per_second", result.objects_per_s, "objects/s")])
+                                      measurement("objects_per_second", result.objects_per_s, "objects/s")]
+                        + pre_measures)
 
 
 def verify_verdict(result) -> Dict[str, Any]:

@@ -47,7 +47,7 @@ options:
     type: dict
     default: {}
   auth_token:
-    description: Token sent with every check as C(Authorization: Bearer <token>). Never logged.
+    description: "Token sent with every check as C(Authorization: Bearer <token>). Never logged."
     type: str
   timeout:
     description: Per-request timeout, seconds (a check's C(timeout) overrides it).

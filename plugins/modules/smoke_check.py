@@ -61,13 +61,6 @@ options:
     description: Pause between attempts of a check, seconds.
     type: float
     default: 1.0
-  validate_certs:
-    description: Verify the TLS certificate of HTTPS URLs.
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle to verify HTTPS URLs with.
-    type: path
   report_dir:
     description:
       - Directory for C(<report_name>.json), C(.md) and C(.junit.xml) (one JUnit test case per check), each written
@@ -79,6 +72,7 @@ options:
     type: str
     default: smoke_check
 extends_documentation_fragment:
+  - deploysafe.preflight.tls
   - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes

@@ -10,7 +10,6 @@ import re
 import secrets
 import subprocess
 import sys
-import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -39,21 +38,6 @@ def statuses(model: dict) -> dict:
 
 def smoke_record(base: Path) -> dict:
     return json.loads((base / "postdeploy" / "smoke_check.json").read_text())
-
-
-def set_faults(url: str, method: str = "POST", **faults) -> None:
-    req = urllib.request.Request(url + "/admin/faults", method=method, data=json.dumps(faults).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        resp.read()
-
-
-@pytest.fixture
-def faults(app):
-    """faults(**settings) plants a fault in the sample service; reset after the test."""
-    set_faults(app["url"], "DELETE")
-    yield lambda **kw: set_faults(app["url"], **kw)
-    set_faults(app["url"], "DELETE")
 
 
 @pytest.fixture
@@ -111,25 +95,25 @@ def test_a_wrong_first_result_fails_naming_the_check_expected_and_actual(app, fa
     assert token not in written and "Traceback" not in proc.stdout
 
 
-def test_the_search_index_fault_is_a_wrong_result(app, faults, tmp_path):
-    faults(search_index=False)   # the app falls back to a text scan: same hits, source "scan"
-    base = tmp_path / "run"
+def failed_smoke_verdict(app: dict, base: Path) -> dict:
+    """Run only the smoke checks (no retry) and return their recorded verdict, which must be fail."""
     proc = run_postdeploy(base, {"DEPLOYSAFE_APP_URL": app["url"]}, "--tags", "smoke_check",
                           "-e", "postdeploy_smoke_retries=0")
-    assert proc.returncode != 0
+    assert proc.returncode != 0 and report(base)["decision"] == "no-go"
     verdict = smoke_record(base)["verdict"]
-    assert verdict["status"] == "fail"
+    assert verdict["status"] == "fail", verdict
+    return verdict
+
+
+def test_the_search_index_fault_is_a_wrong_result(app, faults, tmp_path):
+    faults(search_index=False)   # the app falls back to a text scan: same hits, source "scan"
+    verdict = failed_smoke_verdict(app, tmp_path / "run")
     assert 'search returns the expected first result: $.source: expected "index", got "scan"' in verdict["summary"]
 
 
 def test_a_blown_latency_budget_fails_with_the_measured_ms(app, faults, tmp_path):
     faults(latency_ms=700, latency_paths=["/api/search"])
-    base = tmp_path / "run"
-    proc = run_postdeploy(base, {"DEPLOYSAFE_APP_URL": app["url"]}, "--tags", "smoke_check",
-                          "-e", "postdeploy_smoke_retries=0")
-    assert proc.returncode != 0
-    verdict = smoke_record(base)["verdict"]
-    assert verdict["status"] == "fail"
+    verdict = failed_smoke_verdict(app, tmp_path / "run")
     match = re.search(r"search returns the expected first result: latency (\d+) ms over budget 500 ms", verdict["summary"])
     assert match and int(match.group(1)) >= 700, verdict["summary"]
     latency = next(m for m in verdict["evidence"]["measurements"]

@@ -51,9 +51,8 @@ def display_url(url: str) -> str:
         netloc = f"[{netloc}]"
     if parts.port:
         netloc += f":{parts.port}"
-    query = "&".join(f"{k}=***" if _SECRET_PARAM.search(k) else f"{k}={v}" if v or "=" in raw else k
-                     for raw in parts.query.split("&") if raw
-                     for k, _, v in [raw.partition("=")])
+    params = [param.partition("=") for param in parts.query.split("&") if param]
+    query = "&".join(f"{key}=***" if _SECRET_PARAM.search(key) else key + sep + value for key, sep, value in params)
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 

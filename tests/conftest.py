@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from deploysafe_testenv import TestEnv
+from deploysafe_testenv.services.sample_app import set_faults
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,15 @@ def s3(testenv):
 def app(testenv):
     """The sample service (dict: url, pid...)."""
     return _started(testenv, "app").data
+
+
+@pytest.fixture
+def faults(app):
+    """faults(**settings) plants faults in the sample service (latency_ms, error_rate, search_index...);
+    they are reset before and after the test."""
+    set_faults(app["url"], "DELETE")
+    yield lambda **kw: set_faults(app["url"], **kw)
+    set_faults(app["url"], "DELETE")
 
 
 @pytest.fixture(scope="session")

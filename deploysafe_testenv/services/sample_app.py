@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import urllib.request
@@ -16,6 +17,15 @@ APP_DIR = Path(__file__).resolve().parents[2] / "tests" / "sample_app"
 def _healthy(url: str) -> bool:
     with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
         return resp.status == 200
+
+
+def set_faults(url: str, method: str = "POST", **faults) -> dict:
+    """Plant faults in the sample service at url (POST, see tests/sample_app/faults.py) or reset them (DELETE);
+    returns the settings now in force."""
+    req = urllib.request.Request(url + "/admin/faults", method=method, data=json.dumps(faults).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
 
 
 class SampleAppService(Service):

@@ -85,14 +85,8 @@ options:
       - Applies only with O(check_body=true).
     type: bool
     default: true
-  validate_certs:
-    description: Verify the TLS certificate of HTTPS URLs.
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle to verify HTTPS URLs with.
-    type: path
 extends_documentation_fragment:
+  - deploysafe.preflight.tls
   - deploysafe.preflight.verdict.fail_on
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes

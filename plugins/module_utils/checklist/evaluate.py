@@ -6,7 +6,8 @@ An item whose verdict file is missing, unreadable, malformed, from another run (
 run), from the future or older than max_age is pending, with the reason; it never counts as a pass.
 An item recorded per host (<name>@<host>.json) takes the worst of its hosts. The decision is go only when every critical item passes and
 an approving sign-off covers the evidence as it is now; no-go when a critical item fails or the
-sign-off rejects; pending otherwise.
+sign-off rejects; pending otherwise. A checklist whose items name no `signoff` (a post-deploy check, say)
+requires none: it is go when every critical item passes, though a recorded rejection still makes it no-go.
 """
 
 from __future__ import annotations
@@ -234,6 +235,7 @@ def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now
     if run_id and run.get("run_id") not in (None, run_id):
         raise ChecklistError(f"{run_dir}/run.json belongs to run {run.get('run_id')}, not to run {run_id}")
     run_id = run_id or run.get("run_id") or ""
+    signoff_required = any(i.name == SIGNOFF_NAME for i in items)
     signoff_item = next((i for i in items if i.name == SIGNOFF_NAME), Item(0, SIGNOFF_NAME, "Human sign-off", True))
     results = []
     signoff_result, signoff = _signoff(run_dir, run_id, max_age, now, signoff_item, verifiers)
@@ -249,13 +251,14 @@ def evaluate(run_dir: str, items: List[Item], max_age: Optional[int] = None, now
         reasons.append(f"sign-off rejected by {signoff['by']}")
     if open_:
         reasons.append(f"critical items open: {', '.join(open_)}")
-    if signoff["status"] == PENDING:
+    if signoff["status"] == PENDING and signoff_required:
         reasons.append(f"sign-off: {signoff['reason']}")
     if failed or signoff["status"] == FAIL:
         decision = NO_GO
-    elif not open_ and signoff["status"] == PASS:
+    elif not open_ and (signoff["status"] == PASS or not signoff_required):
         decision = GO
-        reasons.append(f"every critical item passes; approved by {signoff['by']}")
+        reasons.append(f"every critical item passes; approved by {signoff['by']}" if signoff["status"] == PASS
+                       else "every critical item passes; no sign-off required (the checklist has no signoff item)")
     else:
         decision = PENDING
     if signoff["override"] and signoff["status"] != PENDING:

@@ -10,11 +10,13 @@ none are expected.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import ssl
 import time
 import urllib.error
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -72,16 +74,25 @@ class Attempt:
     error: str = ""
 
 
-def fetch(opts: HealthOptions) -> Attempt:
+def send(url: str, *, method: str = "GET", headers: Optional[Dict[str, str]] = None, data: Optional[bytes] = None,
+         timeout: float = 5.0, validate_certs: bool = True, ca_path: Optional[str] = None,
+         max_bytes: int = 1 << 20) -> Attempt:
+    """One HTTP(S) request, timed from send to the last body byte read (at most max_bytes of it).
+
+    The one HTTP client of the health and smoke checks: an HTTP error status is an answer, not an
+    exception; a request that got no answer (refused, DNS, TLS, timeout) is an Attempt with status None
+    and the reason. Redirects are followed only when safe (GET/HEAD). Loopback targets never go through
+    a proxy from the environment, which would answer for a service it cannot reach."""
     started = time.perf_counter()
     try:
-        with open_url(opts.url, method=opts.method, headers=auth_headers(opts.headers, opts.auth_token), timeout=opts.timeout,
-                      validate_certs=opts.validate_certs, ca_path=opts.ca_path, follow_redirects="safe") as resp:
-            body = resp.read(1 << 20)
+        with open_url(url, method=method, headers=headers or {}, data=data, timeout=timeout,
+                      validate_certs=validate_certs, ca_path=ca_path, follow_redirects="safe",
+                      use_proxy=not is_loopback_url(url)) as resp:
+            body = resp.read(max_bytes)
             return Attempt(resp.status, (time.perf_counter() - started) * 1000, body,
                            resp.headers.get("Content-Type", ""))
     except urllib.error.HTTPError as exc:
-        return Attempt(exc.code, (time.perf_counter() - started) * 1000, exc.read(1 << 20),
+        return Attempt(exc.code, (time.perf_counter() - started) * 1000, exc.read(max_bytes),
                        exc.headers.get("Content-Type", ""))
     except (urllib.error.URLError, socket.timeout, ssl.SSLError, SSLValidationError, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
@@ -89,6 +100,22 @@ def fetch(opts: HealthOptions) -> Attempt:
             "DNS failure" if isinstance(reason, socket.gaierror) else \
             "timeout" if isinstance(reason, (socket.timeout, TimeoutError)) else "connection failed"
         return Attempt(None, (time.perf_counter() - started) * 1000, error=f"{kind}: {reason}")
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when the URL's host is localhost or a loopback IP literal (no DNS lookup)."""
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def fetch(opts: HealthOptions) -> Attempt:
+    return send(opts.url, method=opts.method, headers=auth_headers(opts.headers, opts.auth_token), timeout=opts.timeout,
+                validate_certs=opts.validate_certs, ca_path=opts.ca_path)
 
 
 def dependencies(doc: Dict[str, Any]) -> Dict[str, str]:

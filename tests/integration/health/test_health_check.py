@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import pytest
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.health.http import (
     HealthCheckError, HealthOptions, check_health)
 from deploysafe_testenv import TestEnv
-
-
-def set_faults(url, method="POST", **kw):
-    req = urllib.request.Request(url + "/admin/faults", method=method, data=json.dumps(kw).encode(),
-                                 headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=5).close()
-
-
-@pytest.fixture
-def faults(app):
-    set_faults(app["url"], "DELETE")
-    yield lambda **kw: set_faults(app["url"], **kw)
-    set_faults(app["url"], "DELETE")
 
 
 def check(url, **kw):

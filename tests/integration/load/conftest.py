@@ -1,28 +1,14 @@
-"""Helpers for load-gate tests: fault control on the real sample service."""
+"""Helpers for load-gate tests: fault changes on the real sample service while a run goes on (the
+`faults` fixture itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import threading
-import urllib.request
 
 import pytest
 
-
-def set_faults(url: str, method: str = "POST", **faults) -> dict:
-    req = urllib.request.Request(url + "/admin/faults", method=method, data=json.dumps(faults).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read())
-
-
-@pytest.fixture
-def faults(app):
-    """faults(**settings) sets faults on the sample service; they are reset after the test."""
-    set_faults(app["url"], "DELETE")
-    yield lambda **kw: set_faults(app["url"], **kw)
-    set_faults(app["url"], "DELETE")
+from deploysafe_testenv.services.sample_app import set_faults
 
 
 @pytest.fixture

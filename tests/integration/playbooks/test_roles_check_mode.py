@@ -57,13 +57,17 @@ def role_vars(role: str, tmp: Path, request) -> dict:
     if role == "monitoring_gate":
         prom = request.getfixturevalue("prometheus")
         return {"monitoring_gate_url": prom["url"], "monitoring_gate_alertmanager_url": prom["alertmanager_url"]}
+    if role == "smoke_check":
+        return {"smoke_check_base_url": request.getfixturevalue("app")["url"],
+                "smoke_check_checks": [{"name": "read", "url": "/api/workspaces"},
+                                       {"name": "write", "url": "/api/workspaces", "method": "POST", "json": {"name": "x"}}]}
     if role == "checklist":
         return {}
     raise AssertionError(role)
 
 
 @pytest.mark.parametrize("role", ["image_validate", "manifest_validate", "security_scan", "pg_backup", "s3_backup",
-                                  "load_test", "health_check", "monitoring_gate", "checklist"])
+                                  "load_test", "health_check", "monitoring_gate", "smoke_check", "checklist"])
 def test_role_check_mode_on_a_fresh_host_changes_nothing(role, ansible_playbook, tmp_path, request):
     run_dir = tmp_path / "fresh" / "run"
     variables = {"preflight_run_dir": str(run_dir), **role_vars(role, tmp_path, request)}

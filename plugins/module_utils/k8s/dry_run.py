@@ -217,7 +217,10 @@ def production_dry_run(conn: Connection, opts: DryRunOptions, check_mode: bool =
         result["apply"] = dict(gate, applied=False, changed_objects=[], refused=None)
         if result["verdict"]["status"] != PASS:
             result["apply"]["refused"] = f"apply refused: the dry-run did not pass: {result['verdict']['summary']}"
-        elif not check_mode:
+        elif check_mode:  # what the apply would change, as check mode reports it; nothing is applied
+            result["apply"]["changed_objects"] = [p.ref for p in plans if p.action in (CREATE, UPDATE)]
+            result["changed"] = bool(result["apply"]["changed_objects"])
+        else:
             result["apply"]["changed_objects"] = apply_release(conn, dyn, objects, plans, opts.namespace)
             result["apply"]["applied"] = True
             result["changed"] = bool(result["apply"]["changed_objects"])

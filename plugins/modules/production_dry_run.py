@@ -23,7 +23,7 @@ description:
   - With O(apply=true), outside check mode, after a clean dry-run, the release is really applied (server-side
     apply), but only when the checklist report (O(decision_file)) says C(go) for the current run
     (C(run.json) of O(run_dir), or O(run_id)). Otherwise the task fails and nothing is applied.
-  - Without O(apply), C(changed) is always false: nothing is changed. With O(apply) it says whether the server changed
+  - Without O(apply), C(changed) is always false, since nothing is changed. With O(apply) it says whether the server changed
     an object (created it, or stored a new version), and in check mode whether the apply would.
   - Cluster-scoped objects and Namespace objects in the manifests are left out (RV(skipped)).
 options:

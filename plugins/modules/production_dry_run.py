@@ -31,14 +31,6 @@ options:
     description: The production namespace. Objects of the manifests are moved into it whatever namespace they name.
     type: str
     required: true
-  paths:
-    description: Manifest files or directories (C(*.yaml), C(*.yml), C(*.json); multi-document YAML).
-    type: list
-    elements: path
-    default: []
-  content:
-    description: Manifest text, for example the output of C(helm template) or C(kustomize build).
-    type: str
   app_label:
     description: Label that marks the release's objects, for finding orphaned live objects.
     type: str
@@ -75,6 +67,7 @@ options:
     default: ""
 extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
+  - deploysafe.preflight.k8s_manifests
   - deploysafe.preflight.verdict
   - deploysafe.preflight.verdict.FAIL_ON
   - deploysafe.preflight.attributes

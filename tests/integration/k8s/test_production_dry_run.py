@@ -15,7 +15,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from k8s_workloads import rollout_complete, wait_for
-from rehearsal_helpers import admin_connection, app_deployment, config_map, manifests, measured
+from rehearsal_helpers import (
+    admin_connection, app_deployment, config_map, manifests, measured, run_module, run_role)
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.dry_run import DryRunOptions, production_dry_run
@@ -156,44 +157,16 @@ def test_rbac_limited_user_is_told_what_is_forbidden(cluster):
     assert any(u.startswith("forbidden: list secrets") for u in result["orphans_unchecked"])
 
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - deploysafe.preflight.production_dry_run:
-        kubeconfig: "{kubeconfig}"
-        namespace: {namespace}
-        content: "{{{{ lookup('ansible.builtin.file', '{manifest}') }}}}"
-        run_dir: "{run_dir}"
-        apply: {apply}
-      register: out
-      ignore_errors: true
-    - ansible.builtin.copy:
-        content: "{{{{ out | to_json }}}}"
-        dest: "{dest}"
-      check_mode: false
-      diff: false
-"""
+def dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, apply, *cli_args):
+    """production_dry_run of release N+1 through ansible-playbook; (registered result, stdout)."""
+    args = {"kubeconfig": cluster["kubeconfig"], "namespace": namespace, "run_dir": str(run_dir), "apply": apply,
+            "content": manifests(app_deployment("registry.local/app:2", replicas=1))}
+    return run_module(ansible_playbook, tmp_path, "production_dry_run", args, *cli_args)
 
 
-def run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, apply, *args):
-    dest, manifest = tmp_path / "out.json", tmp_path / "release.yaml"
-    manifest.write_text(manifests(app_deployment("registry.local/app:2", replicas=1)))
-    proc = ansible_playbook(PLAY.format(kubeconfig=cluster["kubeconfig"], namespace=namespace, manifest=manifest,
-                                        run_dir=run_dir, apply=str(apply).lower(), dest=dest), *args)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(dest.read_text()), proc.stdout
-
-
-def start_run(run_dir, decision=None, report_run_id=None):
+def start_run(run_dir):
     _changed, record, _before = start_or_join(str(run_dir))
     store_run(str(run_dir), record)
-    if decision:
-        (run_dir / "report").mkdir(parents=True, exist_ok=True)
-        (run_dir / "report" / "checklist.json").write_text(json.dumps(
-            {"decision": decision, "decision_reason": "every critical item passes",
-             "run_id": report_run_id or record["run_id"]}))
     return record["run_id"]
 
 
@@ -208,14 +181,14 @@ def test_apply_needs_a_go_of_this_run(ansible_playbook, tmp_path, cluster, admin
     run_id = start_run(run_dir)
 
     # no checklist report: refused, nothing applied (diff mode still shows what would change)
-    out, stdout = run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True, "--diff")
+    out, stdout = dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True, "--diff")
     assert out["failed"] is True and out["msg"].startswith("apply refused: no checklist report at ")
     assert live_image(admin_api, namespace) == "registry.local/app:1"
 
     # a go, but of another run: refused
     (run_dir / "report").mkdir()
     (run_dir / "report" / "checklist.json").write_text(json.dumps({"decision": "go", "run_id": "20261201T000000Z-0ld"}))
-    out, _ = run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True)
+    out, _ = dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True)
     assert out["failed"] is True
     assert out["msg"] == (f"apply refused: the go in {run_dir}/report/checklist.json belongs to run "
                           f"20261201T000000Z-0ld, not to the current run {run_id}")
@@ -223,7 +196,7 @@ def test_apply_needs_a_go_of_this_run(ansible_playbook, tmp_path, cluster, admin
 
     # the go of this run, in check mode: the diff, nothing applied
     (run_dir / "report" / "checklist.json").write_text(json.dumps({"decision": "go", "run_id": run_id}))
-    out, stdout = run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True, "--check", "--diff")
+    out, stdout = dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True, "--check", "--diff")
     assert out["changed"] is True and out["apply"]["applied"] is False and not out.get("failed")
     assert out["apply"]["changed_objects"] == ["Deployment/sample-app"]  # would change
     assert out["diff"][0]["before_header"] == "Deployment/sample-app (live)"
@@ -231,44 +204,31 @@ def test_apply_needs_a_go_of_this_run(ansible_playbook, tmp_path, cluster, admin
     assert live_image(admin_api, namespace) == "registry.local/app:1"
 
     # the go of this run: applied, then a second run changes nothing
-    out, _ = run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True)
+    out, _ = dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True)
     assert out["changed"] is True and out["apply"]["changed_objects"] == ["Deployment/sample-app"], out.get("msg")
     assert out["apply"]["run_id"] == run_id and live_image(admin_api, namespace) == "registry.local/app:2"
-    out, _ = run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True)
+    out, _ = dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True)
     assert out["changed"] is False and out["apply"]["changed_objects"] == []
     assert by_ref(out)["Deployment/sample-app"]["action"] == "unchanged"
 
 
 def test_without_apply_the_module_never_changes_anything(ansible_playbook, tmp_path, cluster, admin_api, namespace):
     deploy_version_n(cluster, admin_api, namespace, app_deployment("registry.local/app:1", replicas=1))
-    out, _ = run_module(ansible_playbook, tmp_path, cluster, namespace, tmp_path / "none", False)
+    out, _ = dry_run_module(ansible_playbook, tmp_path, cluster, namespace, tmp_path / "none", False)
     assert out["changed"] is False and "apply" not in out and out["verdict"]["status"] == "pass"
     assert out["verdict"]["producer"]["modules"] == ["production_dry_run"]
     assert live_image(admin_api, namespace) == "registry.local/app:1"
 
 
-ROLE_PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    preflight_run_dir: "{run_dir}"
-  roles:
-    - role: deploysafe.preflight.production_dry_run
-      vars: {vars}
-"""
-
-
 def test_role_records_the_verdict_with_the_report_and_gates(ansible_playbook, tmp_path, cluster, admin_api, namespace):
     deploy_version_n(cluster, admin_api, namespace, app_deployment("registry.local/app:1", replicas=1))
-    run_dir = tmp_path / "run"
-    role_vars = {"production_dry_run_kubeconfig": cluster["kubeconfig"], "production_dry_run_namespace": namespace,
-                 "production_dry_run_content": manifests(app_deployment("registry.local/app:2", replicas=1))}
-    proc = ansible_playbook(ROLE_PLAY.format(run_dir=run_dir, vars=json.dumps(role_vars)))
+    release = manifests(app_deployment("registry.local/app:2", replicas=1))
+    proc, record = run_role(ansible_playbook, tmp_path, cluster, "production_dry_run",
+                            production_dry_run_namespace=namespace, production_dry_run_content=release)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    record = json.loads((run_dir / "production_dry_run.json").read_text())
     assert record["verdict"]["status"] == "pass" and record["details"]["objects"][0]["action"] == "update"
     assert "diff" not in record["details"]["objects"][0]  # the diff lives in the report file
+    run_dir = tmp_path / "run"
     assert {a["path"] for a in record["verdict"]["evidence"]["artifacts"]} == {
         str(run_dir / "production_dry_run" / "production-dry-run.diff"),
         str(run_dir / "production_dry_run" / "production-dry-run.json")}
@@ -276,8 +236,8 @@ def test_role_records_the_verdict_with_the_report_and_gates(ansible_playbook, tm
     changed = app_deployment("registry.local/app:2", replicas=1)
     changed["spec"]["selector"]["matchLabels"]["tier"] = "web"
     changed["spec"]["template"]["metadata"]["labels"]["tier"] = "web"
-    role_vars["production_dry_run_content"] = manifests(changed)
-    proc = ansible_playbook(ROLE_PLAY.format(run_dir=run_dir, vars=json.dumps(role_vars)))
+    proc, record = run_role(ansible_playbook, tmp_path, cluster, "production_dry_run",
+                            production_dry_run_namespace=namespace, production_dry_run_content=manifests(changed))
     assert proc.returncode != 0 and "production_dry_run is fail (fail_on pending)" in proc.stdout
-    assert json.loads((run_dir / "production_dry_run.json").read_text())["verdict"]["status"] == "fail"
+    assert record["verdict"]["status"] == "fail"
     assert live_image(admin_api, namespace) == "registry.local/app:1"

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The release's manifests, as the Kubernetes modules that apply them take them (objects.load_objects).
+    # The release's manifests, as every module that reads them takes them (manifests.load_manifests).
     DOCUMENTATION = r"""
 options:
   paths:
-    description: Manifest files or directories (C(*.yaml), C(*.yml), C(*.json); multi-document YAML).
+    description:
+      - Manifest files or directories. Directories are searched recursively for C(*.yaml), C(*.yml) and C(*.json)
+        files (symlinks not followed); a file may hold several YAML documents.
     type: list
     elements: path
     default: []

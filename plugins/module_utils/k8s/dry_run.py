@@ -190,6 +190,8 @@ def production_dry_run(conn: Connection, opts: DryRunOptions, check_mode: bool =
                        want_diff: bool = False) -> Dict[str, Any]:
     """The module's work. Returns the module result (verdict, objects, orphaned, report, apply...).
     Raises K8sError for bad input, an unreachable cluster, or an apply that is refused or fails."""
+    if not opts.namespace.strip():
+        raise K8sError("namespace is empty: name the production namespace to dry-run against")
     gate = require_go(opts.decision_file, opts.run_dir, opts.run_id) if opts.apply else None
     loaded = load_objects(opts.paths, opts.content)
     dyn = conn.dynamic()

@@ -50,7 +50,6 @@ class ObjectPlan:
     after: Optional[Dict[str, Any]] = None
     changed_fields: List[str] = field(default_factory=list)
     error: str = ""
-    resource_version: Optional[str] = None   # of the live object, to prove it was left alone
 
     def as_dict(self) -> Dict[str, Any]:
         return {"ref": self.ref, "action": self.action, "changed_fields": self.changed_fields,
@@ -99,7 +98,6 @@ def plan_object(conn: Connection, dyn, obj: Dict[str, Any], namespace: str) -> O
         return plan
     except Exception as exc:
         raise K8sError(api_error(exc, "get", f"{resource.name}/{name}", namespace)) from None
-    plan.resource_version = ((live or {}).get("metadata") or {}).get("resourceVersion")
     try:
         answer = server_side_apply(conn, dyn, resource, obj, namespace, dry_run=True)
     except DynamicApiError as exc:
@@ -172,16 +170,18 @@ def verdict_of(plans: List[ObjectPlan], orphans: List[str], unchecked: List[str]
 def apply_release(conn: Connection, dyn, objects: List[Dict[str, Any]], plans: List[ObjectPlan],
                   namespace: str) -> List[str]:
     """The real server-side apply of every object; returns the refs the server actually changed (created,
-    or a new resourceVersion). A refusal stops it, naming what was already applied."""
+    or stored with a new resourceVersion). A refusal stops it, naming what was already applied."""
     changed: List[str] = []
     for obj, plan in zip(objects, plans):
         resource = resource_for(dyn, obj)
         try:
+            # read right before the write: a controller's status update since the dry-run is not our change
+            live = _read_live(conn, resource, obj, namespace)
             stored = server_side_apply(conn, dyn, resource, obj, namespace)
         except Exception as exc:  # a refusal or a lost connection: either way, say what is already applied
             done = f"; already applied and changed: {', '.join(changed)}" if changed else "; nothing was changed before it"
             raise K8sError(api_error(exc, "apply", f"{resource.name}/{obj['metadata']['name']}", namespace) + done) from None
-        if (stored.get("metadata") or {}).get("resourceVersion") != plan.resource_version:
+        if live is None or (stored.get("metadata") or {}).get("resourceVersion") != live["metadata"].get("resourceVersion"):
             changed.append(plan.ref)
     return changed
 

@@ -14,6 +14,19 @@ from k8s_workloads import SIMULATE, sample_deployment
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect
 
 
+# A play running one role of the collection on localhost with a run directory (format: run_dir, role,
+# vars as JSON).
+ROLE_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    preflight_run_dir: "{run_dir}"
+  roles:
+    - role: deploysafe.preflight.{role}
+      vars: {vars}
+"""
+
 def admin_connection(cluster):
     return connect({"kubeconfig": cluster["kubeconfig"], "request_timeout": 15})
 
@@ -82,17 +95,6 @@ MODULE_PLAY = """
         dest: "{dest}"
       check_mode: false
       diff: false
-"""
-
-ROLE_PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    preflight_run_dir: "{run_dir}"
-  roles:
-    - role: deploysafe.preflight.{role}
-      vars: {vars}
 """
 
 

@@ -3,7 +3,18 @@ fails the play on a planted defect, the namespace is gone either way."""
 
 from __future__ import annotations
 
-from rehearsal_helpers import app_deployment, manifests, run_role
+import json
+
+from rehearsal_helpers import ROLE_PLAY, app_deployment, manifests
+
+
+def run_role(ansible_playbook, tmp_path, cluster, role, **role_vars):
+    run_dir = tmp_path / "run"
+    role_vars[f"{role}_kubeconfig"] = cluster["kubeconfig"]
+    play = ROLE_PLAY.format(run_dir=run_dir, role=role, vars=json.dumps(role_vars))
+    proc = ansible_playbook(play)
+    path = run_dir / f"{role}.json"
+    return proc, json.loads(path.read_text()) if path.exists() else None
 
 
 def test_deploy_rehearsal_role_records_a_pass(ansible_playbook, tmp_path, cluster, admin_api, app):

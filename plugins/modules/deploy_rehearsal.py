@@ -21,14 +21,6 @@ description:
     manifests are never applied (listed in RV(skipped)).
   - A failure carries the Warning events, the statuses of the pods that are not Ready and their log tails.
 options:
-  paths:
-    description: Manifest files or directories (C(*.yaml), C(*.yml), C(*.json); multi-document YAML).
-    type: list
-    elements: path
-    default: []
-  content:
-    description: Manifest text, for example the output of C(helm template) or C(kustomize build).
-    type: str
   namespace_prefix:
     description: Prefix of the throwaway namespace's name; a random suffix is added.
     type: str
@@ -41,6 +33,7 @@ options:
     type: str
 extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
+  - deploysafe.preflight.k8s_manifests
   - deploysafe.preflight.k8s_rehearsal
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes

@@ -31,14 +31,6 @@ description:
     package. Credentials that may not C(patch) an object (RBAC C(403)) fail the task with
     C(forbidden: patch <resource> in namespace <namespace>): the dry-run needs the rights of the deploy.'
 options:
-  paths:
-    description: Manifest files or directories (searched recursively, symlinks not followed).
-    type: list
-    elements: path
-    default: []
-  content:
-    description: Manifest text, for example the output of C(helm template) or C(kustomize build).
-    type: str
   crd_schemas:
     description:
       - Files holding CustomResourceDefinitions or JSON schemas with C(x-kubernetes-group-version-kind);
@@ -72,6 +64,7 @@ options:
     type: int
     default: 20971520
 extends_documentation_fragment:
+  - deploysafe.preflight.k8s_manifests
   - deploysafe.preflight.k8s_auth
   - deploysafe.preflight.findings
   - deploysafe.preflight.attributes

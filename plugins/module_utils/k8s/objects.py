@@ -186,6 +186,16 @@ def split_cluster_scoped(dyn, objects: Sequence[Dict[str, Any]]) -> Tuple[List[D
     return kept, skipped
 
 
+def server_side_apply(conn: Connection, dyn, resource, obj: Mapping[str, Any], namespace: str,
+                      dry_run: bool = False) -> Dict[str, Any]:
+    """One object's server-side apply (our field manager, conflicts forced) and the object the server
+    returned: with dry_run, what it would store. API errors (DynamicApiError) are the caller's to judge."""
+    out = dyn.server_side_apply(resource, body=dict(obj), name=obj["metadata"]["name"], namespace=namespace,
+                                field_manager=FIELD_MANAGER, force_conflicts=True,
+                                dry_run="All" if dry_run else None, _request_timeout=conn.request_timeout)
+    return out.to_dict()
+
+
 def apply_objects(conn: Connection, objects: Sequence[Dict[str, Any]], namespace: str,
                   dry_run: bool = False) -> List[Tuple[str, str]]:
     """Server-side apply every object (force conflicts, our field manager). Returns [(ref, error)] for
@@ -196,9 +206,7 @@ def apply_objects(conn: Connection, objects: Sequence[Dict[str, Any]], namespace
     for obj in objects:
         resource = resource_for(dyn, obj)
         try:
-            dyn.server_side_apply(resource, body=obj, name=obj["metadata"]["name"], namespace=namespace,
-                                  field_manager=FIELD_MANAGER, force_conflicts=True,
-                                  dry_run="All" if dry_run else None, _request_timeout=conn.request_timeout)
+            server_side_apply(conn, dyn, resource, obj, namespace, dry_run)
         except DynamicApiError as exc:
             if exc.status in (401, 403):
                 raise K8sError(api_error(exc, "patch", resource.name, namespace)) from None

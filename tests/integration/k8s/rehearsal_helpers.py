@@ -3,6 +3,8 @@ sample app on loopback)."""
 
 from __future__ import annotations
 
+import json
+
 import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -78,3 +80,36 @@ def namespaces_of_run(admin_api, run_id):
 
 def measured(verdict, name):
     return next(m for m in verdict["evidence"]["measurements"] if m["name"] == name)
+
+
+MODULE_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - deploysafe.preflight.{module}: {args}
+      register: out
+      ignore_errors: true
+    - ansible.builtin.copy:
+        content: "{{{{ out | to_json }}}}"
+        dest: "{dest}"
+      check_mode: false
+      diff: false
+"""
+
+
+def run_module(ansible_playbook, tmp_path, module, args, *cli_args):
+    """Run one task of the module (failures ignored) through ansible-playbook; (registered result, stdout)."""
+    dest = tmp_path / "out.json"
+    proc = ansible_playbook(MODULE_PLAY.format(module=module, args=json.dumps(args), dest=dest), *cli_args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(dest.read_text()), proc.stdout
+
+
+def run_role(ansible_playbook, tmp_path, cluster, role, **role_vars):
+    """Run the role with the admin kubeconfig and preflight_run_dir <tmp>/run; (process, its verdict record)."""
+    run_dir = tmp_path / "run"
+    role_vars[f"{role}_kubeconfig"] = cluster["kubeconfig"]
+    proc = ansible_playbook(ROLE_PLAY.format(run_dir=run_dir, role=role, vars=json.dumps(role_vars)))
+    path = run_dir / f"{role}.json"
+    return proc, json.loads(path.read_text()) if path.exists() else None

@@ -3,41 +3,18 @@ a given revision, a second run unchanged, a StatefulSet to its previous revision
 
 from __future__ import annotations
 
-import json
-
+import yaml
 from kubernetes import client
 
 from k8s_workloads import rollout_complete, wait_for
-from rehearsal_helpers import app_deployment, statefulset
-
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - deploysafe.preflight.workload_rollback:
-        kubeconfig: "{kubeconfig}"
-        kind: {kind}
-        name: {name}
-        namespace: {namespace}
-        {target}
-      register: out
-      ignore_errors: true
-    - ansible.builtin.copy:
-        content: "{{{{ out | to_json }}}}"
-        dest: "{dest}"
-      check_mode: false
-      diff: false
-"""
+from rehearsal_helpers import app_deployment, run_module, statefulset
 
 
 def rollback(ansible_playbook, tmp_path, cluster, namespace, kind, name, target, *args):
-    dest = tmp_path / "out.json"
-    play = PLAY.format(kubeconfig=cluster["kubeconfig"], kind=kind, name=name, namespace=namespace, target=target,
-                       dest=dest)
-    proc = ansible_playbook(play, *args)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(dest.read_text()), proc.stdout
+    """Run workload_rollback with target (YAML, e.g. "to_revision: 1") through ansible-playbook."""
+    module_args = dict(kubeconfig=cluster["kubeconfig"], kind=kind, name=name, namespace=namespace,
+                       **(yaml.safe_load(target) or {}))
+    return run_module(ansible_playbook, tmp_path, "workload_rollback", module_args, *args)
 
 
 def image(apps, namespace, name="sample-app"):

@@ -22,7 +22,9 @@ description:
     Deployment selector, RBAC denial) makes the verdict C(fail), naming the object and the API server's message.
   - With O(apply=true), outside check mode, after a clean dry-run, the release is really applied (server-side
     apply), but only when the checklist report (O(decision_file)) says C(go) for the current run
-    (C(run.json) of O(run_dir), or O(run_id)). Otherwise the task fails and nothing is applied.
+    (C(run.json) of O(run_dir)) and the manifests, given as O(paths), hash as the run recorded them when it
+    started (C(release.manifests_sha256)), so a go is never spent on other files. Otherwise the task fails
+    and nothing is applied.
   - Without O(apply), C(changed) is always false, since nothing is changed. With O(apply) it says whether the server changed
     an object (created it, or stored a new version), and in check mode whether the apply would.
   - Cluster-scoped objects and Namespace objects in the manifests are left out (RV(skipped)).
@@ -49,7 +51,8 @@ options:
     default: ""
   apply:
     description:
-      - Really apply the release after a clean dry-run. Needs a C(go) decision of the checklist for the current run.
+      - Really apply the release after a clean dry-run. Needs a C(go) decision of the checklist for the current run,
+        O(run_dir), and the manifests as O(paths) with the hash the run recorded.
       - Never applies in check mode.
     type: bool
     default: false
@@ -149,7 +152,7 @@ report:
   returned: success
   type: dict
 apply:
-  description: With O(apply), the C(go) that allowed it (C(decision_file), C(run_id), C(reason)), whether the release
+  description: With O(apply), the C(go) that allowed it (C(decision_file), C(run_id), C(reason), C(manifests_sha256)), whether the release
     was C(applied), the C(changed_objects), and why it was C(refused).
   returned: when apply is true
   type: dict

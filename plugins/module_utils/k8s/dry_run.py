@@ -192,7 +192,7 @@ def production_dry_run(conn: Connection, opts: DryRunOptions, check_mode: bool =
     Raises K8sError for bad input, an unreachable cluster, or an apply that is refused or fails."""
     if not opts.namespace.strip():
         raise K8sError("namespace is empty: name the production namespace to dry-run against")
-    gate = require_go(opts.decision_file, opts.run_dir, opts.run_id) if opts.apply else None
+    gate = require_go(opts.decision_file, opts.run_dir, opts.run_id, opts.paths, opts.content) if opts.apply else None
     loaded = load_objects(opts.paths, opts.content)
     dyn = conn.dynamic()
     namespaced, cluster_scoped = split_cluster_scoped(dyn, loaded)

@@ -21,7 +21,7 @@ from rehearsal_helpers import (
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.connection import connect
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.dry_run import DryRunOptions, production_dry_run
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.objects import apply_objects, into_namespace
-from ansible_collections.deploysafe.preflight.plugins.module_utils.run import start_or_join, store_run
+from ansible_collections.deploysafe.preflight.plugins.module_utils.run import release_identity, start_or_join, store_run
 
 LABELS = {"app.kubernetes.io/name": "sample-app"}
 
@@ -157,15 +157,23 @@ def test_rbac_limited_user_is_told_what_is_forbidden(cluster):
     assert any(u.startswith("forbidden: list secrets") for u in result["orphans_unchecked"])
 
 
+def release_file(tmp_path, image="registry.local/app:2"):
+    """Release N+1's manifests as a file (an apply is matched against the hash its run recorded)."""
+    path = tmp_path / "release" / "app.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(manifests(app_deployment(image, replicas=1)))
+    return str(path)
+
+
 def dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, apply, *cli_args):
     """production_dry_run of release N+1 through ansible-playbook; (registered result, stdout)."""
     args = {"kubeconfig": cluster["kubeconfig"], "namespace": namespace, "run_dir": str(run_dir), "apply": apply,
-            "content": manifests(app_deployment("registry.local/app:2", replicas=1))}
+            "paths": [release_file(tmp_path)]}
     return run_module(ansible_playbook, tmp_path, "production_dry_run", args, *cli_args)
 
 
-def start_run(run_dir):
-    _changed, record, _before = start_or_join(str(run_dir))
+def start_run(run_dir, paths):
+    _changed, record, _before = start_or_join(str(run_dir), release=release_identity(manifests=paths))
     store_run(str(run_dir), record)
     return record["run_id"]
 
@@ -178,7 +186,7 @@ def live_image(admin_api, namespace):
 def test_apply_needs_a_go_of_this_run(ansible_playbook, tmp_path, cluster, admin_api, namespace):
     deploy_version_n(cluster, admin_api, namespace, app_deployment("registry.local/app:1", replicas=1))
     run_dir = tmp_path / "run"
-    run_id = start_run(run_dir)
+    run_id = start_run(run_dir, [release_file(tmp_path)])
 
     # no checklist report: refused, nothing applied (diff mode still shows what would change)
     out, stdout = dry_run_module(ansible_playbook, tmp_path, cluster, namespace, run_dir, True, "--diff")
@@ -201,6 +209,20 @@ def test_apply_needs_a_go_of_this_run(ansible_playbook, tmp_path, cluster, admin
     assert out["apply"]["changed_objects"] == ["Deployment/sample-app"]  # would change
     assert out["diff"][0]["before_header"] == "Deployment/sample-app (live)"
     assert "registry.local/app:1" in stdout and "registry.local/app:2" in stdout  # the diff callback printed it
+    assert live_image(admin_api, namespace) == "registry.local/app:1"
+
+    # the go of this run, but the manifests were edited after the checks: refused
+    out, _ = run_module(ansible_playbook, tmp_path, "production_dry_run", {
+        "kubeconfig": cluster["kubeconfig"], "namespace": namespace, "run_dir": str(run_dir), "apply": True,
+        "content": manifests(app_deployment("registry.local/app:3", replicas=1))})
+    assert out["failed"] is True and "give the manifests as paths (not content)" in out["msg"]
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    (edited / "app.yaml").write_text(manifests(app_deployment("registry.local/app:3", replicas=1)))
+    out, _ = run_module(ansible_playbook, tmp_path, "production_dry_run", {
+        "kubeconfig": cluster["kubeconfig"], "namespace": namespace, "run_dir": str(run_dir), "apply": True,
+        "paths": [str(edited / "app.yaml")]})
+    assert out["failed"] is True and "these are not the manifests its checks passed" in out["msg"], out["msg"]
     assert live_image(admin_api, namespace) == "registry.local/app:1"
 
     # the go of this run: applied, then a second run changes nothing

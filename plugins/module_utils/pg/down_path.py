@@ -43,6 +43,24 @@ class DownPathOptions:
     max_down_seconds: Optional[float] = None    # the rollback SLA, when the down-path is part of it
     keep_scratch: bool = False
 
+    @classmethod
+    def from_params(cls, params: Dict[str, Any], s3: Any = None,
+                    max_down_seconds: Optional[float] = None) -> "DownPathOptions":
+        """From the validated `database` option group (pg/args.py down_path_argument_spec)."""
+        down = MigrationStep.from_params("down", params.get("down_migration"))
+        if down is None:
+            raise PgError("database: down_migration is required (a sql_file or a command)")
+        restore = RestoreOptions(jobs=max(1, params.get("jobs") or 2), no_owner=bool(params.get("no_owner")),
+                                 no_privileges=bool(params.get("no_privileges")),
+                                 identity_file=params.get("identity_file"), work_dir=params.get("work_dir"),
+                                 bindir=params.get("bindir"))
+        return cls(server=ConnParams.from_params(params), down=down,
+                   up=MigrationStep.from_params("up", params.get("up_migration")),
+                   backup=params.get("backup"), backup_location=params.get("backup_location"), s3=s3,
+                   expected_schema=params.get("expected_schema"), restore=restore,
+                   migration_timeout=float(params.get("migration_timeout") or 600),
+                   max_down_seconds=max_down_seconds, keep_scratch=bool(params.get("keep_scratch")))
+
     def check(self) -> Optional[Dict[str, Any]]:
         """Input errors (PgError) before anything is restored; returns the expected schema if given."""
         if bool(self.backup) == bool(self.backup_location):

@@ -112,7 +112,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import ArchiveError, manifest_path
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import (
+    postgres_argument_spec, restore_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, restore_artifact
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import (
@@ -121,17 +122,13 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict impor
 
 def main():
     spec = postgres_argument_spec()
+    spec.update(restore_argument_spec())
     spec.update(
         path=dict(type="path", required=True),
         manifest=dict(type="path"),
-        identity_file=dict(type="path"),
-        jobs=dict(type="int", default=2),
-        work_dir=dict(type="path"),
         clean=dict(type="bool", default=False),
         create=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
-        no_owner=dict(type="bool", default=False),
-        no_privileges=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     stamp_module_verdicts(module, "pg_restore")

@@ -37,7 +37,8 @@ def with_database(result: Dict[str, Any], opts: Optional[DownPathOptions], check
         with signals_raise():
             db = plan_down_path(opts) if check_mode else rehearse_down_path(opts)
     except Interrupted as exc:
-        raise PgError(f"database down-path interrupted by {exc.signal_name}; the scratch database was dropped") from None
+        raise PgError(f"database down-path interrupted by {exc.signal_name}; "
+                      "the scratch database was dropped") from None
     except KeyboardInterrupt:
         raise PgError("database down-path interrupted by SIGINT; the scratch database was dropped") from None
     result["database"] = {k: v for k, v in db.items() if k != "verdict"}

@@ -43,6 +43,17 @@ def fail_on_from_legacy(fail_on: str, fail_on_mismatch: Optional[bool]) -> str:
     return "fail" if fail_on_mismatch else "never"
 
 
+def restore_argument_spec() -> Dict[str, Any]:
+    """Options of every module that restores an artifact (pg_restore, pg_restore_verify, the down-path)."""
+    return dict(
+        identity_file=dict(type="path"),
+        jobs=dict(type="int", default=2),
+        work_dir=dict(type="path"),
+        no_owner=dict(type="bool", default=False),
+        no_privileges=dict(type="bool", default=False),
+    )
+
+
 def migration_step_spec(required: bool = False) -> Dict[str, Any]:
     """One migration step: a SQL file, or a command with extra environment variables."""
     return dict(type="dict", required=required,
@@ -54,14 +65,10 @@ def migration_step_spec(required: bool = False) -> Dict[str, Any]:
 def down_path_argument_spec() -> Dict[str, Any]:
     """The `database` option group of the rollback rehearsal (doc fragment deploysafe.preflight.pg_down_path)."""
     options = postgres_argument_spec()
+    options.update(restore_argument_spec())
     options.update(
         backup=dict(type="path"),
         backup_location=dict(type="str"),
-        identity_file=dict(type="path"),
-        jobs=dict(type="int", default=2),
-        work_dir=dict(type="path"),
-        no_owner=dict(type="bool", default=False),
-        no_privileges=dict(type="bool", default=False),
         up_migration=migration_step_spec(),
         down_migration=migration_step_spec(required=True),
         expected_schema=dict(type="path"),

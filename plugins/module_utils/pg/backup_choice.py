@@ -91,7 +91,8 @@ def local_copy(choice: BackupChoice, s3conn: Any = None, work_dir: Optional[str]
                       f"{exc.strerror or exc}") from None
     try:
         local = os.path.join(tmp, os.path.basename(key))
-        download_objects(make_client(conn), conn.where, ((bucket, key, local), (man_bucket, man_key, local + ".manifest.json")))
+        download_objects(make_client(conn), conn.where,
+                         ((bucket, key, local), (man_bucket, man_key, local + ".manifest.json")))
         if not os.path.isfile(local) or not os.path.isfile(local + ".manifest.json"):
             raise PgError(f"{choice.artifact} or its manifest disappeared from {conn.where} before it was downloaded")
         yield local

@@ -180,3 +180,26 @@ def test_bad_input_is_an_error_before_any_restore(superuser, keys, backups, tmp_
     with pytest.raises(PgError, match="is not a deploysafe.preflight/schema snapshot"):
         rehearse_down_path(options(superuser, keys, backups, sql_step(tmp_path, "down", DOWN), expected_schema=str(bad)))
     assert scratch_dbs() == before
+
+
+def test_newest_verified_backup_in_s3_is_downloaded_restored_and_removed(app_db, superuser, s3, tmp_path, scratch_dbs):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.s3dest import backup_to_s3, verify_s3_artifact
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import S3Conn
+    conn = S3Conn(endpoint_url=s3["endpoint_url"], access_key=s3["access_key"], secret_key=s3["secret_key"],
+                  region=s3.get("region", "us-east-1"))
+    location = f"s3://{s3['bucket']}/down-path-{tmp_path.name[-12:]}/"
+    staging, work = tmp_path / "staging", tmp_path / "work"
+    staging.mkdir()
+    work.mkdir()
+    result = backup_to_s3(app_db, BackupOptions(dest=location), conn, run_backup, staging_dir=str(staging))[0]
+    opts = DownPathOptions(server=superuser, down=sql_step(tmp_path, "down", DOWN), up=sql_step(tmp_path, "up", UP),
+                           backup_location=location, s3=conn, restore=RestoreOptions(work_dir=str(work)))
+    assert rehearse_down_path(opts)["verdict"]["status"] == "pending"   # not verified yet
+    report, verdict = verify_s3_artifact(conn, result.path, work_dir=str(work))
+    record_backup_verification(result.path, report, verdict, conn)
+    before = scratch_dbs()
+    out = rehearse_down_path(opts)
+    assert out["verdict"]["status"] == "pass", out["verdict"]["summary"]
+    assert out["plan"]["backup"]["artifact"] == result.path
+    assert out["verdict"]["evidence"]["artifacts"][0]["path"] == result.path
+    assert list(work.iterdir()) == [] and scratch_dbs() == before

@@ -126,8 +126,9 @@ options:
             type: dict
             default: {}
       down_migration:
-        description: The migration from N+1 back to N (required); the same form as O(database.up_migration).
+        description: The migration from N+1 back to N; the same form as O(database.up_migration).
         type: dict
+        required: true
         suboptions:
           sql_file:
             description: SQL file run in one transaction through psycopg (all statements commit, or none).

@@ -12,7 +12,6 @@ dropped at the end, failure and interruption included.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 

@@ -64,6 +64,9 @@ class DownPathOptions:
         """Input errors (PgError) before anything is restored; returns the expected schema if given."""
         if bool(self.backup) == bool(self.backup_location):
             raise PgError("database: give exactly one of backup and backup_location")
+        if self.backup and self.backup.startswith("s3://"):
+            raise PgError(f"database.backup {self.backup} is not a local path: give the S3 prefix as backup_location "
+                          "(s3://bucket/prefix/), where the newest verified backup is used")
         for step in (self.up, self.down):
             if step:
                 step.check()

@@ -179,7 +179,19 @@ def test_bad_input_is_an_error_before_any_restore(superuser, keys, backups, tmp_
     bad.write_text("{}")
     with pytest.raises(PgError, match="is not a deploysafe.preflight/schema snapshot"):
         rehearse_down_path(options(superuser, keys, backups, sql_step(tmp_path, "down", DOWN), expected_schema=str(bad)))
+    with pytest.raises(PgError, match="give the S3 prefix as backup_location"):
+        rehearse_down_path(options(superuser, keys, backups, sql_step(tmp_path, "down", DOWN), backup="s3://b/x.zst"))
     assert scratch_dbs() == before
+
+
+def test_an_error_without_a_constraint_is_reported_with_its_sqlstate(superuser, keys, backups, tmp_path):
+    """A statement that fails for another reason than a constraint: the verdict says which step and why."""
+    result = rehearse_down_path(options(superuser, keys, backups, sql_step(
+        tmp_path, "down", "ALTER TABLE orders DROP COLUMN note;\nALTER TABLE orders DROP COLUMN no_such_column;")))
+    assert result["verdict"]["status"] == "fail"
+    assert 'down migration failed: column "no_such_column" of relation "orders" does not exist' \
+        in result["verdict"]["summary"]
+    assert result["steps"]["down"]["sqlstate"] == "42703" and "constraint" not in result["steps"]["down"]
 
 
 def test_newest_verified_backup_in_s3_is_downloaded_restored_and_removed(app_db, superuser, s3, tmp_path, scratch_dbs):

@@ -24,8 +24,8 @@ options:
         row; each step ran without error (a failing step names the constraint PostgreSQL named). C(restore), C(up) and
         C(down) are timed in seconds; C(database_down_seconds) is held to O(max_rollback_seconds).
       - The scratch database is always dropped, on failure and interruption too, unless O(database.keep_scratch).
-      - No verified backup at the location makes the verdict C(pending). Unset or empty, the down-path is skipped and
-        the summary says so.
+      - No verified backup at the location makes the verdict C(pending). In M(deploysafe.preflight.rollback_rehearsal),
+        unset or empty skips the down-path and the summary says so.
       - The connecting role needs C(CREATEDB) (and ownership rights over the restored objects, or
         O(database.no_owner)).
     type: dict
@@ -107,7 +107,7 @@ options:
       up_migration:
         description:
           - The migration from version N to N+1, applied before the down migration. Tables whose definition it changes
-            are excluded from the row count and hash comparison (reported in RV(database.touched_tables_changed)).
+            are excluded from the row count and hash comparison (reported in C(touched_tables_changed)).
         type: dict
         suboptions:
           sql_file:
@@ -143,8 +143,8 @@ options:
             default: {}
       expected_schema:
         description:
-          - Version N's schema as a JSON file in the format returned as RV(database.schema_before) (write it from a
-            result with C(to_nice_json)); default the schema restored from the backup before any migration.
+          - Version N's schema as a JSON file in the format returned as C(schema_before) (write it from a result with
+            C(to_nice_json)); default the schema restored from the backup before any migration.
         type: path
       migration_timeout:
         description: Seconds each migration step may run (a statement timeout for a SQL file).

@@ -261,9 +261,10 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rollback import (
     RollbackOptions, plan_only, rehearse_rollback,
 )
-from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rollback_db import database_options, with_database
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rollback_db import with_database
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import down_path_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.down_path import database_options, required_libraries
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import S3Conn, s3_argument_spec
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
 
@@ -290,12 +291,9 @@ def main():
         replicas = {str(k): int(v) for k, v in p["production_replicas"].items()}
     except (TypeError, ValueError):
         module.fail_json(msg="production_replicas must map Kind/name to a whole number of replicas")
-    database = p["database"]
-    if database:
-        requires(module, "psycopg", "zstandard", "pyrage" if database["identity_file"] else None,
-                 "boto3" if (database["backup_location"] or "").startswith("s3://") else None)
+    requires(module, *required_libraries(p["database"]))
     try:
-        db_opts = database_options(database, S3Conn.from_params(p["s3"] or {}), p["max_rollback_seconds"])
+        db_opts = database_options(p["database"], S3Conn.from_params(p["s3"] or {}), p["max_rollback_seconds"])
     except PgError as exc:
         module.fail_json(msg=f"rollback_rehearsal: {exc}")
     opts = RollbackOptions(current_paths=p["current_paths"], current_content=p["current_content"],

@@ -7,22 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ..pg import PgError
 from ..pg.down_path import DownPathOptions, plan_down_path, rehearse_down_path
 from ..verdict import make_verdict, measurement, merge
-from .namespace import Interrupted, signals_raise
 
 SKIPPED = "database down-path: skipped (no database configured)"
-
-
-def database_options(database: Optional[Dict[str, Any]], s3: Any, sla: float) -> Optional[DownPathOptions]:
-    """DownPathOptions from the `database` option group, checked (files, expected schema) before the
-    Kubernetes part starts, so that a typo does not cost a whole rehearsal. None when not configured."""
-    if not database:
-        return None
-    opts = DownPathOptions.from_params(database, s3=s3, max_down_seconds=sla)
-    opts.check()
-    return opts
 
 
 def with_database(result: Dict[str, Any], opts: Optional[DownPathOptions], check_mode: bool) -> Dict[str, Any]:
@@ -33,14 +21,7 @@ def with_database(result: Dict[str, Any], opts: Optional[DownPathOptions], check
         result["database"] = {"skipped": True}
         result["verdict"] = dict(verdict, summary=f"{verdict['summary']}; {SKIPPED}")
         return result
-    try:
-        with signals_raise():
-            db = plan_down_path(opts) if check_mode else rehearse_down_path(opts)
-    except Interrupted as exc:
-        raise PgError(f"database down-path interrupted by {exc.signal_name}; "
-                      "the scratch database was dropped") from None
-    except KeyboardInterrupt:
-        raise PgError("database down-path interrupted by SIGINT; the scratch database was dropped") from None
+    db = plan_down_path(opts) if check_mode else rehearse_down_path(opts)
     result["database"] = {k: v for k, v in db.items() if k != "verdict"}
     parts = [verdict, db["verdict"]]
     summary = f"{verdict['summary']}; {db['verdict']['summary']}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from ..signals import signals_raise
 from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement
 from . import PgError
 from .backup_choice import BackupChoice, choose_backup, local_copy
@@ -73,6 +74,25 @@ class DownPathOptions:
         return load_schema_file(self.expected_schema) if self.expected_schema else None
 
 
+def database_options(database: Optional[Dict[str, Any]], s3: Any, sla: float) -> Optional[DownPathOptions]:
+    """DownPathOptions from a module's `database` option group (and `s3`, an S3Conn), checked (files,
+    expected schema) before anything else starts, so that a typo does not cost a whole rehearsal.
+    None when not configured."""
+    if not database:
+        return None
+    opts = DownPathOptions.from_params(database, s3=s3, max_down_seconds=sla)
+    opts.check()
+    return opts
+
+
+def required_libraries(database: Optional[Dict[str, Any]]) -> List[str]:
+    """Python libraries the `database` option group needs (for deps.requires)."""
+    if not database:
+        return []
+    return ["psycopg", "zstandard"] + (["pyrage"] if database.get("identity_file") else []) + \
+        (["boto3"] if (database.get("backup_location") or "").startswith("s3://") else [])
+
+
 def _plan(opts: DownPathOptions, choice: BackupChoice) -> Dict[str, Any]:
     return {"backup": choice.as_dict(), "up_migration": opts.up.describe() if opts.up else None,
             "down_migration": opts.down.describe(),
@@ -103,13 +123,18 @@ def rehearse_down_path(opts: DownPathOptions) -> Dict[str, Any]:
         out["verdict"] = make_verdict(PENDING, f"database down-path not rehearsed: {choice.none_because}")
         return out
     try:
-        with local_copy(choice, opts.s3, opts.restore.work_dir) as path:
+        with signals_raise(), local_copy(choice, opts.s3, opts.restore.work_dir) as path:
             with scratch_restore(opts.server, path, opts.restore, keep=opts.keep_scratch,
                                  prefix=SCRATCH_PREFIX) as scratch:
                 out["scratch_db"] = scratch.name
                 out["timings"]["restore"] = scratch.restore["duration_s"]
                 _migrate_and_compare(opts, scratch.params, scratch.server_major, expected, out)
         out["scratch_dropped"] = not opts.keep_scratch
+    except KeyboardInterrupt as exc:   # Ctrl-C, or SIGTERM/SIGHUP as signals.Interrupted: the drop has run
+        what = getattr(exc, "signal_name", "SIGINT")
+        raise PgError(f"database down-path interrupted by {what}; "
+                      + ("the scratch database was dropped" if "scratch_db" in out else "nothing was restored")
+                      ) from None
     except (PgError, require_psycopg().Error) as exc:
         out["scratch_dropped"] = not opts.keep_scratch if "scratch_db" in out else None
         why = " ".join(str(exc).split())
@@ -236,4 +261,5 @@ def down_path_verdict(opts: DownPathOptions, choice: BackupChoice, out: Dict[str
                         artifacts=art, findings=findings, measurements=ms)
 
 
-__all__ = ["DownPathOptions", "MigrationStep", "StepResult", "plan_down_path", "rehearse_down_path"]
+__all__ = ["DownPathOptions", "MigrationStep", "StepResult", "database_options", "plan_down_path", "rehearse_down_path",
+           "required_libraries"]

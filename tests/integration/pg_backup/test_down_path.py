@@ -215,3 +215,22 @@ def test_newest_verified_backup_in_s3_is_downloaded_restored_and_removed(app_db,
     assert out["plan"]["backup"]["artifact"] == result.path
     assert out["verdict"]["evidence"]["artifacts"][0]["path"] == result.path
     assert list(work.iterdir()) == [] and scratch_dbs() == before
+
+
+def test_migration_rehearsal_module_check_mode_then_real_run(pg, backups, keys, tmp_path, scratch_dbs):
+    """The standalone module through ansible: check mode plans (pending, nothing restored), a real run with a
+    down migration that deletes rows of an untouched table fails the task naming it; no password in the output."""
+    from tests.integration.module_runner import run_module_raw
+    before = scratch_dbs()
+    (tmp_path / "down.sql").write_text("DELETE FROM order_items WHERE order_id = 5;")
+    database = {"host": pg["host"], "port": pg["port"], "login_user": pg["superuser"],
+                "login_password": pg["superpassword"], "backup_location": backups["location"],
+                "identity_file": keys["identity"], "down_migration": {"sql_file": str(tmp_path / "down.sql")}}
+    _raw, planned = run_module_raw("migration_rehearsal", {"database": database}, check=True)
+    assert not planned.get("failed") and planned["verdict"]["status"] == "pending", planned.get("msg")
+    assert planned["plan"]["backup"]["artifact"] == backups["verified"]
+    raw, result = run_module_raw("migration_rehearsal", {"database": database, "sla": 120})
+    assert result["failed"] and "untouched tables changed: public.order_items (row count differs)" in result["msg"]
+    assert result["verdict"]["producer"]["modules"] == ["migration_rehearsal"]
+    assert result["scratch_dropped"] is True and scratch_dbs() == before
+    assert pg["superpassword"] not in raw

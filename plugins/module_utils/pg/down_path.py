@@ -12,6 +12,7 @@ dropped at the end, failure and interruption included.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -113,7 +114,7 @@ def plan_down_path(opts: DownPathOptions) -> Dict[str, Any]:
 
 
 def rehearse_down_path(opts: DownPathOptions) -> Dict[str, Any]:
-    """The down-path rehearsal; returns {plan, backup, scratch_db, timings, steps, schema_differences,
+    """The down-path rehearsal; returns {plan, scratch_db, scratch_dropped, timings, steps, schema_differences,
     untouched_tables, changed_tables, constraint_violations, schema_before, verdict}. Input errors raise
     PgError; anything that goes wrong once the backup is chosen is a fail verdict that says what."""
     expected = opts.check()
@@ -122,19 +123,20 @@ def rehearse_down_path(opts: DownPathOptions) -> Dict[str, Any]:
     if choice.artifact is None:
         out["verdict"] = make_verdict(PENDING, f"database down-path not rehearsed: {choice.none_because}")
         return out
+    name = SCRATCH_PREFIX + secrets.token_hex(6)
     try:
         with signals_raise(), local_copy(choice, opts.s3, opts.restore.work_dir) as path:
-            with scratch_restore(opts.server, path, opts.restore, keep=opts.keep_scratch,
-                                 prefix=SCRATCH_PREFIX) as scratch:
-                out["scratch_db"] = scratch.name
+            out["scratch_db"] = name
+            with scratch_restore(opts.server, path, opts.restore, keep=opts.keep_scratch, name=name) as scratch:
                 out["timings"]["restore"] = scratch.restore["duration_s"]
                 _migrate_and_compare(opts, scratch.params, scratch.server_major, expected, out)
         out["scratch_dropped"] = not opts.keep_scratch
     except KeyboardInterrupt as exc:   # Ctrl-C, or SIGTERM/SIGHUP as signals.Interrupted: the drop has run
         what = getattr(exc, "signal_name", "SIGINT")
-        raise PgError(f"database down-path interrupted by {what}; "
-                      + ("the scratch database was dropped" if "scratch_db" in out else "nothing was restored")
-                      ) from None
+        if "scratch_db" not in out:
+            raise PgError(f"database down-path interrupted by {what}; nothing was restored") from None
+        kept = "kept (keep_scratch)" if opts.keep_scratch else "dropped"
+        raise PgError(f"database down-path interrupted by {what}; the scratch database {name} was {kept}") from None
     except (PgError, require_psycopg().Error) as exc:
         out["scratch_dropped"] = not opts.keep_scratch if "scratch_db" in out else None
         why = " ".join(str(exc).split())

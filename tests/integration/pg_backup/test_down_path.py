@@ -234,3 +234,38 @@ def test_migration_rehearsal_module_check_mode_then_real_run(pg, backups, keys, 
     assert result["verdict"]["producer"]["modules"] == ["migration_rehearsal"]
     assert result["scratch_dropped"] is True and scratch_dbs() == before
     assert pg["superpassword"] not in raw
+
+
+def test_sigterm_during_the_down_migration_still_drops_the_scratch_database(superuser, backups, keys, tmp_path,
+                                                                             scratch_dbs):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    before = scratch_dbs()
+    script = tmp_path / "run.py"
+    script.write_text(f"""
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.down_path import DownPathOptions, rehearse_down_path
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.migration import MigrationStep
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions
+opts = DownPathOptions(server=ConnParams(**{superuser.__dict__!r}), down=MigrationStep("down", command=["sleep", "60"]),
+                       backup_location={backups['location']!r}, restore=RestoreOptions(identity_file={keys['identity']!r}))
+try:
+    rehearse_down_path(opts)
+except PgError as exc:
+    print(exc)
+""")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=os.environ)
+    deadline = time.monotonic() + 60
+    while not scratch_dbs() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert scratch_dbs() - before, "the scratch database never appeared"
+    time.sleep(1.0)   # restored and hashed: the down migration (sleep) is running
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=60)[0]
+    assert "database down-path interrupted by SIGTERM; the scratch database preflight_downpath_" in out
+    assert out.strip().endswith("was dropped")
+    assert scratch_dbs() == before

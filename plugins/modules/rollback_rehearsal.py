@@ -75,7 +75,7 @@ attributes:
     details:
       - Reads version N and resolves references, creates nothing; the verdict is C(pending).
       - With O(database), reports which backup would be restored and which migrations would run
-        (RV(database.plan)); nothing is restored.
+        (C(database.plan)); nothing is restored.
   diff_mode:
     support: none
     details: The namespace is created and removed in one run; there is no lasting state to diff.
@@ -176,80 +176,18 @@ rollback_with_database_estimate_seconds:
   type: float
   sample: 18.2
 database:
-  description: The database down-path, or C(skipped=true) without O(database).
+  description:
+    - The database down-path with O(database) - the keys M(deploysafe.preflight.migration_rehearsal) returns, described
+      there (C(plan), C(scratch_db), C(scratch_dropped), C(timings), C(steps), C(schema_differences),
+      C(changed_tables), C(untouched_tables), C(untouched_tables_changed), C(touched_tables_changed),
+      C(constraint_violations), C(schema_before), C(error)), without the verdict, which is merged into RV(verdict).
+    - C(skipped=true) without O(database).
   returned: always
   type: dict
-  contains:
-    skipped:
-      description: True when no O(database) was given.
-      returned: without O(database)
-      type: bool
-    plan:
-      description: The backup chosen (C(artifact), C(time), C(verification), C(sha256)...) and the migrations.
-      returned: with O(database)
-      type: dict
-      sample: {"backup": {"artifact": "/var/backups/shop/pg-shop-20261203T020000Z.dump.zst.age", "verification": "pass"},
-               "up_migration": {"sql_file": "migrations/0042_up.sql", "transaction": true},
-               "down_migration": {"command": ["alembic", "downgrade", "-1"], "env": ["APP_ENV"]}}
-    scratch_db:
-      description: Name of the scratch database.
-      returned: when it was created
-      type: str
-      sample: preflight_downpath_3f9a1c2b7d4e
-    scratch_dropped:
-      description: True once the scratch database was dropped.
-      returned: when it was created
-      type: bool
-    timings:
-      description: Seconds of C(restore), C(up) and C(down).
-      returned: when the restore ran
-      type: dict
-      sample: {"restore": 2.6, "up": 0.4, "down": 0.3}
-    steps:
-      description:
-        - Per step (C(up), C(down)) C(ok), C(seconds), and on error C(error), C(sqlstate), C(constraint), C(table),
-          C(output_tail) (a command's last output, password masked).
-      returned: when a migration ran
-      type: dict
-    schema_differences:
-      description: C(object), C(kind), C(name), C(problem) (missing, unexpected, differs), C(expected), C(actual).
-      returned: when both migrations ran
-      type: list
-      elements: dict
-    changed_tables:
-      description: Tables the up migration changed (excluded from the data comparison).
-      returned: when both migrations ran
-      type: list
-      elements: str
-    untouched_tables:
-      description: Tables whose row counts and content hashes must be unchanged.
-      returned: when both migrations ran
-      type: list
-      elements: str
-    untouched_tables_changed:
-      description: Untouched tables whose row count or content differs afterwards (fails the verdict).
-      returned: when both migrations ran
-      type: list
-      elements: dict
-      sample: [{"table": "public.workflows", "problem": "row count differs", "expected_rows": 100, "actual_rows": 90}]
-    touched_tables_changed:
-      description: Changed tables whose content differs afterwards (informational).
-      returned: when both migrations ran
-      type: list
-      elements: dict
-    constraint_violations:
-      description: Foreign key and check constraints with violating rows after the down migration.
-      returned: when both migrations ran
-      type: list
-      elements: dict
-    schema_before:
-      description: Version N's schema as restored, in the O(database.expected_schema) format.
-      returned: when the restore ran
-      type: dict
-    error:
-      description: Why the down-path stopped early (a restore or connection error).
-      returned: on such an error
-      type: str
+  sample: {"plan": {"backup": {"artifact": "/var/backups/shop/pg-shop-20261203T020000Z.dump.zst.age",
+                              "verification": "pass"}},
+           "timings": {"restore": 2.6, "up": 0.4, "down": 0.3}, "scratch_dropped": true,
+           "schema_differences": [], "untouched_tables_changed": []}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -12,7 +12,7 @@ their columns do not notice), nor sequence positions or statistics: only what a 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Set
 
 from . import PgError
 from .content import SYSTEM_SCHEMAS
@@ -223,7 +223,3 @@ def describe_difference(diff: Dict[str, Any]) -> str:
         kind = f"{(diff.get('expected') or diff.get('actual') or {}).get('type', '')} constraint".strip()
     return f"{kind} {diff['name']} of {diff['object']} {diff['problem']}"
 
-
-def first_constraint(diffs: List[Dict[str, Any]]) -> Optional[str]:
-    """The name of the first constraint among the differences (what to name in a summary)."""
-    return next((d["name"] for d in diffs if d["kind"] == "constraint"), None)

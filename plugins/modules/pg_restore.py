@@ -174,7 +174,8 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.archive.prere
     pre_restore_argument_spec, pre_restore_options)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import postgres_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import (
+    postgres_argument_spec, restore_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.prerestore import (
     restore_verdict, restore_with_safety_net)
@@ -185,17 +186,13 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict impor
 
 def main():
     spec = postgres_argument_spec()
+    spec.update(restore_argument_spec())
     spec.update(
         path=dict(type="path", required=True),
         manifest=dict(type="path"),
-        identity_file=dict(type="path"),
-        jobs=dict(type="int", default=2),
-        work_dir=dict(type="path"),
         clean=dict(type="bool", default=False),
         create=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
-        no_owner=dict(type="bool", default=False),
-        no_privileges=dict(type="bool", default=False),
         verify=dict(type="bool", default=False),
         fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )

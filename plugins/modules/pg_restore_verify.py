@@ -135,7 +135,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.archive impor
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import (
-    fail_on_from_legacy, postgres_argument_spec)
+    fail_on_from_legacy, postgres_argument_spec, restore_argument_spec)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore import RestoreOptions, load_backup
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_verify import (
@@ -145,16 +145,12 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict impor
 
 def main():
     spec = postgres_argument_spec()
+    spec.update(restore_argument_spec())
     spec.update(
         path=dict(type="path", required=True),
         manifest=dict(type="path"),
-        identity_file=dict(type="path"),
-        jobs=dict(type="int", default=2),
-        work_dir=dict(type="path"),
         max_duration=dict(type="float", default=300),
         keep_scratch=dict(type="bool", default=False),
-        no_owner=dict(type="bool", default=False),
-        no_privileges=dict(type="bool", default=False),
         fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
         fail_on_mismatch=dict(type="bool"),
     )

@@ -24,8 +24,9 @@ description:
   - A candidate that never becomes Ready is rehearsed too (that is when a rollback is needed); it is reported in
     RV(candidate_problems) and C(candidate_rolled_out).
   - The namespace is always deleted (error, Ctrl-C, SIGTERM, SIGHUP included) unless O(keep_on_failure) and a failure.
-  - The database down-path is not part of this module; rehearse it with the down migration against a scratch restore
-    (see the rollback_rehearsal role's documentation).
+  - With O(database), the database down-path is rehearsed after the workloads (see the option) and its measurements
+    join the verdict; C(rollback_with_database_estimate_seconds) adds the down migration's time to the production
+    estimate, against the same SLA. Without it the summary says the down-path was skipped.
 options:
   paths:
     description: Manifest files or directories of the candidate (N+1).
@@ -64,12 +65,17 @@ options:
 extends_documentation_fragment:
   - deploysafe.preflight.k8s_auth
   - deploysafe.preflight.k8s_rehearsal
+  - deploysafe.preflight.pg_down_path
+  - deploysafe.preflight.s3.nested
   - deploysafe.preflight.verdict
   - deploysafe.preflight.attributes
 attributes:
   check_mode:
     support: full
-    details: Reads version N and resolves references, creates nothing; the verdict is C(pending).
+    details:
+      - Reads version N and resolves references, creates nothing; the verdict is C(pending).
+      - With O(database), reports which backup would be restored and which migrations would run
+        (C(database.plan)); nothing is restored.
   diff_mode:
     support: none
     details: The namespace is created and removed in one run; there is no lasting state to diff.
@@ -85,6 +91,26 @@ EXAMPLES = r"""
     paths: [deploy/]
     max_rollback_seconds: 600
   register: rollback
+
+- name: Rehearse the rollback and the database down-path from the newest verified backup
+  deploysafe.preflight.rollback_rehearsal:
+    current_namespace: shop
+    paths: [deploy/]
+    database:
+      host: db-staging.internal
+      user: postgres
+      password: "{{ vault_pg_password }}"
+      backup_location: /var/backups/shop
+      identity_file: /etc/preflight/backup-key.txt
+      up_migration: {sql_file: migrations/0042_up.sql}
+      down_migration: {command: [alembic, downgrade, "-1"], env: {APP_ENV: rehearsal}}
+  register: rollback
+
+- name: Keep version N's schema for later rehearsals (the expected_schema format)
+  ansible.builtin.copy:
+    content: "{{ rollback.database.schema_before | to_nice_json }}"
+    dest: schema/1.4.0.json
+    mode: "0644"
 
 - name: Rehearse with both versions given as manifests
   deploysafe.preflight.rollback_rehearsal:
@@ -144,6 +170,24 @@ diagnostics:
   description: On failure, events, statuses of the pods that are not Ready and log tails.
   returned: on failure after applying
   type: dict
+rollback_with_database_estimate_seconds:
+  description: The production rollback estimate plus the down migration's measured time.
+  returned: when the rollback and the down migration both ran
+  type: float
+  sample: 18.2
+database:
+  description:
+    - The database down-path with O(database) - the keys M(deploysafe.preflight.migration_rehearsal) returns, described
+      there (C(plan), C(scratch_db), C(scratch_dropped), C(timings), C(steps), C(schema_differences),
+      C(changed_tables), C(untouched_tables), C(untouched_tables_changed), C(touched_tables_changed),
+      C(constraint_violations), C(schema_before), C(error)), without the verdict, which is merged into RV(verdict).
+    - C(skipped=true) without O(database).
+  returned: always
+  type: dict
+  sample: {"plan": {"backup": {"artifact": "/var/backups/shop/pg-shop-20261203T020000Z.dump.zst.age",
+                              "verification": "pass"}},
+           "timings": {"restore": 2.6, "up": 0.4, "down": 0.3}, "scratch_dropped": true,
+           "schema_differences": [], "untouched_tables_changed": []}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -155,6 +199,12 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rehearsal
 from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rollback import (
     RollbackOptions, plan_only, rehearse_rollback,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.k8s.rollback_db import with_database
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import PgError
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.args import down_path_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.down_path import database_options, required_libraries
+from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.client import S3Conn, s3_argument_spec
+from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import gate_failed
 
 
 def main():
@@ -165,6 +215,8 @@ def main():
         current_namespace=dict(type="str"),
         max_rollback_seconds=dict(type="float", default=1800, aliases=["sla"]),
         production_replicas=dict(type="dict", default={}),
+        database=down_path_argument_spec(),
+        s3=dict(type="dict", options=s3_argument_spec()),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("paths", "content"), ("current_paths", "current_content", "current_namespace")],
@@ -177,12 +229,24 @@ def main():
         replicas = {str(k): int(v) for k, v in p["production_replicas"].items()}
     except (TypeError, ValueError):
         module.fail_json(msg="production_replicas must map Kind/name to a whole number of replicas")
+    requires(module, *required_libraries(p["database"]))
+    try:
+        db_opts = database_options(p["database"], S3Conn.from_params(p["s3"] or {}), p["max_rollback_seconds"])
+    except PgError as exc:
+        module.fail_json(msg=f"rollback_rehearsal: {exc}")
     opts = RollbackOptions(current_paths=p["current_paths"], current_content=p["current_content"],
                            current_namespace=p["current_namespace"], max_rollback_seconds=p["max_rollback_seconds"],
                            production_replicas=replicas, **rehearsal_options(p))
-    message, result = run_task(p, opts, module.check_mode, plan_only, rehearse_rollback)
+    # the gate applies to the verdict with the database in it, below
+    message, result = run_task(dict(p, fail_on="never"), opts, module.check_mode, plan_only, rehearse_rollback)
     if message:
         module.fail_json(msg=message, **result)
+    try:
+        result = with_database(result, db_opts, module.check_mode)
+    except PgError as exc:
+        module.fail_json(msg=f"rollback_rehearsal: {exc}", **result)
+    if gate_failed(result["verdict"]["status"], p["fail_on"]):
+        module.fail_json(msg=result["verdict"]["summary"], **result)
     module.exit_json(**result)
 
 

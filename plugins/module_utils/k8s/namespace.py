@@ -5,14 +5,12 @@ deletion that survives Ctrl-C and SIGTERM (the signals become an exception, so `
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-import signal
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Optional
 
+from ..signals import signals_deferred
 from . import K8sError
 from .connection import Connection, api_error
 
@@ -20,14 +18,6 @@ LABEL_REHEARSAL = "deploysafe.io/rehearsal"
 LABEL_RUN_ID = "deploysafe.io/run-id"
 ANNOTATION_TTL = "deploysafe.io/ttl-seconds"
 ANNOTATION_EXPIRES = "deploysafe.io/expires-at"
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM/SIGHUP turned into an exception; a KeyboardInterrupt so `except Exception` lets it pass."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signal_name = signal.Signals(signum).name
 
 
 def new_run_id() -> str:
@@ -56,40 +46,6 @@ def namespace_manifest(name: str, run_id: str, kind: str, ttl_seconds: int,
                    "app.kubernetes.io/managed-by": "deploysafe.preflight"},
         "annotations": {ANNOTATION_TTL: str(ttl_seconds), ANNOTATION_EXPIRES: expires},
     }}
-
-
-@contextlib.contextmanager
-def signals_raise() -> Iterator[None]:
-    """Within the block SIGTERM and SIGHUP raise Interrupted (SIGINT already raises KeyboardInterrupt).
-    Only the main thread can install handlers; elsewhere the block runs unchanged."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, _frame):
-        raise Interrupted(signum)
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[list]:
-    """Within the block SIGINT/SIGTERM/SIGHUP are recorded, not acted on: cleanup must finish."""
-    received: list = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-    previous = {sig: signal.signal(sig, lambda signum, _f: received.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield received
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 class ThrowawayNamespace:

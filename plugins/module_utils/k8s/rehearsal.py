@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..signals import Interrupted, signals_raise
 from ..verdict import FAIL, FAIL_ON, PASS, PENDING, gate_failed, make_verdict, measurement
 from . import K8sError
 from .connection import Connection, connect, k8s_auth_argument_spec
-from .namespace import Interrupted, ThrowawayNamespace, new_run_id, signals_raise
+from .namespace import ThrowawayNamespace, new_run_id
 from .objects import (
     apply_objects, into_namespace, load_objects, plan_references, provide_references, split_cluster_scoped,
     source_lookup,

@@ -41,3 +41,39 @@ def fail_on_from_legacy(fail_on: str, fail_on_mismatch: Optional[bool]) -> str:
     if fail_on_mismatch is None:
         return fail_on
     return "fail" if fail_on_mismatch else "never"
+
+
+def restore_argument_spec() -> Dict[str, Any]:
+    """Options of every module that restores an artifact (pg_restore, pg_restore_verify, the down-path)."""
+    return dict(
+        identity_file=dict(type="path"),
+        jobs=dict(type="int", default=2),
+        work_dir=dict(type="path"),
+        no_owner=dict(type="bool", default=False),
+        no_privileges=dict(type="bool", default=False),
+    )
+
+
+def migration_step_spec(required: bool = False) -> Dict[str, Any]:
+    """One migration step: a SQL file, or a command with extra environment variables."""
+    return dict(type="dict", required=required,
+                options=dict(sql_file=dict(type="path"), command=dict(type="list", elements="str"),
+                             env=dict(type="dict", default={})),
+                mutually_exclusive=[("sql_file", "command")], required_one_of=[("sql_file", "command")])
+
+
+def down_path_argument_spec() -> Dict[str, Any]:
+    """The `database` option group of the rollback rehearsal (doc fragment deploysafe.preflight.pg_down_path)."""
+    options = postgres_argument_spec()
+    options.update(restore_argument_spec())
+    options.update(
+        backup=dict(type="path"),
+        backup_location=dict(type="str"),
+        up_migration=migration_step_spec(),
+        down_migration=migration_step_spec(required=True),
+        expected_schema=dict(type="path"),
+        migration_timeout=dict(type="float", default=600),
+        keep_scratch=dict(type="bool", default=False),
+    )
+    return dict(type="dict", options=options, mutually_exclusive=[("backup", "backup_location")],
+                required_one_of=[("backup", "backup_location")])

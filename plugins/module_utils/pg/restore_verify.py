@@ -4,10 +4,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
+<<<<<<< HEAD
 from typing import Any, Callable, Dict, List, Optional, Tuple
+=======
+from typing import Any, Callable, Dict, Iterator, List, Optional
+>>>>>>> rollback-db
 
 from ..archive import manifest_path
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement, status_from
@@ -73,19 +78,27 @@ def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int 
                       constraints_checked=checked, duration_s=round(time.monotonic() - started, 3))
 
 
-def restore_verify(server: ConnParams, path: str, opts: RestoreOptions, *, max_duration: float = 300.0,
-                   keep_scratch: bool = False, scratch_name: Optional[str] = None,
-                   before_compare: Optional[Callable[[ConnParams], None]] = None) -> RestoreVerifyResult:
+@dataclass
+class ScratchRestore:
+    """A backup restored into a scratch database: where it is and how the restore went."""
+    name: str
+    params: ConnParams
+    manifest: Dict[str, Any]
+    restore: Dict[str, Any]
+    server_major: int
+
+
+@contextlib.contextmanager
+def scratch_restore(server: ConnParams, path: str, opts: RestoreOptions, *, keep: bool = False,
+                    name: Optional[str] = None, prefix: str = SCRATCH_PREFIX) -> Iterator[ScratchRestore]:
     """Restore `path` into a new scratch database on `server` (server.dbname is only the maintenance
-    database to connect to), prove it matches the manifest, then drop the scratch database unless
-    keep_scratch. before_compare(scratch_params) runs between restore and comparison (tests use it)."""
-    started = time.monotonic()
+    database to connect to) and yield it; the scratch database is dropped when the block ends, on error
+    too, unless keep. name: the scratch database's name (default prefix + random hex)."""
     manifest = load_backup(path, opts.manifest_file)
     if manifest["source"].get("data_only"):
         raise PgError(f"{path} is a data-only backup: it cannot be restored into an empty scratch database")
-    admin_params = server.with_db(server.dbname or "postgres")
-    admin = connect(admin_params, autocommit=True, pin=False)
-    scratch = scratch_name or SCRATCH_PREFIX + secrets.token_hex(6)
+    admin = connect(server.with_db(server.dbname or "postgres"), autocommit=True, pin=False)
+    scratch = name or prefix + secrets.token_hex(6)
     try:
         major = server_version(admin)["major"]
         try:
@@ -93,21 +106,32 @@ def restore_verify(server: ConnParams, path: str, opts: RestoreOptions, *, max_d
         except Exception as exc:
             raise PgError(f"cannot create scratch database {scratch} on {server.where()} as "
                           f"{server.user or 'default user'}: {' '.join(str(exc).split())}") from None
-        comparison = None
         try:
-            scratch_params = server.with_db(scratch)
-            restore = restore_into(scratch_params, path, manifest, RestoreOptions(**{
+            params = server.with_db(scratch)
+            restore = restore_into(params, path, manifest, RestoreOptions(**{
                 **opts.__dict__, "clean": False, "create": False}), major, scratch)
-            if before_compare:
-                before_compare(scratch_params)
-            comparison = compare_database(scratch_params, manifest, workers=max(1, opts.jobs))
+            yield ScratchRestore(scratch, params, manifest, restore, major)
         finally:
-            if not keep_scratch:
+            if not keep:
                 drop_database(admin, scratch, major)
     finally:
         admin.close()
-    result = RestoreVerifyResult(scratch_db=scratch, kept=keep_scratch, restore=restore, comparison=comparison,
-                                 max_duration=max_duration, total_s=round(time.monotonic() - started, 3))
+
+
+def restore_verify(server: ConnParams, path: str, opts: RestoreOptions, *, max_duration: float = 300.0,
+                   keep_scratch: bool = False, scratch_name: Optional[str] = None,
+                   before_compare: Optional[Callable[[ConnParams], None]] = None) -> RestoreVerifyResult:
+    """Restore `path` into a new scratch database on `server` (server.dbname is only the maintenance
+    database to connect to), prove it matches the manifest, then drop the scratch database unless
+    keep_scratch. before_compare(scratch_params) runs between restore and comparison (tests use it)."""
+    started = time.monotonic()
+    with scratch_restore(server, path, opts, keep=keep_scratch, name=scratch_name) as scratch:
+        if before_compare:
+            before_compare(scratch.params)
+        comparison = compare_database(scratch.params, scratch.manifest, workers=max(1, opts.jobs))
+    result = RestoreVerifyResult(scratch_db=scratch.name, kept=keep_scratch, restore=scratch.restore,
+                                 comparison=comparison, max_duration=max_duration,
+                                 total_s=round(time.monotonic() - started, 3))
     result.properties = properties(result)
     return result
 

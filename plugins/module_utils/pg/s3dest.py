@@ -102,13 +102,30 @@ def backup_to_s3(params, opts, conn, run, staging_dir: Optional[str] = None) -> 
     return result, location, verdict
 
 
+def download_objects(client, where: str, objects) -> None:
+    """Download each (bucket, key, local path) to a new file; a missing object leaves no file (the
+    caller decides whether that is a failed check or an error), any other S3 error is a PgError."""
+    from ..s3.client import describe, error_code, is_boto_error
+    for bucket, key, dest in objects:
+        try:
+            with open(dest, "xb") as handle:
+                client.download_fileobj(bucket, key, handle)
+        except Exception as exc:
+            if os.path.exists(dest):
+                os.unlink(dest)
+            if not is_boto_error(exc):
+                raise
+            if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                raise PgError(describe(exc, "download of", f"s3://{bucket}/{key} at {where}")) from None
+
+
 def verify_s3_artifact(conn, url: str, identity_file: Optional[str] = None, manifest_url: Optional[str] = None,
                        work_dir: Optional[str] = None) -> Tuple[Any, Dict[str, Any]]:
     """backup_verify for s3://bucket/key: download the artifact and its manifest (default key + .manifest.json)
     into a private temporary directory, verify them as local files, and report S3 URLs instead of the
     temporary paths. A missing object is a failed check, like a missing file. Returns (report, verdict)."""
     from ..archive import verify_verdict
-    from ..s3.client import describe, error_code, is_boto_error, make_client
+    from ..s3.client import make_client
     from ..archive.manifest import MANIFEST_SUFFIX
     bucket, key = parse_s3_url(url)
     key = key.rstrip("/")
@@ -121,17 +138,7 @@ def verify_s3_artifact(conn, url: str, identity_file: Optional[str] = None, mani
     try:
         local = os.path.join(tmp, os.path.basename(key))
         local_manifest = os.path.join(tmp, "manifest.json")
-        for src_bucket, src_key, dest in ((bucket, key, local), (man_bucket, man_key, local_manifest)):
-            try:
-                with open(dest, "xb") as handle:
-                    client.download_fileobj(src_bucket, src_key, handle)
-            except Exception as exc:
-                if os.path.exists(dest):
-                    os.unlink(dest)
-                if not is_boto_error(exc):
-                    raise
-                if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                    raise PgError(describe(exc, "download of", f"s3://{src_bucket}/{src_key} at {conn.where}")) from None
+        download_objects(client, conn.where, ((bucket, key, local), (man_bucket, man_key, local_manifest)))
         report = verify_artifact(local, manifest_file=local_manifest, identity_file=identity_file)
         verdict = verify_verdict(report)
     finally:
@@ -148,4 +155,4 @@ def verify_s3_artifact(conn, url: str, identity_file: Optional[str] = None, mani
     return report, verdict
 
 
-__all__ = ["ArchiveError", "backup_to_s3", "is_s3_url", "parse_s3_url", "verify_s3_artifact"]
+__all__ = ["ArchiveError", "backup_to_s3", "download_objects", "is_s3_url", "parse_s3_url", "verify_s3_artifact"]

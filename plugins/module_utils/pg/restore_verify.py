@@ -8,11 +8,7 @@ import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
-<<<<<<< HEAD
-from typing import Any, Callable, Dict, List, Optional, Tuple
-=======
-from typing import Any, Callable, Dict, Iterator, List, Optional
->>>>>>> rollback-db
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..archive import manifest_path
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement, status_from

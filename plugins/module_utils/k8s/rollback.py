@@ -258,7 +258,7 @@ def _rehearse(conn, opts: RollbackOptions, namespace, current, candidate, produc
                      conn, namespace, obs, opts.log_lines)
     out["verdict"] = make_verdict(
         PASS, f"rolled back {len(progress)} workload(s) to version N in {rollback_seconds:.1f}s "
-              f"(SLA {opts.max_rollback_seconds:.0f}s, production estimate {guess:.0f}s); "
+              f"(SLA {opts.max_rollback_seconds:.0f}s, production estimate {guess:.1f}s); "
               f"phases: N {first['seconds']:.1f}s, N+1 {second['seconds'] or 0:.1f}s"
               f"{'' if second['obs'].complete else ' (candidate did not roll out)'}", measurements=ms)
     return out

@@ -11,7 +11,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.eva
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import (
     SIGNOFF_NAME, ChecklistError, Item, build_items, parse_max_age,
 )
-from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.publish import publish
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.publish import default_report_dir, publish
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signature import load_signer, load_verifiers
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signoff import (
     plan_signoff, store_signoff, verify_stored_signoff,
@@ -29,7 +29,7 @@ def run_report(params: Dict[str, Any], check_mode: bool, now: Optional[float] = 
         verifiers = load_verifiers(params.get("signoff_public_keys") or [], params.get("signoff_hmac_secret") or "")
         model = evaluate(params["run_dir"], items, parse_max_age(params["max_age"]), now=now, title=params["title"],
                          run_id=params.get("run_id") or "", verifiers=verifiers)
-        report_dir = params.get("report_dir") or os.path.join(params["run_dir"], "report")
+        report_dir = params.get("report_dir") or default_report_dir(params["run_dir"])
         changed, paths = publish(model, report_dir, params["formats"], check_mode=check_mode)
     except ChecklistError as exc:
         return {}, str(exc)

@@ -24,6 +24,21 @@ FORMATS: Dict[str, Tuple[str, Callable[[Dict[str, Any]], bytes]]] = {
 }
 
 
+# Where a run's report goes unless report_dir says otherwise, and the checklist's file names.
+REPORT_SUBDIR = "report"
+CHECKLIST_BASENAME = "checklist"
+
+
+def default_report_dir(run_dir: str) -> str:
+    """<run_dir>/report: the checklist's (and the drill's) report directory by default."""
+    return os.path.join(run_dir, REPORT_SUBDIR)
+
+
+def report_path(report_dir: str, fmt: str = "json", basename: str = CHECKLIST_BASENAME) -> str:
+    """<report_dir>/<basename><suffix of fmt>, e.g. report/checklist.json."""
+    return os.path.join(report_dir, basename + FORMATS[fmt][0])
+
+
 def report_argument_spec(title: str) -> Dict[str, Any]:
     """report_dir, formats and title: the options of every module that publishes a report model (documented
     by the doc fragment deploysafe.preflight.report; each module documents its title)."""
@@ -40,7 +55,7 @@ def _without_time(model: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], check_mode: bool = False,
-            basename: str = "checklist") -> Tuple[bool, Dict[str, str]]:
+            basename: str = CHECKLIST_BASENAME) -> Tuple[bool, Dict[str, str]]:
     """(changed, {format: path}). A model equal to the stored one except for its generation time keeps
     the stored time, so unchanged evidence renders to identical bytes and nothing is rewritten. One that
     differs only in verification times (the checks ran again and said the same) is rewritten, so the
@@ -50,7 +65,7 @@ def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], chec
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
         raise ChecklistError(f"unknown report formats {unknown}; use {sorted(FORMATS)}")
-    json_path = os.path.join(report_dir, basename + FORMATS["json"][0])
+    json_path = report_path(report_dir, "json", basename)
     refreshed_only = False
     try:
         with open(json_path, encoding="utf-8") as handle:
@@ -63,8 +78,8 @@ def publish(model: Dict[str, Any], report_dir: str, formats: Iterable[str], chec
         pass
     changed, paths = False, {}
     for fmt in wanted:
-        suffix, render = FORMATS[fmt]
-        path = paths[fmt] = os.path.join(report_dir, basename + suffix)
+        render = FORMATS[fmt][1]
+        path = paths[fmt] = report_path(report_dir, fmt, basename)
         data = render(model)
         try:
             with open(path, "rb") as handle:

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..checklist.evaluate import evaluate
 from ..checklist.items import ChecklistError, build_items
-from ..checklist.publish import publish
+from ..checklist.publish import default_report_dir, publish
 from ..run import RunError, current_run
 from ..verdict import (FAIL, PASS, PENDING, artifact, make_verdict, measurement, produced_by, record_path,
                        verdict_record, write_record)
@@ -133,7 +133,7 @@ def drill_report(run_dir: str, run_id: str, rto_target: float, rpo_target: float
                     item["summary"] = item["reason"] = reason
         decision, reason = drill_decision(model["items"])
         model.update(decision=decision, decision_reason=reason)
-        changed, paths = publish(model, report_dir or os.path.join(run_dir, "report"), formats,
+        changed, paths = publish(model, report_dir or default_report_dir(run_dir), formats,
                                  check_mode=check, basename=REPORT_BASENAME)
     except ChecklistError as exc:
         raise DrillError(str(exc)) from None

@@ -8,15 +8,12 @@ apply must hash as the ones the run recorded (run.json's release), so a go canno
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Dict, List, Optional
 
 from ..checklist.evaluate import GO
-from ..checklist.publish import FORMATS
+from ..checklist.publish import default_report_dir, report_path
 from ..run import RunError, current_run, tree_sha256
 from . import K8sError
-
-REPORT_SUBDIR = "report"  # where the checklist role publishes by default (<run_dir>/report)
 
 
 class ApplyRefused(K8sError):
@@ -25,7 +22,7 @@ class ApplyRefused(K8sError):
 
 def default_decision_file(run_dir: str) -> str:
     """<run_dir>/report/checklist.json: where the checklist role writes its report by default."""
-    return os.path.join(run_dir, REPORT_SUBDIR, "checklist" + FORMATS["json"][0]) if run_dir else ""
+    return report_path(default_report_dir(run_dir)) if run_dir else ""
 
 
 def this_run(run_dir: str, run_id: str) -> Dict[str, Any]:

@@ -90,8 +90,12 @@ def test_unknown_service_is_rejected():
         TestEnv().start("nope")
 
 
+# The child acts as a harness run from a terminal, where Ctrl-C raises KeyboardInterrupt. A parent
+# started without job control (`cmd &` in a script, nohup) hands its children SIGINT ignored, and Python
+# then installs no handler: restore the terminal's disposition so the test checks the harness, not that.
 _CHILD = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from deploysafe_testenv import TestEnv
 with TestEnv() as env:
     env.start("postgres", "s3")

@@ -8,8 +8,10 @@ $(FLOOR_VENV)/.stamp-$(FLOOR_ANSIBLE_CORE): requirements.txt requirements-dev.tx
 	rm -rf $(FLOOR_VENV)
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install -q --upgrade pip
-	@# the runtime ranges, the test runner pinned as in the dev venv, and the floor ansible-core
-	$(FLOOR_VENV)/bin/pip install -q -r requirements.txt -c constraints.txt \
+	@# the runtime ranges, the test runner pinned as in the dev venv, and the floor ansible-core; the
+	@# dev venv's constraints minus ansible-core, the ansible package and resolvelib (its range differs per core)
+	grep -vE '^(ansible|ansible-core|resolvelib)==' constraints.txt > $(FLOOR_VENV)/constraints.txt
+	$(FLOOR_VENV)/bin/pip install -q -r requirements.txt -c $(FLOOR_VENV)/constraints.txt \
 	    "ansible-core==$(FLOOR_ANSIBLE_CORE)" $$(grep -E '^(pytest|vermin)==' requirements-dev.txt)
 	$(FLOOR_VENV)/bin/pip check
 	touch $@

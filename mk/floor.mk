@@ -1,7 +1,7 @@
 # `make test-floor`: the oldest ansible-core that meta/runtime.yml `requires_ansible` claims, proven by
 # running sanity (ansible-test of that version) and the unit tests under it in a venv of its own.
 # Not part of `make test` (it builds a second venv, ~1 min warm).
-FLOOR_ANSIBLE_CORE ?= 2.17.0
+FLOOR_ANSIBLE_CORE ?= 2.18.0
 FLOOR_VENV := $(CURDIR)/.cache/floor-venv
 
 $(FLOOR_VENV)/.stamp-$(FLOOR_ANSIBLE_CORE): requirements.txt requirements-dev.txt constraints.txt

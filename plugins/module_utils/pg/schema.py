@@ -222,4 +222,3 @@ def describe_difference(diff: Dict[str, Any]) -> str:
     if kind == "constraint":
         kind = f"{(diff.get('expected') or diff.get('actual') or {}).get('type', '')} constraint".strip()
     return f"{kind} {diff['name']} of {diff['object']} {diff['problem']}"
-

@@ -112,4 +112,4 @@ def test_example_ee_becomes_a_build_context(tmp_path):
     # and installs the collected Python and bindep requirements
     assert "ansible-galaxy collection install" in containerfile
     assert "introspect" in containerfile and "install-from-bindep" in containerfile
-    assert "ansible-core>=2.16,<2.20" in containerfile
+    assert "ansible-core>=2.18,<2.20" in containerfile

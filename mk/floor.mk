@@ -17,7 +17,7 @@ $(FLOOR_VENV)/.stamp-$(FLOOR_ANSIBLE_CORE): requirements.txt requirements-dev.tx
 	touch $@
 
 test-floor: collection-link $(FLOOR_VENV)/.stamp-$(FLOOR_ANSIBLE_CORE)
-	@echo "ansible-core floor: $$($(FLOOR_VENV)/bin/ansible --version | head -1)"
+	@echo "ansible-core floor: $$($(FLOOR_VENV)/bin/python -c 'from ansible.release import __version__; print(__version__)')"
 	PATH=$(FLOOR_VENV)/bin:$$PATH scripts/ansible-test-sanity
 	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 

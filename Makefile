@@ -35,10 +35,11 @@ help:
 system-deps:
 	@scripts/install-system-deps
 
-$(VENV)/.stamp: requirements.txt constraints.txt
+# The exact pins (requirements-dev.txt, which also reads the runtime ranges of requirements.txt).
+$(VENV)/.stamp: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements.txt -c constraints.txt
+	$(VENV)/bin/pip install -q -r requirements-dev.txt -c constraints.txt
 	$(VENV)/bin/pip check
 	touch $@
 

@@ -8,12 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-from typing import Optional
+from typing import Dict, List, Optional
 
 from . import PgError
 
-DEBIAN_ROOT = "/usr/lib/postgresql"
-DEBIAN_BINDIR = DEBIAN_ROOT + "/{major}/bin"
+DEBIAN_ROOT = "/usr/lib/postgresql"  # Debian/Ubuntu: /usr/lib/postgresql/<major>/bin
+RPM_ROOT = "/usr"  # PGDG RPMs (RHEL/UBI/Fedora execution environments): /usr/pgsql-<major>/bin
+RPM_DIR = re.compile(r"pgsql-(\d+)$")
 
 
 def parse_client_version(text: str) -> int:
@@ -32,20 +33,41 @@ def check_client(tool: str, client_major: int, server_major: int) -> None:
                       f"or set bindir")
 
 
-def find_tool(tool: str, server_major: int, bindir: Optional[str] = None) -> str:
-    """Path of `tool`: bindir if given, else /usr/lib/postgresql/<server major>/bin, else the newest
-    Debian-layout install, else PATH; then its version is checked against the server's."""
-    candidates = []
+def installed_bindirs(debian_root: str = DEBIAN_ROOT, rpm_root: str = RPM_ROOT) -> Dict[int, List[str]]:
+    """{major: [bin directories]} of the PostgreSQL client installs found in the Debian and PGDG RPM layouts."""
+    found: Dict[int, List[str]] = {}
+    if os.path.isdir(debian_root):
+        for name in os.listdir(debian_root):
+            if name.isdigit():
+                found.setdefault(int(name), []).append(os.path.join(debian_root, name, "bin"))
+    if os.path.isdir(rpm_root):
+        for name in os.listdir(rpm_root):
+            match = RPM_DIR.match(name)
+            if match:
+                found.setdefault(int(match.group(1)), []).append(os.path.join(rpm_root, name, "bin"))
+    return found
+
+
+def candidate_paths(tool: str, server_major: int, bindir: Optional[str] = None, debian_root: str = DEBIAN_ROOT,
+                    rpm_root: str = RPM_ROOT) -> List[str]:
+    """Where to look for `tool`, best first: bindir alone if given; else the install matching the server's
+    major version, then the others newest first (an older one fails the version check with a clear
+    message), then PATH."""
     if bindir:
-        candidates.append(os.path.join(bindir, tool))
-    else:
-        candidates.append(os.path.join(DEBIAN_BINDIR.format(major=server_major), tool))
-        if os.path.isdir(DEBIAN_ROOT):
-            majors = sorted((int(d) for d in os.listdir(DEBIAN_ROOT) if d.isdigit()), reverse=True)
-            candidates += [os.path.join(DEBIAN_BINDIR.format(major=m), tool) for m in majors]
-        which = shutil.which(tool)
-        if which:
-            candidates.append(which)
+        return [os.path.join(bindir, tool)]
+    installs = installed_bindirs(debian_root, rpm_root)
+    majors = sorted(installs, key=lambda m: (m != server_major, -m))
+    candidates = [os.path.join(d, tool) for m in majors for d in installs[m]]
+    which = shutil.which(tool)
+    if which and which not in candidates:
+        candidates.append(which)
+    return candidates
+
+
+def find_tool(tool: str, server_major: int, bindir: Optional[str] = None, debian_root: str = DEBIAN_ROOT,
+              rpm_root: str = RPM_ROOT) -> str:
+    """Path of `tool` (see candidate_paths); then its version is checked against the server's."""
+    candidates = candidate_paths(tool, server_major, bindir, debian_root, rpm_root)
     path = next((c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)), None)
     if not path:
         raise PgError(f"{tool} not found (looked in {', '.join(candidates) or 'PATH'}); install the PostgreSQL "

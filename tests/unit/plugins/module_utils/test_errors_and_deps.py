@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+from tests.unit.module_args import patch_module_args
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.deps import missing_libraries, requires
 from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError

@@ -11,7 +11,7 @@ import subprocess
 from datetime import datetime, timezone
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from tests.unit.module_args import patch_module_args
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention import RetentionError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.metrics import (

@@ -50,8 +50,9 @@ class ActionModule(ActionBase):
             if secrets:
                 raise predeploy.SettingsError(f"{secrets[0]} in {release_path}: secrets belong in Ansible Vault "
                                               f"or an AWX credential, not in the release file")
-            # extra vars (-e) still win over the release file: they outrank the facts set here
-            facts = {name: value for name, value in release.items() if name not in values}
+            # the release file beats group_vars (the play sets its values as facts); extra vars (-e)
+            # still win, they outrank set_fact
+            facts = dict(release)
             values.update(release)
             for name, default in {**predeploy.DEFAULTS, **extra}.items():
                 if name not in values:

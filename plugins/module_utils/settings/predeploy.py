@@ -59,6 +59,9 @@ DEFAULTS: Dict[str, Any] = {
     "preflight_load_think_time": 0.05,
     "preflight_load_time_scale": 1.0,
     "preflight_load_requests": [{"url": "/healthz", "name": "health"}],
+    "preflight_load_engine": "builtin",      # builtin, locust or k6
+    "preflight_load_locustfile": "",         # empty: the load_test role's shipped locustfile
+    "preflight_load_k6_script": "",          # empty: the load_test role's shipped k6 script
     "preflight_prometheus_url": "",
     "preflight_alertmanager_url": "",
     # sign-off verification (playbooks/signoff.yml signs)
@@ -165,6 +168,9 @@ def check_types(values: Dict[str, Any]) -> None:
             float(value if value not in (None, "") else 0)
         except (TypeError, ValueError):
             raise SettingsError(f"{name} must be a number, not {value!r}") from None
+    engine = values.get("preflight_load_engine")
+    if engine not in (None, "builtin", "locust", "k6"):
+        raise SettingsError(f"preflight_load_engine must be one of builtin, locust, k6, not {engine!r}")
     fail_on = values.get("preflight_fail_on")
     if fail_on not in (None, "pending", "fail", "never"):
         raise SettingsError(f"preflight_fail_on must be one of pending, fail, never, not {fail_on!r}")

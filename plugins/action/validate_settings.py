@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.settings import predeploy
 
@@ -51,9 +52,10 @@ class ActionModule(ActionBase):
                 raise predeploy.SettingsError(f"{secrets[0]} in {release_path}: secrets belong in Ansible Vault "
                                               f"or an AWX credential, not in the release file")
             # the release file beats group_vars (the play sets its values as facts); extra vars (-e)
-            # still win, they outrank set_fact
-            facts = dict(release)
-            values.update(release)
+            # still win: they outrank set_fact, and the normalised lists below follow them
+            given = set(load_extra_vars(self._loader))
+            facts = {name: value for name, value in release.items() if name not in given}
+            values.update(facts)
             for name, default in {**predeploy.DEFAULTS, **extra}.items():
                 if name not in values:
                     values[name] = facts[name] = default

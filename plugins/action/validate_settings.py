@@ -1,4 +1,5 @@
-# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin: check predeploy.yml's settings on the controller before any step runs.
 
 It reads the `preflight_*` variables the host has (inventory, group_vars, extra vars), loads the

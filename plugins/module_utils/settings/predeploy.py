@@ -1,4 +1,5 @@
-# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, deploysafe.preflight contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The settings of playbooks/predeploy.yml, in one place: their names, their plain defaults, and the
 checks the play runs first (a release vars file that loads, no misspelt `preflight_*` name).
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 import difflib
 import os
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.deploysafe.preflight.plugins.module_utils.errors import PreflightError
 
 # name -> default. Empty means "not configured": the steps that need it record nothing (pending).
 DEFAULTS: Dict[str, Any] = {
@@ -85,7 +88,7 @@ KNOWN = frozenset(DEFAULTS) | OTHER_PLAYBOOKS
 PREFIX = "preflight_"
 
 
-class SettingsError(ValueError):
+class SettingsError(PreflightError, ValueError):
     """A setting the play cannot run with; the message names it."""
 
 

@@ -15,18 +15,6 @@ from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.settings import predeploy
 
-DOCUMENTATION = r"""
-action: validate_settings
-short_description: Check predeploy.yml's settings and apply their defaults
-description:
-  - Internal to C(playbooks/predeploy.yml); the known names and defaults live in
-    C(plugins/module_utils/settings/predeploy.py).
-options:
-  defaults:
-    description: Defaults computed by the play (for example C(preflight_run_dir) from C(playbook_dir)).
-    type: dict
-    default: {}
-"""
 
 display = Display()
 

@@ -139,7 +139,7 @@ def load_release_file(path: str) -> Dict[str, Any]:
     wrong = [str(key) for key in data if not str(key).startswith(PREFIX)]
     if wrong:
         raise SettingsError(f"preflight_release_file: {path}: {wrong[0]!r} is not a preflight_* variable")
-    errors, _ = unknown_names(data, path)
+    errors = unknown_names(data, path)[0]
     if errors:
         raise SettingsError(errors[0])
     unknown = sorted(set(data) - KNOWN)

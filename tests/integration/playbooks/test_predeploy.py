@@ -22,7 +22,8 @@ def run_predeploy(run_dir: Path, env: dict, *args: str) -> subprocess.CompletedP
     base = {k: v for k, v in os.environ.items() if k not in CLEARED}
     base.update(PREFLIGHT_RUN_DIR=str(run_dir), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".collection"),
                 ANSIBLE_NOCOLOR="1", **env)
-    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/predeploy.yml", *args],
+    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/predeploy.yml",
+                           "-i", "examples/testenv/inventory.yml", *args],
                           cwd=REPO, env=base, capture_output=True, text=True, timeout=900, check=False)
 
 

@@ -36,16 +36,25 @@ RECORD = """
     - deploysafe.preflight.record_verdict:
         run_dir: "{run_dir}"
         name: "{{{{ item.0 }}}}"
-        verdict: {{status: "{{{{ item.1 }}}}", summary: "{{{{ item.0 }}}} {{{{ item.1 }}}}",
-                  producer: {{collection: deploysafe.preflight, version: 0.1.0, modules: [test_check]}},
-                  evidence: {{artifacts: [], findings: {{high: 0}},
-                             measurements: [{{name: checked, value: 1, unit: items}}]}}}}
+        verdict: "{{{{ item.1 }}}}"
       loop: {pairs}
 """
 
 
-def record(ansible_playbook, run_dir, statuses):
-    pairs = json.dumps([[name, statuses.get(name, "pass")] for name in ITEMS if statuses.get(name) != "missing"])
+def checked(name, status):
+    """A verdict as a check module returns it, earned by one measurement."""
+    return {"status": status, "summary": f"{name} {status}",
+            "producer": {"collection": "deploysafe.preflight", "version": "0.1.0", "modules": ["test_check"]},
+            "evidence": {"artifacts": [], "findings": {"high": 0},
+                         "measurements": [{"name": "checked", "value": 1, "unit": "items"}]}}
+
+
+def record(ansible_playbook, run_dir, statuses, verdicts=None):
+    """Record every item of ITEMS with its status in statuses (default pass; "missing" skips it), or the whole
+    verdict given in verdicts."""
+    verdicts = verdicts or {}
+    pairs = json.dumps([[name, verdicts.get(name) or checked(name, statuses.get(name, "pass"))]
+                        for name in ITEMS if statuses.get(name) != "missing"])
     proc = ansible_playbook(RECORD.format(run_dir=run_dir, pairs=pairs))
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

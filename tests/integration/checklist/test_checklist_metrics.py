@@ -19,38 +19,25 @@ ROOT = Path(__file__).resolve().parents[3]
 DASHBOARD = ROOT / "files" / "grafana" / "readiness-dashboard.json"
 PROM_FILE = "deploysafe_preflight_{}.prom"
 
-LOAD_TEST = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - deploysafe.preflight.record_verdict:
-        run_dir: "{run_dir}"
-        name: load_test
-        verdict: {{status: pass, summary: "p95 180 ms",
-                  producer: {{collection: deploysafe.preflight, version: 0.1.0, modules: [load_test]}},
-                  evidence: {{artifacts: [{{path: "{report}", kind: json, sha256: "{sha256}"}}], findings: {{}},
-                             measurements: [{{name: p95_ms, value: 180.5, unit: ms}}]}}}}
-"""
-
-
-def load_report(ansible_playbook, run_dir, tmp_path):
-    """A load-test JSON report (load.report's layout) recorded as the load_test verdict's artifact."""
+def load_verdict(tmp_path):
+    """A load-test JSON report (load.report's layout), and a load_test verdict naming it as its artifact."""
     report = tmp_path / "load" / "load.json"
     report.parent.mkdir()
     report.write_text(json.dumps({"stats": {"overall": {"requests": 6000, "ok": 5994, "errors": 6,
                                                         "error_rate": 0.001, "rps": 100.0, "p95_ms": 180.5,
                                                         "p99_ms": 390.0}}}))
     sha256 = hashlib.sha256(report.read_bytes()).hexdigest()
-    proc = ansible_playbook(LOAD_TEST.format(run_dir=run_dir, report=report, sha256=sha256))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {"load_test": {
+        "status": "pass", "summary": "p95 180 ms",
+        "producer": {"collection": "deploysafe.preflight", "version": "0.1.0", "modules": ["load_test"]},
+        "evidence": {"artifacts": [{"path": str(report), "kind": "json", "sha256": sha256}], "findings": {},
+                     "measurements": [{"name": "p95_ms", "value": 180.5, "unit": "ms"}]}}}
 
 
 def test_role_writes_the_readiness_metrics_once(ansible_playbook, tmp_path):
     run_dir, textfile_dir = tmp_path / "run", tmp_path / "textfile"
     textfile_dir.mkdir()
-    record(ansible_playbook, run_dir, {"pg_backup": "fail"})
-    load_report(ansible_playbook, run_dir, tmp_path)
+    record(ansible_playbook, run_dir, {"pg_backup": "fail"}, load_verdict(tmp_path))
     args = ("-e", f"checklist_textfile_dir={textfile_dir}", "-e", "checklist_fail_on=never")
     proc, result = role(ansible_playbook, run_dir, "checklist", *args)
     assert proc.returncode == 0, proc.stdout
@@ -100,8 +87,7 @@ def test_prometheus_scrapes_the_decision_and_every_dashboard_query_answers(ansib
                                                                           loopback_http, tmp_path):
     run_dir, textfile_dir = tmp_path / "run", tmp_path / "textfile"
     textfile_dir.mkdir()
-    record(ansible_playbook, run_dir, {})
-    load_report(ansible_playbook, run_dir, tmp_path)
+    record(ansible_playbook, run_dir, {}, load_verdict(tmp_path))
     title = "Readiness " + os.urandom(3).hex()  # this test's series only
     proc, _ = role(ansible_playbook, run_dir, "checklist", "-e", f"checklist_textfile_dir={textfile_dir}",
                    "-e", "checklist_fail_on=never", "-e", f"checklist_title='{title}'")

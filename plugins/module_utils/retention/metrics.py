@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ..textfile import TextfileError, prom_file_name, render_gauges, replace_textfile
 from . import RetentionError

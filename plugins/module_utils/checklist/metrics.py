@@ -98,8 +98,8 @@ def readiness_families(model: Mapping[str, Any], generated_at: Optional[str] = N
         counts[status] += 1
         for value in STATUSES:
             samples["deploysafe_preflight_item_status"].append((
-                {"title": title, "item": item.get("name") or "", "critical": "true" if item.get("critical") else "false",
-                 "status": value}, 1.0 if value == status else 0.0))
+                {"title": title, "item": item.get("name") or "",
+                 "critical": "true" if item.get("critical") else "false", "status": value}, 1.0 if value == status else 0.0))
     samples["deploysafe_preflight_items"] = [({"title": title, "status": s}, float(n)) for s, n in counts.items()]
     stamp = utc_epoch(generated_at or model.get("generated_at"))
     if stamp is not None:

@@ -109,7 +109,8 @@ def test_prometheus_scrapes_the_decision_and_every_dashboard_query_answers(ansib
         found = _get(prometheus["url"], "/api/v1/query", query=decision)["data"]["result"]
         assert [r["metric"]["decision"] for r in found] == ["pending"]  # no sign-off: never green
         for where, expr in _dashboard_queries():
-            query = expr.replace("$instance", ".*").replace("$title", title)  # letters, digits, a space: no regex escape needed
+            # the title is letters, digits and a space: no regex escaping needed
+            query = expr.replace("$instance", ".*").replace("$title", title)
             answer = _get(prometheus["url"], "/api/v1/query", query=query)
             assert answer["status"] == "success" and answer["data"]["result"], f"{where}: {query} returns nothing"
     finally:

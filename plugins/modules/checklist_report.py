@@ -76,6 +76,20 @@ options:
   signoff_hmac_secret:
     description: The HMAC secret a valid sign-off is signed with (for example from an AWX credential). Never logged.
     type: str
+  textfile_dir:
+    description:
+      - node_exporter's textfile collector directory (C(--collector.textfile.directory)); it must exist. When set,
+        the decision, each item's status and the load-test results are written after the reports to
+        C(<textfile_dir>/deploysafe_preflight_<title>.prom) (the title lower-cased, other characters than letters,
+        digits, C(_) and C(-) replaced by C(_)), atomically, mode C(0644). Empty writes no metrics.
+      - 'Gauges: C(deploysafe_preflight_decision) (one-hot, labels C(title), C(run_id), C(release), C(decision)),
+        C(deploysafe_preflight_item_status) (one-hot, labels C(title), C(item), C(critical), C(status)),
+        C(deploysafe_preflight_items) (per C(status)), C(deploysafe_preflight_report_timestamp_seconds) and, when
+        the C(load_test) verdict names its JSON report, C(deploysafe_preflight_load_test_latency_p95_seconds),
+        C(..._latency_p99_seconds), C(..._error_ratio), C(..._throughput_requests_per_second) and
+        C(..._requests) (label C(report)). See C(docs/readiness-metrics.md) and the Grafana dashboard
+        C(files/grafana/readiness-dashboard.json).'
+    type: path
 extends_documentation_fragment:
   - deploysafe.preflight.report
   - deploysafe.preflight.verdict
@@ -104,6 +118,11 @@ EXAMPLES = r"""
       - {name: pg_backup}
       - {name: backup_schedule, critical: true}
       - {name: signoff}
+
+- name: Also export the decision for Prometheus (node_exporter's textfile collector)
+  deploysafe.preflight.checklist_report:
+    run_dir: "{{ preflight_run_dir }}"
+    textfile_dir: /var/lib/node_exporter/textfile_collector
 """
 
 RETURN = r"""
@@ -150,6 +169,11 @@ items:
   type: list
   elements: dict
   sample: [{"id": 1, "name": "image_validate", "status": "pass", "critical": true, "summary": "digest pinned"}]
+metrics_file:
+  description: The C(.prom) file written (or that would be written in check mode); null without O(textfile_dir).
+  returned: always
+  type: str
+  sample: /var/lib/node_exporter/textfile_collector/deploysafe_preflight_pre-deployment_checklist.prom
 reports:
   description: Path of each report by format (also in check mode, where nothing is written).
   returned: always
@@ -178,6 +202,7 @@ def main():
             **report_argument_spec("Pre-deployment checklist"),
             signoff_public_keys=dict(type="list", elements="str", default=[], aliases=["signoff_public_key"], no_log=False),
             signoff_hmac_secret=dict(type="str", no_log=True),
+            textfile_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )

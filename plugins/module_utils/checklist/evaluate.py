@@ -32,7 +32,7 @@ MAX_VERDICT_BYTES = 16 << 20
 FUTURE_SKEW = 300
 
 
-def _timestamp(text: Any) -> Optional[float]:
+def utc_epoch(text: Any) -> Optional[float]:
     try:
         return float(calendar.timegm(time.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ")))
     except ValueError:
@@ -54,7 +54,7 @@ def load_record(path: str, name: str) -> Tuple[Optional[Dict[str, Any]], str]:
     if record.get("name") != name:
         return None, f"malformed verdict file {path}: it names {record.get('name')!r}, not {name!r}"
     for key in ("recorded_at", "verified_at"):
-        if _timestamp(record.get(key)) is None:
+        if utc_epoch(record.get(key)) is None:
             return None, f"verdict file {path}: {key} {record.get(key)!r} is not a UTC timestamp (recorded before format 2?)"
     return record, ""
 
@@ -76,7 +76,7 @@ def _record_problem(record: Dict[str, Any], run_id: Optional[str], max_age: Opti
         return "no run started in this run directory (run.json missing): nothing can be bound to a run"
     if record.get("run_id") != run_id:
         return f"recorded by another run ({record.get('run_id') or 'none'}), not this run ({run_id})"
-    verified = _timestamp(record["verified_at"])
+    verified = utc_epoch(record["verified_at"])
     if verified is not None and verified > now + FUTURE_SKEW:
         return f"verified_at {record['verified_at']} is in the future (clock skew or a forged record)"
     if max_age is not None and verified is not None and now - verified > max_age:

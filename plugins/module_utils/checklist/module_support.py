@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -11,6 +12,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.eva
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.items import (
     SIGNOFF_NAME, ChecklistError, Item, build_items, parse_max_age,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.metrics import export_readiness
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.publish import default_report_dir, publish
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signature import load_signer, load_verifiers
 from ansible_collections.deploysafe.preflight.plugins.module_utils.checklist.signoff import (
@@ -31,11 +33,20 @@ def run_report(params: Dict[str, Any], check_mode: bool, now: Optional[float] = 
                          run_id=params.get("run_id") or "", verifiers=verifiers)
         report_dir = params.get("report_dir") or default_report_dir(params["run_dir"])
         changed, paths = publish(model, report_dir, params["formats"], check_mode=check_mode)
+        metrics_file = None
+        if params.get("textfile_dir"):
+            # the stored report's time: publish keeps it when only the clock moved, so the .prom file does too
+            stored = _generated_at(paths["json"]) if not (check_mode and changed) else None
+            metrics_changed, metrics_file = export_readiness(model, params["textfile_dir"], check_mode=check_mode,
+                                                             generated_at=stored)
+            changed = changed or metrics_changed
     except ChecklistError as exc:
         return {}, str(exc)
     c = model["counts"]
     status = {GO: PASS, NO_GO: FAIL}.get(model["decision"], PENDING)
     written = [] if check_mode else [artifact(p, kind=f) for f, p in paths.items() if os.path.exists(p)]
+    if metrics_file and not check_mode:
+        written.append(artifact(metrics_file, kind="prometheus"))
     verdict = produced_by(make_verdict(
         status, f"checklist {model['decision']}: {c['pass']}/{c['total']} pass; {model['decision_reason']}",
         artifacts=written, measurements=[measurement("items_evaluated", c["total"], "items")],
@@ -44,7 +55,15 @@ def run_report(params: Dict[str, Any], check_mode: bool, now: Optional[float] = 
     return dict(changed=changed, decision=model["decision"], decision_reason=model["decision_reason"],
                 run_id=model["run_id"], release=model["release"],
                 counts=c, warnings_list=model["warnings"], signoff=model["signoff"], items=model["items"],
-                reports=paths, verdict=verdict), None
+                reports=paths, metrics_file=metrics_file, verdict=verdict), None
+
+
+def _generated_at(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle).get("generated_at")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def run_signoff(params: Dict[str, Any], check_mode: bool, now: Optional[float] = None

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ..verdict import atomic_write_bytes
+from ..textfile import TextfileError, prom_file_name, render_gauges, replace_textfile
 from . import RetentionError
 from .inventory import parse_time
 from .status import read_status
@@ -48,23 +47,15 @@ METRICS: Dict[str, str] = {
         "The schedule's max_age: BackupTooOld fires when the last success is older.",
 }
 LABELS = ("schedule", "kind", "location")
-_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_HINT = "node_exporter's --collector.textfile.directory; the backup_schedule role creates it"
 
 
 def textfile_path(directory: str, schedule: str) -> str:
     """<directory>/deploysafe_backup_<schedule>.prom (the schedule name is letters, digits, _ and -)."""
-    if not _NAME.match(schedule or ""):
-        raise RetentionError(f"schedule name {schedule!r} must be letters, digits, _ or - (it names the .prom file)")
-    return os.path.join(directory, f"{PREFIX}{schedule}.prom")
-
-
-def escape_label_value(value: Any) -> str:
-    """A label value as the exposition format wants it: backslash, double quote and newline escaped."""
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+    try:
+        return os.path.join(directory, prom_file_name(PREFIX, schedule, "schedule name"))
+    except TextfileError as exc:
+        raise RetentionError(str(exc)) from None
 
 
 def _epoch(section: Any) -> float:
@@ -110,11 +101,6 @@ def status_samples(status: Mapping[str, Any], max_age: str = "26h",
     return {name: value for name, value in samples.items() if value is not None}
 
 
-def _format_value(value: float) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
-
-
 def render_textfile(samples: Mapping[str, float], labels: Mapping[str, str]) -> str:
     """The exposition text: HELP, TYPE gauge and one sample per metric, in METRICS order."""
     missing = [name for name in LABELS if name not in labels]
@@ -123,14 +109,9 @@ def render_textfile(samples: Mapping[str, float], labels: Mapping[str, str]) -> 
     unknown = sorted(set(samples) - set(METRICS))
     if unknown:
         raise RetentionError(f"unknown metric(s): {', '.join(unknown)}")
-    label_text = ",".join(f'{name}="{escape_label_value(labels[name])}"' for name in LABELS)
-    lines: List[str] = []
-    for name, help_text in METRICS.items():
-        if name not in samples:
-            continue
-        lines += [f"# HELP {name} {_escape_help(help_text)}", f"# TYPE {name} gauge",
-                  f"{name}{{{label_text}}} {_format_value(samples[name])}"]
-    return "\n".join(lines) + "\n"
+    ordered = {name: labels[name] for name in LABELS}
+    return render_gauges([(name, help_text, [(ordered, samples[name])] if name in samples else [])
+                          for name, help_text in METRICS.items()])
 
 
 def status_textfile(status: Mapping[str, Any], max_age: str = "26h",
@@ -140,18 +121,6 @@ def status_textfile(status: Mapping[str, Any], max_age: str = "26h",
               "location": status.get("location") or ""}
     samples = status_samples(status, max_age=max_age, now=now)
     return render_textfile(samples, labels), samples
-
-
-def write_textfile(path: str, text: str) -> None:
-    """Replace path with text atomically, mode 0644 (node_exporter runs as its own user)."""
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        raise RetentionError(f"textfile directory {directory} does not exist (node_exporter's "
-                             "--collector.textfile.directory; the backup_schedule role creates it)")
-    try:
-        atomic_write_bytes(path, text.encode(), mode=0o644)
-    except OSError as exc:
-        raise RetentionError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def export_status_metrics(status_file: str, textfile_dir: str, max_age: str = "26h", check_mode: bool = False,
@@ -164,14 +133,7 @@ def export_status_metrics(status_file: str, textfile_dir: str, max_age: str = "2
     path = textfile_path(textfile_dir, status.get("name") or "")
     text, samples = status_textfile(status, max_age=max_age, now=now)
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            before = handle.read()
-    except FileNotFoundError:
-        before = ""
-    except OSError as exc:
-        raise RetentionError(f"cannot read {path}: {exc.strerror or exc}") from None
-    changed = before != text
-    if changed and not check_mode:
-        write_textfile(path, text)
-    return {"changed": changed, "path": path, "metrics": samples,
-            "diff": {"before_header": path, "after_header": path, "before": before, "after": text}}
+        changed, diff = replace_textfile(path, text, check_mode=check_mode, hint=_HINT)
+    except TextfileError as exc:
+        raise RetentionError(str(exc)) from None
+    return {"changed": changed, "path": path, "metrics": samples, "diff": diff}

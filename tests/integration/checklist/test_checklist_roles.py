@@ -5,40 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from role_play import role_play
-
-ITEMS = ["image_validate", "manifest_validate", "security_scan", "pg_backup", "s3_backup", "backup_schedule",
-         "deploy_rehearsal", "rollback_rehearsal", "load_test", "health_check", "monitoring_gate",
-          "runtime_security", "production_dry_run"]
-
-RECORD = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - deploysafe.preflight.record_verdict:
-        run_dir: "{run_dir}"
-        name: "{{{{ item.0 }}}}"
-        verdict: {{status: "{{{{ item.1 }}}}", summary: "{{{{ item.0 }}}} {{{{ item.1 }}}}",
-                  producer: {{collection: deploysafe.preflight, version: 0.1.0, modules: [test_check]}},
-                  evidence: {{artifacts: [], findings: {{high: 0}},
-                             measurements: [{{name: checked, value: 1, unit: items}}]}}}}
-      loop: {pairs}
-"""
-
-
-def record(ansible_playbook, run_dir, statuses):
-    pairs = json.dumps([[name, statuses.get(name, "pass")] for name in ITEMS if statuses.get(name) != "missing"])
-    proc = ansible_playbook(RECORD.format(run_dir=run_dir, pairs=pairs))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def role(ansible_playbook, run_dir, name, *args):
-    result_file = run_dir.parent / f"{run_dir.name}.{name}.json"
-    proc = ansible_playbook(role_play(run_dir, name, result_file), *args)
-    result = json.loads(result_file.read_text()) if result_file.exists() and proc.returncode == 0 else None
-    return proc, result
-
+from role_play import record, role, role_play
 
 def test_pending_then_signed_go_with_idempotence(ansible_playbook, tmp_path):
     run_dir = tmp_path / "run"

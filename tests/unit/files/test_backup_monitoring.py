@@ -4,7 +4,6 @@ and every PromQL expression in either names only metrics that backup_metrics wri
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +13,8 @@ import yaml
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.metrics import METRICS
 
+from promql_names import dashboard_expressions, metric_names
+
 ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "files" / "prometheus" / "backup-alerts.yml"
 RULE_TESTS = Path(__file__).with_name("backup-alerts.promtest.yml")
@@ -22,51 +23,9 @@ DASHBOARD = ROOT / "files" / "grafana" / "backup-dashboard.json"
 needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None,
                                     reason="promtool (Debian package prometheus) not installed")
 
-# PromQL words that are not metric names: aggregation modifiers, vector matching, set operators
-KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
-            "offset", "inf", "nan"}
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
-_MATCHERS = re.compile(r"\{[^{}]*\}")
-_RANGE = re.compile(r"\[[^\]]*\]")
-_LABEL_LIST = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
-_IDENT = re.compile(r"(?<![\w$.])([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?")
-_LABEL_VALUES = re.compile(r"^\s*label_values\((.*?)(?:,\s*[A-Za-z_]\w*)?\)\s*$", re.S)
-
-
-def metric_names(expr: str) -> set:
-    """Metric names in a PromQL expression (or a Grafana label_values(selector, label) query)."""
-    inner = _LABEL_VALUES.match(expr)
-    if inner:
-        expr = inner.group(1)
-    text = _STRING.sub('""', expr)
-    text = _MATCHERS.sub("", text)
-    text = _RANGE.sub("", text)
-    text = _LABEL_LIST.sub("", text)
-    text = re.sub(r"\$\{?\w+\}?", "", text)  # Grafana variables
-    names = set()
-    for name, call in _IDENT.findall(text):
-        if not call and name.lower() not in KEYWORDS:
-            names.add(name)
-    return names
-
-
 def rule_expressions():
     doc = yaml.safe_load(RULES.read_text())
     return {rule["alert"]: rule["expr"] for group in doc["groups"] for rule in group["rules"]}
-
-
-def dashboard_expressions():
-    """(where, expr) for every panel target and every query variable of the dashboard."""
-    doc = json.loads(DASHBOARD.read_text())
-    out = []
-    for panel in doc["panels"]:
-        for target in panel.get("targets", []):
-            out.append((f"panel {panel['title']!r} {target['refId']}", target["expr"]))
-    for var in doc["templating"]["list"]:
-        if var["type"] == "query":
-            query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
-            out.append((f"variable {var['name']}", query))
-    return out
 
 
 def test_the_name_extractor_finds_metrics_and_skips_the_rest():
@@ -88,7 +47,7 @@ def test_alert_rules_use_only_metrics_the_wrapper_writes():
 
 
 def test_dashboard_queries_use_only_metrics_the_wrapper_writes():
-    exprs = dashboard_expressions()
+    exprs = dashboard_expressions(DASHBOARD)
     used = set()
     for where, expr in exprs:
         names = metric_names(expr)

@@ -15,8 +15,9 @@ from tests.unit.module_args import patch_module_args
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention import RetentionError
 from ansible_collections.deploysafe.preflight.plugins.module_utils.retention.metrics import (
-    METRICS, escape_label_value, export_status_metrics, render_textfile, status_samples, status_textfile,
-    textfile_path, write_textfile)
+    METRICS, export_status_metrics, render_textfile, status_samples, status_textfile, textfile_path)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.textfile import (
+    TextfileError, escape_label_value, write_textfile)
 from ansible_collections.deploysafe.preflight.plugins.modules import backup_metrics
 
 NOW = datetime(2026, 12, 3, 12, 0, 0, tzinfo=timezone.utc)
@@ -157,7 +158,7 @@ def test_the_temp_file_is_in_the_same_directory_and_not_a_prom_file(tmp_path, mo
 
 
 def test_write_into_a_missing_directory_is_a_clear_error(tmp_path):
-    with pytest.raises(RetentionError, match="textfile directory .* does not exist"):
+    with pytest.raises(TextfileError, match="textfile directory .* does not exist"):
         write_textfile(str(tmp_path / "none" / "x.prom"), "a 1\n")
 
 

@@ -1,7 +1,8 @@
 """Sample service "deployed" by the demo and load-gate tests (aiohttp + PostgreSQL).
 
 Endpoints: /healthz (application/health+json), /livez, /metrics (Prometheus text),
-/api/workspaces, /api/workflows, /api/search?q=, /admin/faults (fault injection).
+/api/workspaces, /api/workflows, /api/search?q=, /admin/faults (fault injection), and the endpoints the
+shipped load profiles call (workload.py).
 Database settings come from the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE.
 """
 
@@ -21,6 +22,7 @@ from db import Pool
 from faults import FaultLoops, Faults
 from knowledge import KnowledgeBase
 from metrics import Metrics
+from workload import setup as setup_workload
 
 VERSION = "0.1.0"
 HEALTH_JSON = "application/health+json"
@@ -143,6 +145,7 @@ async def search(request: web.Request) -> web.Response:
         items, source = kb.search_index(q, limit), "index"
     else:
         items, source = kb.search_scan(q, limit), "scan"
+    items = request.app["faults"].rank(items)
     return json_response({"query": q, "source": source, "count": len(items), "items": items})
 
 
@@ -201,6 +204,7 @@ def make_app(conninfo: dict, faults: Faults) -> web.Application:
         web.get("/admin/faults", get_faults), web.post("/admin/faults", set_faults),
         web.delete("/admin/faults", reset_faults),
     ])
+    setup_workload(app)   # the endpoints of the shipped load profiles
     return app
 
 

@@ -20,16 +20,13 @@ from aiohttp import web
 
 from db import Pool
 from faults import FaultLoops, Faults
+from jsonweb import json_body as _json_body, json_response
 from knowledge import KnowledgeBase
 from metrics import Metrics
 from workload import setup as setup_workload
 
 VERSION = "0.1.0"
 HEALTH_JSON = "application/health+json"
-
-
-def json_response(data, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(data, default=str), status=status, content_type="application/json")
 
 
 @web.middleware
@@ -167,16 +164,6 @@ async def reset_faults(request: web.Request) -> web.Response:
     app["faults"].__init__()
     app["fault_loops"].leaked.clear()
     return json_response(app["faults"].as_dict())
-
-
-async def _json_body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"error": "body must be JSON"}', content_type="application/json")
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
-    return body
 
 
 def make_app(conninfo: dict, faults: Faults) -> web.Application:

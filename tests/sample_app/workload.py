@@ -17,10 +17,11 @@ import random
 import shutil
 import tempfile
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 from aiohttp import web
 
+from jsonweb import json_body as _body, json_response as _json
 from knowledge import KnowledgeBase
 
 MAX_PROJECT_FILES = 200
@@ -28,10 +29,6 @@ MAX_DATASET_ROWS = 100_000
 MAX_ANALYSIS_FILES = 200
 AUDIT_KEEP = 1000
 USERS_KEEP = 1000
-
-
-def _json(data, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(data, default=str), status=status, content_type="application/json")
 
 
 def _bad(message: str) -> web.Response:
@@ -44,16 +41,6 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
         raise web.HTTPBadRequest(text=json.dumps({"error": f"{name} must be an integer in {low}..{high}"}),
                                  content_type="application/json")
     return int(raw)
-
-
-async def _body(request: web.Request) -> Dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"error": "body must be JSON"}', content_type="application/json")
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
-    return body
 
 
 def _audit(app: web.Application, action: str, detail: Dict[str, Any]) -> None:

@@ -78,13 +78,20 @@ function verify(res, accept) {
   return ok;
 }
 
-function platform() {
+// Workflows are written into a workspace of the run's own, never into existing ones.
+export function setup() {
+  const res = post('/api/workspaces', { name: `k6-run-${Date.now()}-${Math.random().toString(16).slice(2, 8)}` }, 'create_workspace');
+  if (res.status !== 201) { throw new Error(`setup: creating the run's workspace answered ${res.status}`); }
+  return { workspace: res.json('id') };
+}
+
+function platform(data) {
   const r = Math.random();
   if (r < 0.06) { verify(get('/healthz', 'healthz')); }
   else if (r < 0.35) { verify(get(`/api/workspaces?limit=${pick([10, 50, 100])}`, 'workspaces')); }
   else if (r < 0.40) { verify(post('/api/workspaces', { name: `k6-${Date.now()}-${Math.random().toString(16).slice(2, 10)}` }, 'create_workspace')); }
   else if (r < 0.55) { verify(get(`/api/workflows?workspace_id=${1 + Math.floor(Math.random() * 20)}`, 'workflows')); }
-  else if (r < 0.60) { verify(post('/api/workflows', { workspace_id: 1 + Math.floor(Math.random() * 20), name: 'k6', steps: ['build', 'deploy'] }, 'create_workflow')); }
+  else if (r < 0.60) { verify(post('/api/workflows', { workspace_id: data.workspace, name: 'k6', steps: ['build', 'deploy'] }, 'create_workflow')); }
   else if (r < 0.68) {
     const list = get('/api/workflows', 'workflows');
     if (verify(list)) {
@@ -127,7 +134,7 @@ function heavy() {
   between(2, 5);
 }
 
-export default function () {
+export default function (data) {
   const r = Math.random() * 8;
-  if (r < 6) { platform(); } else if (r < 7) { admin(); } else { heavy(); }
+  if (r < 6) { platform(data); } else if (r < 7) { admin(); } else { heavy(); }
 }

@@ -9,7 +9,8 @@ Request names are the endpoint scopes of load_test's thresholds; search, complex
 have budgets by default (docs/load-testing.md). Searches check the result, not only the status: a wrong
 top hit is a failed request, so it counts against the error-rate limit.
 Parameters (environment): DEPLOYSAFE_HEAVY_SIZE (files or thousands of rows per heavy job, default 20),
-DEPLOYSAFE_WORKSPACES (ids 1..N to pick from, default 20). Think times shrink with
+DEPLOYSAFE_WORKSPACES (ids 1..N to list workflows of, default 20). Each PlatformUser creates its own
+workspace when it starts and writes workflows only there. Think times shrink with
 DEPLOYSAFE_LOAD_TIME_SCALE, which load_test sets from its time_scale.
 """
 
@@ -54,6 +55,14 @@ class PlatformUser(FastHttpUser):
     """Everyday use: browse, create, run workflows, search and grow the knowledge base."""
     weight = 6
     wait_time = think(0.5, 2)
+    workspace_id = None
+
+    def on_start(self):
+        # Each user writes into a workspace of its own, never into existing ones.
+        resp = self.client.post("/api/workspaces", json={"name": "load-%s" % uuid.uuid4().hex[:12]},
+                                name="create_workspace")
+        if resp.status_code == 201:
+            self.workspace_id = resp.json()["id"]
 
     @tag("health")
     @task(1)
@@ -78,8 +87,10 @@ class PlatformUser(FastHttpUser):
     @tag("write")
     @task(1)
     def create_workflow(self):
+        if self.workspace_id is None:
+            return
         steps = random.sample(["build", "test", "scan", "deploy", "verify"], random.randint(1, 5))
-        self.client.post("/api/workflows", json={"workspace_id": random.randint(1, WORKSPACES), "name": "load",
+        self.client.post("/api/workflows", json={"workspace_id": self.workspace_id, "name": "load",
                                                  "steps": steps}, name="create_workflow")
 
     @tag("write", "execution")

@@ -117,6 +117,10 @@ options:
       - Limits overlaid on the defaults C(p95_ms=500), C(p99_ms=1000), C(error_rate=0.001), C(cpu_percent=80),
         C(memory_growth_mb_per_10min=100). Other keys C(p50_ms), C(p90_ms), C(max_ms), C(min_rps).
         A null value switches a limit off.
+      - Search-scope budgets apply by default to endpoints with these names (the request names of the role's
+        C(files/locustfile.py) and C(files/k6_script.js)) - C(search) p95 < 200 ms, C(kb_search) (the 1,000-item
+        knowledge base) p95 < 300 ms, C(complex_search) p95 < 500 ms; a stricter C(p95_ms) here stays, and
+        O(threshold_overrides) for the scope replace them.
     type: dict
     default: {}
   threshold_scopes:

@@ -16,7 +16,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[0] / "unit/plugins/module_utils/image"))
 from ocibuild import build, default_config, layer_bytes  # noqa: E402
 
-APP_FILES = ["requirements.txt", "server.py", "db.py", "faults.py", "knowledge.py", "metrics.py"]
+APP_FILES = ["requirements.txt", "server.py", "db.py", "faults.py", "knowledge.py", "metrics.py", "workload.py",
+             "jsonweb.py"]
 
 
 def build_sample_image(out: Path, version: str = "0.1.0") -> str:
@@ -29,7 +30,7 @@ def build_sample_image(out: Path, version: str = "0.1.0") -> str:
         Labels={"org.opencontainers.image.source": "https://git.example/deploysafe/sample-app",
                 "org.opencontainers.image.revision": "demo", "org.opencontainers.image.version": version},
     )
-    history = [{"created_by": "COPY server.py db.py faults.py knowledge.py metrics.py ./"}]
+    history = [{"created_by": "COPY server.py db.py faults.py knowledge.py metrics.py workload.py jsonweb.py ./"}]
     return build(out, [layer_bytes(members)], config, tag=f"registry.example/sample-app:{version}", history=history)
 
 

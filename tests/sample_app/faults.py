@@ -22,6 +22,7 @@ class Faults:
     stall_ms: float = 0.0               # ...for this long
     leak_kb_per_s: float = 0.0          # retain this much memory per second, forever
     search_index: bool = True           # False marks the search index unavailable (text-scan fallback)
+    wrong_results: bool = False         # searches answer with their top hit moved last (a ranking bug)
 
     def update(self, changes: Dict[str, Any]) -> None:
         known = {f.name: f for f in fields(self)}
@@ -32,7 +33,7 @@ class Faults:
             if key in ("latency_paths", "error_paths"):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError(f"{key} must be a list of path prefixes")
-            elif key == "search_index":
+            elif key in ("search_index", "wrong_results"):
                 value = bool(value)
             else:
                 value = float(value)
@@ -51,6 +52,10 @@ class Faults:
 
     def delay_for(self, path: str) -> float:
         return self.latency_ms / 1000.0 if self.latency_ms and self._matches(path, self.latency_paths) else 0.0
+
+    def rank(self, items: List[Any]) -> List[Any]:
+        """The search results as answered: unchanged, or with the top hit moved last (wrong_results)."""
+        return items[1:] + items[:1] if self.wrong_results and len(items) > 1 else items
 
     def should_fail(self, path: str) -> bool:
         return bool(self.error_rate) and self._matches(path, self.error_paths) and random.random() < self.error_rate

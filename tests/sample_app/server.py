@@ -1,7 +1,8 @@
 """Sample service "deployed" by the demo and load-gate tests (aiohttp + PostgreSQL).
 
 Endpoints: /healthz (application/health+json), /livez, /metrics (Prometheus text),
-/api/workspaces, /api/workflows, /api/search?q=, /admin/faults (fault injection).
+/api/workspaces, /api/workflows, /api/search?q=, /admin/faults (fault injection), and the endpoints the
+shipped load profiles call (workload.py).
 Database settings come from the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE.
 """
 
@@ -19,15 +20,13 @@ from aiohttp import web
 
 from db import Pool
 from faults import FaultLoops, Faults
+from jsonweb import json_body as _json_body, json_response
 from knowledge import KnowledgeBase
 from metrics import Metrics
+from workload import setup as setup_workload
 
 VERSION = "0.1.0"
 HEALTH_JSON = "application/health+json"
-
-
-def json_response(data, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(data, default=str), status=status, content_type="application/json")
 
 
 @web.middleware
@@ -143,6 +142,7 @@ async def search(request: web.Request) -> web.Response:
         items, source = kb.search_index(q, limit), "index"
     else:
         items, source = kb.search_scan(q, limit), "scan"
+    items = request.app["faults"].rank(items)
     return json_response({"query": q, "source": source, "count": len(items), "items": items})
 
 
@@ -164,16 +164,6 @@ async def reset_faults(request: web.Request) -> web.Response:
     app["faults"].__init__()
     app["fault_loops"].leaked.clear()
     return json_response(app["faults"].as_dict())
-
-
-async def _json_body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"error": "body must be JSON"}', content_type="application/json")
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
-    return body
 
 
 def make_app(conninfo: dict, faults: Faults) -> web.Application:
@@ -201,6 +191,7 @@ def make_app(conninfo: dict, faults: Faults) -> web.Application:
         web.get("/admin/faults", get_faults), web.post("/admin/faults", set_faults),
         web.delete("/admin/faults", reset_faults),
     ])
+    setup_workload(app)   # the endpoints of the shipped load profiles
     return app
 
 

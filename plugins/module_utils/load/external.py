@@ -68,16 +68,19 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
             files = f"{users},{hooks}"
         # The plan (its headers may hold a token) reaches Locust only in those files, inside the private work
         # directory: never in the processes' environment, which others can read while they run.
-        env = dict(os.environ, DEPLOYSAFE_LOAD_SAMPLES=work, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, DEPLOYSAFE_LOAD_SAMPLES=work, PYTHONUNBUFFERED="1",
+                   # a locustfile may shorten its think times with the stages (the shipped one does)
+                   DEPLOYSAFE_LOAD_TIME_SCALE=str(float(opts.get("time_scale", 1.0))))
         csv_prefix = os.path.join(work, "stats")
         common = ["-f", files, "--host", host, "--loglevel", "WARNING"]
         classes = list(settings.get("user_classes") or [])
         tags = list(settings.get("tags") or [])
         master = exe + common + ["--headless", "--csv", csv_prefix, "--run-time", f"{int(plan.max_duration)}s",
                                  "--stop-timeout", str(int(plan.timeout) + 1), "--exit-code-on-error", "0"]
+        # Classes before --tags: its list takes every word after it, class names included.
+        master += classes
         if tags:
             master += ["--tags"] + tags
-        master += classes
         procs: List[subprocess.Popen] = []
         logs = []
         remote = int(settings.get("expect_workers", 0))   # workers on other hosts, started by the role

@@ -103,7 +103,8 @@ def run_k6(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sample
                 "--env", f"DEPLOYSAFE_LOAD_PLAN_FILE={plan_file}"]
         if opts.get("base_url"):
             argv += ["--env", f"BASE_URL={opts['base_url']}"]
-        argv += ["--env", f"TIME_SCALE={opts.get('time_scale', 1.0)}"]
+        argv += ["--env", f"TIME_SCALE={opts.get('time_scale', 1.0)}",
+                 "--env", f"TARGET_SCALE={opts.get('target_scale', 1.0)}"]
         if settings.get("scenario"):
             argv += ["--env", f"SCENARIO={settings['scenario']}"]
         argv.append(script)

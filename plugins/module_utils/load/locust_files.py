@@ -71,7 +71,10 @@ def _flush():
 def _record(request_type, name, response_time, response_length, exception=None, start_time=None, **kw):
     start = start_time if start_time is not None else time.time() - response_time / 1000.0
     text = str(exception) if exception is not None else ""
-    kind = "" if exception is None else (text if text.startswith("http_") else type(exception).__name__)
+    # A locustfile's own failure message (resp.failure("wrong_result")) names the kind better than its class.
+    own = text.startswith("http_") or type(exception).__name__ == "CatchResponseError"
+    kind = "" if exception is None else (text[:60].replace("\t", " ").replace("\n", " ") if own
+                                         else type(exception).__name__)
     _buffer.append("%.6f\t%s\t%.3f\t%d\t%s\n" % (start, name.replace("\t", " "), response_time,
                                                   0 if exception else 1, kind))
     if len(_buffer) >= 500:

@@ -17,6 +17,11 @@ LIMITS = {
 }
 DEFAULTS: Dict[str, Optional[float]] = {"p95_ms": 500.0, "p99_ms": 1000.0, "error_rate": 0.001,
                                         "cpu_percent": 80.0, "memory_growth_mb_per_10min": 100.0}
+# Budgets of the search scope: endpoints with these names get a tighter p95 (or keep a stricter overall
+# one) unless threshold_overrides set their own. The names are those of the shipped locustfile and k6
+# script (docs/load-testing.md).
+SEARCH_BUDGETS: Dict[str, Dict[str, float]] = {"search": {"p95_ms": 200.0}, "complex_search": {"p95_ms": 500.0},
+                                               "kb_search": {"p95_ms": 300.0}}
 MEMORY_NOISE_FLOOR_MB = 8.0   # growth of the fitted line inside the window below this is not a leak
 RESOURCE_LIMITS = ("cpu_percent", "memory_growth_mb_per_10min")
 OVERALL_ONLY = ("min_rps",) + RESOURCE_LIMITS
@@ -83,6 +88,11 @@ def evaluate(stats: Dict[str, Any], limits: Dict[str, float], scopes: Iterable[s
         kind = scope.split(":", 1)[0]
         if kind in scopes:
             per_scope[scope] = {k: v for k, v in limits.items() if kind == "overall" or k not in OVERALL_ONLY}
+    for name, budget in SEARCH_BUDGETS.items():
+        if f"endpoint:{name}" in per_scope:
+            scope_limits = per_scope[f"endpoint:{name}"]
+            for key, limit in budget.items():   # never looser than a stricter overall limit
+                scope_limits[key] = min(limit, scope_limits.get(key, limit))
     for item in overrides or []:
         scope = str(item.get("scope", ""))
         if scope not in targets:

@@ -116,3 +116,18 @@ def test_memory_growth_in_a_short_window_below_noise_floor_passes():
     res["memory_growth_mb_in_window"] = 20.0
     checks = thresholds.evaluate(stats, thresholds.resolve_limits({}), resources=res, resources_enabled=True)
     assert next(c for c in checks if c.limit_name == "memory_growth_mb_per_10min").ok is False
+
+
+def test_search_scope_budgets_apply_by_endpoint_name():
+    stats = {"overall": _stats(150), "stages": {},
+             "endpoints": {"search": _stats(250), "kb_search": _stats(250), "complex_search": _stats(450),
+                           "other": _stats(450)}}
+    by_name = {c.name: c for c in thresholds.evaluate(stats, thresholds.resolve_limits({}))}
+    assert by_name["p95_ms[endpoint=search]"].limit == 200 and by_name["p95_ms[endpoint=search]"].ok is False
+    assert by_name["p95_ms[endpoint=kb_search]"].limit == 300 and by_name["p95_ms[endpoint=kb_search]"].ok is True
+    assert by_name["p95_ms[endpoint=complex_search]"].limit == 500
+    assert by_name["p95_ms[endpoint=other]"].limit == 500
+    # a stricter overall limit stays; an override for the scope wins
+    strict = {c.name: c for c in thresholds.evaluate(stats, thresholds.resolve_limits({"p95_ms": 100}),
+                                                     overrides=[{"scope": "endpoint:search", "p95_ms": 800}])}
+    assert strict["p95_ms[endpoint=kb_search]"].limit == 100 and strict["p95_ms[endpoint=search]"].limit == 800

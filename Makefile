@@ -72,6 +72,7 @@ test: system-deps venv collection-link bins k6
 
 test-sanity: collection-link
 	$(PY) scripts/check_docs.py
+	$(PY) scripts/role_docs.py --check
 	vermin -q -t=3.9- --no-tips --violations --eval-annotations plugins/
 	scripts/check-build
 	ansible-lint --offline -q roles playbooks

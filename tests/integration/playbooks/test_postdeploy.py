@@ -24,7 +24,8 @@ def run_postdeploy(base: Path, env: dict, *args: str) -> subprocess.CompletedPro
     environ = {k: v for k, v in os.environ.items() if k not in CLEARED}
     environ.update(PREFLIGHT_RUN_DIR=str(base), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".collection"), ANSIBLE_NOCOLOR="1",
                    POSTDEPLOY_LOAD_TIME_SCALE="0.03", **env)
-    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/postdeploy.yml", *args],
+    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/postdeploy.yml",
+                           "-i", "examples/testenv/inventory.yml", *args],
                           cwd=REPO, env=environ, capture_output=True, text=True, timeout=900, check=False)
 
 

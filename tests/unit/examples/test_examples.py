@@ -208,3 +208,19 @@ def test_no_secret_is_written_into_the_examples(awx):
     task = next(t for t in awx["play"]["tasks"] if "awx.awx.credential" in t)
     assert task["no_log"] is True
     assert task["awx.awx.credential"]["inputs"].startswith("{{ preflight_awx_credential_inputs[")
+
+
+@pytest.mark.parametrize("group_vars", ["examples/ci/inventory/group_vars/all/main.yml",
+                                        "examples/testenv/group_vars/all/main.yml",
+                                        "examples/predeploy/group_vars/all/main.yml"])
+def test_example_inventories_set_only_known_settings(group_vars):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.settings import predeploy
+    names = [n for n in _load(ROOT / group_vars) if n.startswith(predeploy.PREFIX)]
+    errors, _ = predeploy.unknown_names(names, group_vars)
+    assert names and not errors, errors
+
+
+def test_ci_pipelines_run_predeploy_with_the_ci_inventory():
+    for path in CI_FILES.values():
+        assert "-i preflight/inventory.yml deploysafe.preflight.predeploy" in " ".join(path.read_text().split())
+    assert (ROOT / "examples/ci/inventory/inventory.yml").is_file()

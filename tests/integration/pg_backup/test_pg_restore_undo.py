@@ -78,7 +78,7 @@ def test_forced_restore_backs_up_then_undo_playbook_puts_it_back(scene, keys, pg
     env = {**testenv["postgres"].exports, "PGUSER": pg["superuser"], "PGPASSWORD": pg["superpassword"],
            "PREFLIGHT_AGE_IDENTITY_FILE": keys["identity"]}
     play = f"- name: Undo\n  ansible.builtin.import_playbook: {os.path.join(REPO, 'playbooks', 'undo_restore.yml')}\n"
-    done = ansible_playbook(play, "-e", f"undo_pg_backup={result_file}", "-e", f"undo_pg_dbname={live.dbname}",
+    done = ansible_playbook(play, "-i", os.path.join(REPO, "examples", "testenv", "inventory.yml"), "-e", f"undo_pg_backup={result_file}", "-e", f"undo_pg_dbname={live.dbname}",
                             extra_env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert state(run_sql, live) == scene["before"]

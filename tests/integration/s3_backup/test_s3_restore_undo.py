@@ -75,7 +75,7 @@ def test_forced_restore_archives_then_undo_playbook_puts_it_back(scene, keys, cl
 
     env = {**testenv["s3"].exports, "PREFLIGHT_AGE_IDENTITY_FILE": keys["identity"]}
     play = f"- name: Undo\n  ansible.builtin.import_playbook: {os.path.join(REPO, 'playbooks', 'undo_restore.yml')}\n"
-    done = ansible_playbook(play, "-e", f"undo_s3_backup={record['path']}", extra_env=env)
+    done = ansible_playbook(play, "-i", os.path.join(REPO, "examples", "testenv", "inventory.yml"), "-e", f"undo_s3_backup={record['path']}", extra_env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert state(client, live) == scene["before"]  # keys, sha256, content types, metadata; the added key is gone
     assert "deleted 1 objects the backup does not hold" in done.stdout

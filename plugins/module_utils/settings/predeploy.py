@@ -58,7 +58,7 @@ DEFAULTS: Dict[str, Any] = {
     "preflight_s3_bucket": "",
     # the running service
     "preflight_app_url": "",
-    "preflight_load_profile": "smoke",
+    "preflight_load_profile": "load",      # 100 users, 10 min sustained: a real run
     "preflight_load_think_time": 0.05,
     "preflight_load_time_scale": 1.0,
     "preflight_load_requests": [{"url": "/healthz", "name": "health"}],

@@ -81,7 +81,7 @@ OTHER_PLAYBOOKS = frozenset({
 })
 # Set by the play itself; never configured.
 INTERNAL = frozenset({"preflight_run", "preflight_step_role", "preflight_checklist", "preflight_settings",
-                      "preflight_manifest_paths", "preflight_current_manifest_paths"})
+                      "preflight_manifest_paths", "preflight_current_manifest_paths", "preflight_play_defaults"})
 SECRETS = frozenset({"preflight_pg_password", "preflight_pg_admin_password", "preflight_s3_secret_key",
                      "preflight_s3_access_key", "preflight_signoff_hmac_secret"})
 KNOWN = frozenset(DEFAULTS) | OTHER_PLAYBOOKS

@@ -63,8 +63,8 @@ DEFAULTS: Dict[str, Any] = {
     "preflight_load_time_scale": 1.0,
     "preflight_load_requests": [{"url": "/healthz", "name": "health"}],
     "preflight_load_engine": "builtin",      # builtin, locust or k6
-    "preflight_load_locustfile": "",         # empty: the load_test role's shipped locustfile
-    "preflight_load_k6_script": "",          # empty: the load_test role's shipped k6 script
+    "preflight_load_locustfile": "",         # empty: Locust plays preflight_load_requests
+    "preflight_load_k6_script": "",          # empty: k6 plays preflight_load_requests
     "preflight_prometheus_url": "",
     "preflight_alertmanager_url": "",
     # sign-off verification (playbooks/signoff.yml signs)

@@ -28,8 +28,11 @@ BASE_LATEST = _c("base-latest", "high", "Base image uses the latest tag",
                  "Use a release tag and its digest: FROM image:1.2.3@sha256:<digest>.", "DL3007")
 BASE_UNPINNED = _c("base-unpinned", "low", "Base image tag not pinned by digest",
                    "Use FROM image:tag@sha256:<digest> so rebuilds use the reviewed base.")
-NO_USER = _c("user-root", "high", "Final stage runs as root (no USER, USER root/0, or inherited)",
+NO_USER = _c("user-root", "high", "Final stage runs as root (USER root, 0, 0:0, or inherited from its base stage)",
              "Add `USER <non-root uid>` to the final stage.", "DL3002")
+# hadolint has no rule for a final stage without any USER (it runs as the base image's user, root for most).
+USER_UNSET = _c("user-unset", "high", "Final stage sets no USER (runs as the base image's user, usually root)",
+                "Add `USER <non-root uid>` to the final stage.")
 ADD_URL = _c("add-url", "medium", "ADD downloads from a URL",
              "Download with a checksum-verified RUN step (or COPY a vendored file) instead of ADD <url>.")
 CURL_PIPE = _c("curl-pipe-shell", "high", "Remote script piped into a shell",
@@ -80,7 +83,7 @@ EXPOSE_RANGE = _c("expose-range", "medium", "EXPOSE port out of range",
                   "Use ports 0-65535.", "DL3011")
 
 CHECKS: Tuple[Check, ...] = (
-    BASE_UNTAGGED, BASE_LATEST, BASE_UNPINNED, NO_USER, ADD_URL, CURL_PIPE, WORKDIR_RELATIVE, CD_IN_RUN, SUDO,
+    BASE_UNTAGGED, BASE_LATEST, BASE_UNPINNED, NO_USER, USER_UNSET, ADD_URL, CURL_PIPE, WORKDIR_RELATIVE, CD_IN_RUN, SUDO,
     APT_UNPINNED, APK_UNPINNED, PIP_UNPINNED, NPM_UNPINNED, GEM_UNPINNED, APT_LISTS, APT_NO_YES, APT_RECOMMENDS,
     ADD_NOT_COPY, SHELL_FORM_CMD, CONSECUTIVE_RUN, MAINTAINER, PIPEFAIL, SECRET_ENV, COPY_FROM_UNDEFINED,
     MULTIPLE_CMD, MULTIPLE_ENTRYPOINT, EXPOSE_RANGE,

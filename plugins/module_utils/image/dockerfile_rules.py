@@ -157,7 +157,8 @@ def _run_hits(ins: Instruction, stage: Optional[Stage], previous: Optional[Instr
             and ins.exec_form() is None:
         out.append(Hit(C.PIPEFAIL, "RUN has a pipe but pipefail is not set", ins))
     commands = len(script.commands)
-    if previous is not None and previous.flags == ins.flags and commands <= 2 and previous_commands <= 2:
+    # hadolint's DL3059 spares chained RUNs (the split was deliberate): only single-command RUNs count.
+    if previous is not None and previous.flags == ins.flags and commands <= 1 and previous_commands <= 1:
         out.append(Hit(C.CONSECUTIVE_RUN, f"RUN follows the RUN at line {previous.line}", ins))
     return out, commands
 
@@ -235,7 +236,7 @@ def _final_stage_hits(stages: List[Stage]) -> List[Hit]:
             hits += [Hit(C.APT_LISTS, "apt-get update without rm -rf /var/lib/apt/lists/* in the same RUN", ins)
                      for ins in stage.apt_unclean]
     if final.user is None:
-        hits.append(Hit(C.NO_USER, f"final stage (FROM at line {final.start.line}) has no USER instruction"
+        hits.append(Hit(C.USER_UNSET, f"final stage (FROM at line {final.start.line}) has no USER instruction"
                     + (f" (nor has stage {final.inherited_from})" if final.inherited_from else ""), final.start))
     elif _is_root(final.user[0]):
         where = f" (inherited from stage {final.inherited_from})" if final.inherited_from else ""

@@ -15,7 +15,10 @@ _SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")", ";;", "|&", "{", "}", "\n"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 CURL_PIPE = re.compile(r"\b(?:curl|wget)\b[^|;&]*\|\s*(?:sudo\s+)?(?:ba|z|da|k|a)?sh\b")
 _PIP_VERSION = re.compile(r"(?:==|>=|<=|~=|!=|===|<|>|@)")
-_ARCHIVE_OR_PATH = re.compile(r"(?:\.whl|\.tar\.gz|\.tgz|\.zip|\.deb|\.apk|\.gem)$|^[./~$]|://|^git\+")
+# A `$packages` operand counts as unpinned, as in hadolint: nothing shows its versions.
+_ARCHIVE_OR_PATH = re.compile(r"(?:\.whl|\.tar\.gz|\.tgz|\.zip|\.deb|\.apk|\.gem)$|^[./~]|://|^git\+")
+# A pipe inside $( ... ) or backticks is a pipe too (hadolint parses command substitutions).
+_SUBSTITUTION_PIPE = re.compile(r"(?:\$\(|`)[^`]*?(?<!\|)\|(?!\|)")
 # Options taking a value (so the value is not mistaken for a package name).
 _APT_VALUED = {"-o", "-t", "--target-release", "-c", "--config-file"}
 _APK_VALUED = {"-t", "--virtual", "-X", "--repository", "--root", "-p", "--keys-dir", "--arch", "--cache-dir"}
@@ -53,6 +56,8 @@ def parse_script(text: str) -> Script:
     script = Script(text=text)
     current: List[str] = []
     for token in _tokens(text):
+        if not script.pipes and ("$(" in token or "`" in token) and _SUBSTITUTION_PIPE.search(token):
+            script.pipes = True
         if token in _SEPARATORS:
             if token in ("|", "|&"):
                 script.pipes = True

@@ -14,16 +14,17 @@ description:
   - 'Offline schema: the field schemas of the core kinds of Kubernetes 1.36 (generated from the OpenAPI
     document of a real kube-apiserver 1.36) and 1.37 (from the kubernetes Python client 37 models) are
     bundled; O(kubernetes_version) picks one. Unknown fields, wrong types, missing required fields and
-    apiVersions not served are C(manifest.schema).'
+    apiVersions not served are C(manifest.schema). Kinds without a schema (CRDs, OpenShift kinds) are
+    C(manifest.unknown-kind) unless their CRD is in the input or in O(crd_schemas). A set whose objects are
+    all of unknown kinds checked nothing, so its verdict is C(pending), not C(pass); so is a set with no
+    object at all.'
   - 'API versions: an apiVersion the target O(kubernetes_version) no longer serves is C(manifest.api-removed)
     (high), naming the release that removed it and the replacement (for example C(extensions/v1beta1)
     Deployment, removed in 1.16; C(batch/v1beta1) CronJob and C(policy/v1beta1) PodDisruptionBudget, 1.25);
     one it serves deprecated is C(manifest.api-deprecated) (low). Source: the Kubernetes Deprecated API
     Migration Guide.'
   - 'Workload kinds: the policy checks read the pod template of Deployment, StatefulSet, DaemonSet, ReplicaSet,
-    ReplicationController, OpenShift DeploymentConfig (C(apps.openshift.io/v1)), Job, CronJob and Pod. Kinds without a schema (CRDs) are C(manifest.unknown-kind) unless
-    their CRD is in the input or in O(crd_schemas). A set whose objects are all of unknown kinds checked
-    nothing, so its verdict is C(pending), not C(pass); so is a set with no object at all.'
+    ReplicationController, OpenShift DeploymentConfig (C(apps.openshift.io/v1)), Job, CronJob and Pod.'
   - 'Policy checks: C(manifest.resources), C(manifest.probes), security context (C(manifest.run-as-non-root),
     C(manifest.privileged), C(manifest.privilege-escalation), C(manifest.read-only-root-fs),
     C(manifest.capabilities), C(manifest.seccomp)), C(manifest.host-namespaces), C(manifest.host-path),

@@ -49,8 +49,8 @@ def _split_flags(args: str) -> Tuple[Dict[str, str], str]:
     flags: Dict[str, str] = {}
     rest = args
     while rest.startswith("--"):
-        word, _, tail = rest.partition(" ")
-        name, _, value = word[2:].partition("=")
+        word, tail = (rest.split(" ", 1) + [""])[:2]
+        name, value = (word[2:].split("=", 1) + [""])[:2]
         flags[name.lower()] = flags[name.lower()] + "," + value if name.lower() in flags else value
         rest = tail.lstrip()
     return flags, rest
@@ -103,7 +103,7 @@ def parse(text: str) -> Dockerfile:
         buf = ""
         heredocs = _HEREDOC.findall(ins.args) if ins.keyword in ("RUN", "COPY", "ADD") else []
         body: List[str] = []
-        for _, word in heredocs:  # consume each heredoc body up to its terminator line
+        for word in (match[1] for match in heredocs):  # consume each heredoc body up to its terminator line
             while index < len(lines):
                 line = lines[index]
                 index += 1

@@ -73,7 +73,7 @@ def _secret_hits(ins: Instruction) -> List[Hit]:
         name, eq, value = ins.args.partition("=")
         pairs = [(name.strip(), value.strip() if eq else None)]
     else:
-        pairs = [(k, v) for k, v in _ENV_PAIR.findall(ins.args)]
+        pairs = list(_ENV_PAIR.findall(ins.args))
         if not pairs and ins.args.split():  # legacy `ENV NAME value`
             words = ins.args.split(None, 1)
             pairs = [(words[0], words[1] if len(words) > 1 else "")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 _SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")", ";;", "|&", "{", "}", "\n"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -89,13 +89,13 @@ def program(cmd: List[str]) -> str:
     return cmd[0].rsplit("/", 1)[-1] if cmd else ""
 
 
-def _subcommand(cmd: List[str], names: Sequence[str]) -> Tuple[int, str]:
-    """Index and name of the first non-option word after the program, when it is one of names."""
+def _subcommand(cmd: List[str], names: Sequence[str]) -> int:
+    """Index of the first non-option word after the program when it is one of names, else -1."""
     for i, word in enumerate(cmd[1:], 1):
         if word.startswith("-"):
             continue
-        return (i, word) if word in names else (-1, "")
-    return -1, ""
+        return i if word in names else -1
+    return -1
 
 
 def _operands(words: Sequence[str], valued: set) -> List[str]:
@@ -116,7 +116,7 @@ def apt_install(cmd: List[str]) -> Optional[List[str]]:
     """The words after `install` of an apt-get install command, else None."""
     if program(cmd) != "apt-get":
         return None
-    index, _ = _subcommand(cmd, ("install",))
+    index = _subcommand(cmd, ("install",))
     return cmd[index + 1:] if index > 0 else None
 
 
@@ -141,7 +141,7 @@ def apt_no_recommends(cmd: List[str]) -> bool:
 def apk_unpinned(cmd: List[str]) -> List[str]:
     if program(cmd) != "apk":
         return []
-    index, _ = _subcommand(cmd, ("add",))
+    index = _subcommand(cmd, ("add",))
     if index < 0:
         return []
     return [p for p in _operands(cmd[index + 1:], _APK_VALUED) if "=" not in p and not _ARCHIVE_OR_PATH.search(p)]
@@ -153,7 +153,7 @@ def pip_unpinned(cmd: List[str]) -> List[str]:
         words = cmd[2:]
     if not re.match(r"^pip(?:\d(?:\.\d+)?)?$", program(words)):
         return []
-    index, _ = _subcommand(words, ("install",))
+    index = _subcommand(words, ("install",))
     if index < 0:
         return []
     return [p for p in _operands(words[index + 1:], _PIP_VALUED)
@@ -163,7 +163,7 @@ def pip_unpinned(cmd: List[str]) -> List[str]:
 def npm_unpinned(cmd: List[str]) -> List[str]:
     if program(cmd) != "npm":
         return []
-    index, _ = _subcommand(cmd, ("install", "i", "add"))
+    index = _subcommand(cmd, ("install", "i", "add"))
     if index < 0:
         return []
     out = []
@@ -177,7 +177,7 @@ def npm_unpinned(cmd: List[str]) -> List[str]:
 def gem_unpinned(cmd: List[str]) -> List[str]:
     if program(cmd) != "gem":
         return []
-    index, _ = _subcommand(cmd, ("install",))
+    index = _subcommand(cmd, ("install",))
     if index < 0 or any(w in ("-v", "--version") or w.startswith("--version=") for w in cmd[index + 1:]):
         return []
     return [p for p in _operands(cmd[index + 1:], _GEM_VALUED) if ":" not in p and not _ARCHIVE_OR_PATH.search(p)]
@@ -188,7 +188,7 @@ def removes_apt_lists(script: Script) -> bool:
 
 
 def runs_apt_update(script: Script) -> bool:
-    return any(program(c) == "apt-get" and _subcommand(c, ("update",))[0] > 0 for c in script.commands)
+    return any(program(c) == "apt-get" and _subcommand(c, ("update",)) > 0 for c in script.commands)
 
 
 def sets_pipefail(script: Script) -> bool:

@@ -6,7 +6,7 @@
 Each generated file holds a Deployment, a Service and (usually) a PodDisruptionBudget with defects
 planted at random (seeded). Agreement is per (object, check) for the checks both tools have.
 kubeconform downloads its JSON schemas at run time, which this machine cannot; it gets JSON schemas
-written from the same bundled Kubernetes 1.37 field schema ours uses (so this compares speed and the
+written from the same bundled Kubernetes field schema ours uses (the default, 1.36) (so this compares speed and the
 schema check's agreement, not schema sources). Some files carry a planted schema error.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 import os
 import random
 import subprocess
@@ -23,7 +24,9 @@ import time
 import yaml
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import validate_manifests
-from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import KINDS, MODELS
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import DEFAULT_VERSION, SCHEMAS
+
+KINDS, MODELS = SCHEMAS[DEFAULT_VERSION].KINDS, SCHEMAS[DEFAULT_VERSION].MODELS
 
 _QUANTITY_MAPS = {"limits", "requests", "hard", "capacity", "allocatable"}
 
@@ -51,13 +54,17 @@ KUBE_LINTER = {
     "manifest.run-as-non-root": ("run-as-non-root",),
 }
 DEFECTS = ("latest", "no-resources", "no-probes", "privileged", "writable-root", "one-replica", "no-pdb",
-           "selector-typo", "no-seccomp")
+           "selector-typo", "no-seccomp", "uid-only")
+# The workload of each set: mostly Deployments, some ReplicationControllers (issue 14: more workload kinds).
+WORKLOAD = (("apps/v1", "Deployment"), ("v1", "ReplicationController"))
 
 
-def manifest_set(i, defects):
+def manifest_set(i, defects, workload=WORKLOAD[0]):
     name = f"app{i}"
     sc = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": "writable-root" not in defects,
           "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001}
+    if "uid-only" in defects:  # a non-zero runAsUser alone proves non-root: no finding expected from anyone
+        del sc["runAsNonRoot"]
     if "privileged" in defects:
         sc["privileged"] = True
     if "no-seccomp" not in defects:
@@ -73,9 +80,10 @@ def manifest_set(i, defects):
         container["readinessProbe"] = {"httpGet": {"path": "/ready", "port": "http"}}
         container["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": "http"}}
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
-    docs = [{"apiVersion": "apps/v1", "kind": "Deployment",
+    selector = {"matchLabels": {"app": name}} if workload[1] == "Deployment" else {"app": name}
+    docs = [{"apiVersion": workload[0], "kind": workload[1],
              "metadata": {"name": name, "namespace": "bench", "labels": labels},
-             "spec": {"replicas": 1 if "one-replica" in defects else 3, "selector": {"matchLabels": {"app": name}},
+             "spec": {"replicas": 1 if "one-replica" in defects else 3, "selector": selector,
                       "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}}}},
             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "bench", "labels": labels},
              "spec": {"selector": {"app": name + ("x" if "selector-typo" in defects else "")},
@@ -175,13 +183,14 @@ def main():
         files = []
         for i in range(args.count):
             defects = {d for d in DEFECTS if rng.random() < 0.2}
-            docs = manifest_set(i, defects)
+            docs = manifest_set(i, defects, WORKLOAD[1] if rng.random() < 0.2 else WORKLOAD[0])
             if rng.random() < 0.1:  # schema error: a misspelt field
                 docs[0]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
             path = os.path.join(tmp, f"app{i:04d}.yaml")
             with open(path, "w") as handle:
                 yaml.safe_dump_all(docs, handle, sort_keys=False)
             files.append(path)
+        print(f"loadavg before: {open('/proc/loadavg').read().split()[:3]}")
         start = time.perf_counter()
         findings, documents, _ = validate_manifests([tmp])
         ours_s = time.perf_counter() - start
@@ -218,6 +227,8 @@ def main():
             result.update(kubeconform_s=round(kc_s, 2), ratio_ours_over_kubeconform=round(ours_s / kc_s, 2),
                           schema_agreement={"both": len(ours_schema & invalid), "only_ours": len(ours_schema - invalid),
                                             "only_kubeconform": len(invalid - ours_schema)})
+        result["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
+        result["ours_by_check"] = dict(sorted(Counter(f.check_id for f in findings).items()))
         print(json.dumps(result, indent=2))
 
 

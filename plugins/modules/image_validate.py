@@ -84,7 +84,11 @@ options:
     elements: str
     default: []
   dockerfile:
-    description: Dockerfile of the image, linted as well (base image pinned, USER set, ADD of URLs, C(curl | sh)).
+    description:
+      - 'Dockerfile of the image, linted as well (C(dockerfile.*), the rules of M(deploysafe.preflight.security_scan):
+        base image tag and digest, root USER, package pinning, exec-form CMD, pipefail, secrets in ENV/ARG...,
+        each with its hadolint id; C(# hadolint ignore=) pragmas are honoured).'
+
     type: path
 extends_documentation_fragment:
   - deploysafe.preflight.findings

@@ -11,11 +11,20 @@ version_added: 0.1.0
 description:
   - Reads files, directories (C(*.yaml), C(*.yml), C(*.json)) and multi-document YAML, or rendered
     Helm/Kustomize output passed in O(content), and reports every problem with file, line and JSON pointer.
-  - 'Offline schema: the field schema of the core kinds of Kubernetes 1.37 is bundled (generated from the
-    kubernetes Python client models); unknown fields, wrong types, missing required fields and apiVersions
-    not served are C(manifest.schema). Kinds without a schema (CRDs) are C(manifest.unknown-kind) unless
-    their CRD is in the input or in O(crd_schemas). A set whose objects are all of unknown kinds checked
-    nothing, so its verdict is C(pending), not C(pass); so is a set with no object at all.'
+  - 'Offline schema: the field schemas of the core kinds of Kubernetes 1.36 (generated from the OpenAPI
+    document of a real kube-apiserver 1.36) and 1.37 (from the kubernetes Python client 37 models) are
+    bundled; O(kubernetes_version) picks one. Unknown fields, wrong types, missing required fields and
+    apiVersions not served are C(manifest.schema). Kinds without a schema (CRDs, OpenShift kinds) are
+    C(manifest.unknown-kind) unless their CRD is in the input or in O(crd_schemas). A set whose objects are
+    all of unknown kinds checked nothing, so its verdict is C(pending), not C(pass); so is a set with no
+    object at all.'
+  - 'API versions: an apiVersion the target O(kubernetes_version) no longer serves is C(manifest.api-removed)
+    (high), naming the release that removed it and the replacement (for example C(extensions/v1beta1)
+    Deployment, removed in 1.16; C(batch/v1beta1) CronJob and C(policy/v1beta1) PodDisruptionBudget, 1.25);
+    one it serves deprecated is C(manifest.api-deprecated) (low). Source: the Kubernetes Deprecated API
+    Migration Guide.'
+  - 'Workload kinds: the policy checks read the pod template of Deployment, StatefulSet, DaemonSet, ReplicaSet,
+    ReplicationController, OpenShift DeploymentConfig (C(apps.openshift.io/v1)), Job, CronJob and Pod.'
   - 'Policy checks: C(manifest.resources), C(manifest.probes), security context (C(manifest.run-as-non-root),
     C(manifest.privileged), C(manifest.privilege-escalation), C(manifest.read-only-root-fs),
     C(manifest.capabilities), C(manifest.seccomp)), C(manifest.host-namespaces), C(manifest.host-path),
@@ -63,6 +72,15 @@ options:
     description: Files larger than this many bytes are not parsed and are reported as C(manifest.unreadable).
     type: int
     default: 20971520
+  kubernetes_version:
+    description:
+      - The Kubernetes version the manifests will be applied to, as V(1.36), V(v1.36) or V(v1.36.5).
+      - It decides which apiVersions are removed or deprecated, and picks the bundled schema of that version
+        (or the newest bundled one older than it; the oldest bundled one for older targets). RV(schema_version)
+        says which schema was used.
+      - Default V(1.36), the version of the Kubernetes control plane the collection is tested against, which
+        the bundled 1.36 schema was generated from.
+    type: str
 extends_documentation_fragment:
   - deploysafe.preflight.k8s_manifests
   - deploysafe.preflight.k8s_auth
@@ -144,10 +162,15 @@ server_dry_run:
   type: bool
   sample: true
 kubernetes_version:
-  description: Kubernetes version of the bundled schema.
+  description: The target Kubernetes version (O(kubernetes_version) or its default).
   returned: always
   type: str
-  sample: "1.37"
+  sample: "1.36"
+schema_version:
+  description: Kubernetes version of the bundled schema the objects were validated against.
+  returned: always
+  type: str
+  sample: "1.36"
 verdict:
   description:
     - The evidence contract; C(evidence.findings) holds counts by severity and C(exempted).
@@ -172,7 +195,7 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests imp
     ManifestError, all_checks, manifest_evidence, validate_manifests,
 )
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.dry_run import dry_run_wanted
-from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import KUBERNETES_VERSION
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import DEFAULT_VERSION, schema_for
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import stamp_module_verdicts, gate_failed
 
 
@@ -186,6 +209,7 @@ def main():
         required_labels=dict(type="list", elements="str",
                              default=["app.kubernetes.io/name", "app.kubernetes.io/instance"]),
         max_file_size=dict(type="int", default=20 * 1024 * 1024),
+        kubernetes_version=dict(type="str"),
     )
     argument_spec.update(k8s_auth_argument_spec())
     argument_spec.update(findings_argument_spec())
@@ -194,11 +218,13 @@ def main():
     stamp_module_verdicts(module, "manifest_validate")
     p = module.params
     dry_run = dry_run_wanted(p, p["server_dry_run"])
+    target = p["kubernetes_version"] or DEFAULT_VERSION
     try:
+        versions = dict(kubernetes_version=target, schema_version=schema_for(target)[0])
         findings, documents, files = validate_manifests(
             p["paths"], p["content"], crd_schema_files=p["crd_schemas"], connection=p if dry_run else None,
             required_labels=p["required_labels"], default_namespace=p["default_namespace"],
-            max_file_bytes=p["max_file_size"])
+            max_file_bytes=p["max_file_size"], kubernetes_version=target)
         coverage, measurements = manifest_evidence(findings, documents, files)
         result = finish_scan(findings, all_checks(), "manifests", threshold=p["severity_threshold"],
                              exemptions_file=p["exemptions_file"], sarif_inputs=p["sarif_inputs"],
@@ -209,8 +235,8 @@ def main():
         module.fail_json(msg=str(exc), server_dry_run=dry_run)
     if gate_failed(result["verdict"]["status"], p["fail_on"]):
         module.fail_json(msg=result["verdict"]["summary"], documents=documents, server_dry_run=dry_run,
-                         kubernetes_version=KUBERNETES_VERSION, **result)
-    module.exit_json(documents=documents, server_dry_run=dry_run, kubernetes_version=KUBERNETES_VERSION, **result)
+                         **versions, **result)
+    module.exit_json(documents=documents, server_dry_run=dry_run, **versions, **result)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ description:
     the secret detector, a Dockerfile lint, dependency pinning checks (requirements files, C(package.json))
     and configuration checks.
   - 'Checks: C(secret.*) hard-coded secrets (provider patterns and entropy; optionally the git history),
-    C(dockerfile.*) (base image pinned, USER set, ADD of URLs, C(curl | sh)), C(repo.unpinned-dependency),
+    C(dockerfile.*) (the Dockerfile lint, 28 rules: base image tag and digest, root USER, package pinning,
+    apt hygiene, ADD/COPY, exec-form CMD, pipefail, secrets in ENV/ARG, stage references...; each shows its
+    hadolint id such as C([DL3008]) and honours C(# hadolint ignore=) pragmas), C(repo.unpinned-dependency),
     C(repo.tls-verify-disabled) (including C(sslmode=disable)), C(repo.debug-in-production),
     C(repo.cors-wildcard), C(repo.admin-bind-all), C(repo.private-key-file) (keys and kubeconfigs),
     C(repo.secret-like-filename) (C(.env), C(id_rsa)...), C(repo.unparseable), C(repo.unreadable),

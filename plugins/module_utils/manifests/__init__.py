@@ -157,20 +157,29 @@ def load_manifests(paths: Iterable[str] = (), content: Optional[str] = None, con
 def validate_manifests(paths: Iterable[str] = (), content: Optional[str] = None, *, crd_schema_files: Iterable[str] = (),
                        connection: Optional[Mapping[str, Any]] = None,
                        required_labels: Optional[Iterable[str]] = None, default_namespace: str = "",
-                       max_file_bytes: int = 20 * 1024 * 1024) -> Tuple[List[Finding], int, int]:
+                       max_file_bytes: int = 20 * 1024 * 1024,
+                       kubernetes_version: str = "") -> Tuple[List[Finding], int, int]:
     """Run every manifest check. Returns (findings, documents, files read).
+
+    `kubernetes_version` is the target release (default k8s_schema.DEFAULT_VERSION): it picks the bundled
+    schema (k8s_schema.schema_for) and decides which apiVersions are removed or deprecated (api_versions.py).
 
     With `connection` (the k8s_auth options, as in k8s/connection.py; `{}` means K8S_AUTH_* variables,
     in-cluster or default kubeconfig auth), the objects are also dry-run on the API server; without it the
     scan is offline. Whether to dry-run is the caller's choice (dry_run.dry_run_wanted decides for the module).
     """
-    from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import checks, consistency, schema
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (
+        api_versions, checks, consistency, k8s_schema, schema,
+    )
+    target = kubernetes_version or k8s_schema.DEFAULT_VERSION
+    bundled = k8s_schema.schema_for(target)[1]  # also rejects a malformed version before any file is read
     docs, findings, read = load_manifests(paths, content, max_file_bytes=max_file_bytes)
     crds = schema.load_crd_schemas(crd_schema_files)
     for doc in docs:
         crds.update(schema.schemas_from_object(doc.obj))
     for doc in docs:
-        findings.extend(schema.validate_schema(doc, crds))
+        findings.extend(api_versions.check_api_version(doc, target))
+        findings.extend(schema.validate_schema(doc, crds, bundled, target))
         findings.extend(checks.check_workload(doc))
     labels = consistency.DEFAULT_REQUIRED_LABELS if required_labels is None else tuple(required_labels)
     findings.extend(consistency.check_set(docs, labels, default_namespace))
@@ -201,5 +210,8 @@ def manifest_evidence(findings: Iterable[Finding], documents: int, files: int):
 
 
 def all_checks() -> Tuple[Check, ...]:
-    from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import checks, consistency, dry_run, schema
-    return (PARSE_ERROR, UNREADABLE) + schema.CHECKS + checks.CHECKS + consistency.CHECKS + dry_run.CHECKS
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests import (
+        api_versions, checks, consistency, dry_run, schema,
+    )
+    return (PARSE_ERROR, UNREADABLE) + schema.CHECKS + api_versions.CHECKS + checks.CHECKS + consistency.CHECKS + \
+        dry_run.CHECKS

@@ -38,8 +38,12 @@ IMAGE_DIGEST = _c("image-digest", "low", "Image not pinned by digest",
 CHECKS = (RESOURCES, PROBES, NON_ROOT, PRIVILEGED, ESCALATION, READ_ONLY_FS, CAPABILITIES, SECCOMP, HOST_NS,
           HOST_PATH, IMAGE_LATEST, IMAGE_DIGEST)
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
-LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod")
+# ReplicationController and OpenShift's DeploymentConfig (apps.openshift.io/v1) keep their pod template at
+# spec.template like a Deployment; a CronJob's is at spec.jobTemplate.spec.template.
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
+                  "ReplicationController", "DeploymentConfig")
+LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "ReplicationController",
+                "DeploymentConfig")
 DANGEROUS_CAPS = {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH", "NET_RAW"}
 
 
@@ -137,8 +141,10 @@ def check_workload(doc: Document) -> List[Finding]:
         user = sc.get("runAsUser", pod_sc.get("runAsUser"))
         if user == 0:
             add(NON_ROOT, f"container {name} runs as uid 0", f"{ptr}/securityContext")
-        elif non_root is not True:
-            add(NON_ROOT, f"container {name} does not set runAsNonRoot: true", f"{ptr}/securityContext")
+        elif non_root is not True and not (isinstance(user, int) and not isinstance(user, bool) and user > 0):
+            # a non-zero runAsUser (pod or container level) already proves the process is not root
+            add(NON_ROOT, f"container {name} does not set runAsNonRoot: true or a non-zero runAsUser",
+                f"{ptr}/securityContext")
         if sc.get("privileged") is True:  # privileged always allows escalation (the API rejects false with it)
             add(ESCALATION, f"container {name} is privileged, which always allows privilege escalation",
                 f"{ptr}/securityContext/privileged")

@@ -31,7 +31,7 @@ NAMESPACE = Check("manifest.namespace", "low", "Namespace not set",
                   "Set metadata.namespace so the object does not land in whatever namespace the context uses.")
 CHECKS = (REPLICAS, PDB, ROLLING, SELECTOR, PROBE_PORT, LABELS, NAMESPACE)
 DEFAULT_REQUIRED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
-_REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet")
+_REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig")
 
 
 def _selects(selector: Any, labels: Dict[str, str]) -> bool:

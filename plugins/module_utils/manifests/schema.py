@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, deploysafe.preflight contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Offline schema check against the bundled field schema (k8s_schema.py) and user-given CRD schemas.
+"""Offline schema check against a bundled field schema (k8s_schema.py picks the version) and user-given
+CRD schemas.
 
 Reports unknown fields (typos such as `imagePullPolicyy`), wrong types (a label value that is a
 number), missing required fields, apiVersions the stated Kubernetes version does not serve for a
@@ -13,13 +14,13 @@ import datetime
 import difflib
 import json
 import re
+from types import ModuleType
 from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Check, Finding, make_finding
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.api_versions import lifecycle, parse_version
 from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.model import Document, ManifestError, escape_pointer
-from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import (
-    KINDS, KUBERNETES_VERSION, MODELS,
-)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.manifests.k8s_schema import DEFAULT_VERSION, schema_for
 
 SCHEMA = Check("manifest.schema", "high", "Manifest does not match the Kubernetes schema",
                "Fix the field name, type or missing required field reported at the pointer.")
@@ -29,9 +30,6 @@ CHECKS = (SCHEMA, UNKNOWN_KIND)
 # Quantity maps (resources.limits...) are typed map[string]string in the client but YAML writers use numbers.
 _QUANTITY_MAPS = {"limits", "requests", "hard", "default", "defaultRequest", "max", "min",
                   "maxLimitRequestRatio", "capacity", "allocatable", "used"}
-_KINDS_BY_NAME: Dict[str, List[str]] = {}
-for _key in KINDS:
-    _KINDS_BY_NAME.setdefault(_key.split(" ")[1], []).append(_key.split(" ")[0])
 MAX_FINDINGS_PER_DOC = 25
 
 
@@ -53,8 +51,9 @@ def _type_ok(value: Any, typ: str, field_name: str) -> bool:
 
 
 class _Validator:
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, models: Dict[str, Any]) -> None:
         self.doc = doc
+        self.models = models
         self.findings: List[Finding] = []
 
     def add(self, pointer: str, message: str) -> None:
@@ -80,7 +79,7 @@ class _Validator:
                         and not isinstance(item, bool):
                     continue
                 self.check(item, inner, f"{pointer}/{escape_pointer(key)}", field_name)
-        elif typ in MODELS:
+        elif typ in self.models:
             self.model(value, typ, pointer)
         elif not _type_ok(value, typ, field_name):
             shown = "a string" if typ in ("str", "bytes") else "an integer" if typ == "int" else \
@@ -91,7 +90,7 @@ class _Validator:
         if not isinstance(value, dict):
             self.add(pointer, f"{pointer or '/'} must be an object ({name}), not {type(value).__name__}")
             return
-        spec = MODELS[name]
+        spec = self.models[name]
         fields = spec["f"]
         for key, item in value.items():
             child = f"{pointer}/{escape_pointer(key)}"
@@ -139,8 +138,14 @@ def schemas_from_object(doc: Any) -> Dict[str, Dict[str, Any]]:
     return out
 
 
-def validate_schema(doc: Document, crd_schemas: Optional[Dict[str, Dict[str, Any]]] = None) -> List[Finding]:
-    """Schema findings for one document."""
+def validate_schema(doc: Document, crd_schemas: Optional[Dict[str, Dict[str, Any]]] = None,
+                    schema: Optional[ModuleType] = None, target: str = "") -> List[Finding]:
+    """Schema findings for one document against `schema` (a bundled k8s_schema_* module; by default the
+    one for DEFAULT_VERSION). `target` is the Kubernetes version the user deploys to: an apiVersion in the
+    deprecation table is left to api_versions.check_api_version when the target no longer serves it."""
+    target = target or DEFAULT_VERSION
+    if schema is None:
+        schema = schema_for(target)[1]
     obj = doc.obj
     if not isinstance(obj, dict):
         return [make_finding(SCHEMA, f"document #{doc.index + 1} is a {type(obj).__name__}, not a Kubernetes object",
@@ -149,19 +154,24 @@ def validate_schema(doc: Document, crd_schemas: Optional[Dict[str, Dict[str, Any
     if missing:
         return [make_finding(SCHEMA, f"document #{doc.index + 1} has no {' or '.join(missing)}", doc.location(""))]
     key = f"{doc.api_version} {doc.kind}"
-    if key in KINDS:
-        validator = _Validator(doc)
-        validator.model(obj, KINDS[key], "")
+    version = schema.KUBERNETES_VERSION
+    if key in schema.KINDS:
+        validator = _Validator(doc, schema.MODELS)
+        validator.model(obj, schema.KINDS[key], "")
         return validator.findings
     if crd_schemas and key in crd_schemas:
         return _validate_json_schema(doc, crd_schemas[key])
-    served = _KINDS_BY_NAME.get(doc.kind)
-    if served:
+    known = lifecycle(doc.api_version, doc.kind)
+    if known and known[1] and parse_version(target) >= parse_version(known[1]):
+        return []  # removed in the target: manifest.api-removed says so, with the release and the replacement
+    served = [k.split(" ")[0] for k in schema.KINDS if k.split(" ")[1] == doc.kind]
+    if served and not known:
         return [make_finding(SCHEMA, f"{doc.ref()}: apiVersion {doc.api_version} is not served for {doc.kind} in "
-                                     f"Kubernetes {KUBERNETES_VERSION}; use {' or '.join(served)}",
+                                     f"Kubernetes {version}; use {' or '.join(served)}",
                              doc.location("/apiVersion"))]
-    return [make_finding(UNKNOWN_KIND, f"{doc.ref()}: no schema for {key} (Kubernetes {KUBERNETES_VERSION} "
-                                       f"core kinds are bundled; CRDs need crd_schemas)", doc.location("/kind"))]
+    return [make_finding(UNKNOWN_KIND, f"{doc.ref()}: no schema for {key} (the bundled Kubernetes {version} "
+                                       f"schema has the core kinds' current versions; CRDs need crd_schemas)",
+                         doc.location("/kind"))]
 
 
 def _validate_json_schema(doc: Document, schema: Dict[str, Any]) -> List[Finding]:

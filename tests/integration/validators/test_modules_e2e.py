@@ -93,3 +93,19 @@ def test_manifest_validate_of_only_unknown_kinds_is_pending(ansible_playbook, tm
     out, _ = run(ansible_playbook, tmp_path, "manifest_validate", {"content": crs, "fail_on": "pending"})
     assert out["failed"] and out["verdict"]["status"] == "pending" and "crd_schemas" in out["msg"]
     assert out["documents"] == 1 and out["passed"] is False
+
+
+def test_manifest_validate_kubernetes_version_picks_the_schema_and_the_removed_apis(ansible_playbook, tmp_path):
+    cron = ("apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: nightly, namespace: shop}\n"
+            "spec: {schedule: '@daily', jobTemplate: {spec: {template: {spec: {containers: []}}}}}\n")
+    out, _ = run(ansible_playbook, tmp_path, "manifest_validate", {"content": cron, "fail_on": "never"})
+    assert (out["kubernetes_version"], out["schema_version"]) == ("1.36", "1.36")
+    (removed,) = [f for f in out["findings"] if f["check_id"] == "manifest.api-removed"]
+    assert "removed in Kubernetes 1.25" in removed["message"] and "use batch/v1" in removed["message"]
+    out, _ = run(ansible_playbook, tmp_path, "manifest_validate",
+                 {"content": cron, "fail_on": "never", "kubernetes_version": "v1.24.9"})
+    assert (out["kubernetes_version"], out["schema_version"]) == ("v1.24.9", "1.36")
+    assert [f["check_id"] for f in out["findings"] if f["check_id"].startswith("manifest.api-")] == [
+        "manifest.api-deprecated"]
+    out, proc = run(ansible_playbook, tmp_path, "manifest_validate", {"content": cron, "kubernetes_version": "next"})
+    assert out["failed"] and "kubernetes_version 'next'" in out["msg"] and "Traceback" not in proc.stdout + proc.stderr

@@ -67,7 +67,10 @@ MUTATIONS = {
                                                  "metadata": {"name": "w", "namespace": "shop"}}),
     "manifest.resources": lambda d: container(d)["resources"].pop("limits"),
     "manifest.probes": lambda d: container(d).pop("livenessProbe"),
-    "manifest.run-as-non-root": lambda d: pod(d)["securityContext"].pop("runAsNonRoot"),
+    "manifest.run-as-non-root": lambda d: [pod(d)["securityContext"].pop(k) for k in ("runAsNonRoot", "runAsUser")],
+    "manifest.api-removed": lambda d: d[0].update(apiVersion="extensions/v1beta1"),
+    "manifest.api-deprecated": lambda d: d.append({"apiVersion": "v1", "kind": "Endpoints",
+                                                   "metadata": {"name": "legacy", "namespace": "shop"}}),
     "manifest.privileged": lambda d: container(d)["securityContext"].update(privileged=True),
     "manifest.privilege-escalation": lambda d: container(d)["securityContext"].pop("allowPrivilegeEscalation"),
     "manifest.read-only-root-fs": lambda d: container(d)["securityContext"].update(readOnlyRootFilesystem=False),
@@ -119,9 +122,14 @@ def test_schema_messages_point_at_the_line(tmp_path):
     assert "version: 2" in text[label.location.line - 1]
 
 
-def test_old_api_version_is_reported_with_the_served_one(tmp_path):
+def test_old_api_version_is_reported_with_the_release_that_removed_it(tmp_path):
     docs = clean_set()
     docs[0]["apiVersion"] = "extensions/v1beta1"
+    findings = run(docs, tmp_path)
+    (f,) = [f for f in findings if f.check_id == "manifest.api-removed"]
+    assert "removed in Kubernetes 1.16" in f.message and "use apps/v1" in f.message
+    assert not [f for f in findings if f.check_id == "manifest.schema"]  # reported once, not twice
+    docs[0]["apiVersion"] = "apps/v2"  # not in the deprecation table: the schema check names the served one
     (f,) = [f for f in run(docs, tmp_path) if f.check_id == "manifest.schema"]
     assert "use apps/v1" in f.message
 

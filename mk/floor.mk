@@ -19,6 +19,9 @@ $(FLOOR_VENV)/.stamp-$(FLOOR_ANSIBLE_CORE): requirements.txt requirements-dev.tx
 test-floor: collection-link $(FLOOR_VENV)/.stamp-$(FLOOR_ANSIBLE_CORE)
 	@echo "ansible-core floor: $$($(FLOOR_VENV)/bin/python -c 'from ansible.release import __version__; print(__version__)')"
 	PATH=$(FLOOR_VENV)/bin:$$PATH scripts/ansible-test-sanity
-	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+	@# the AWX example needs awx.awx from the `ansible` package, which this venv leaves out (its version
+	@# follows ansible-core); make test syntax-checks it with the pinned one
+	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS) \
+	    --deselect "tests/unit/examples/test_examples.py::test_syntax_check[configure.yml]"
 
 .PHONY: test-floor

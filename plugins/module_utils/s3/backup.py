@@ -17,7 +17,8 @@ from ..archive import ArchiveError, artifact_name, utc_stamp, write_artifact
 from ..files import plan_destination, sha256_file
 from . import S3Error
 from .client import S3Conn, check_bucket, describe, is_boto_error, make_client
-from .fetch import Fetched, drain, fetch_error, fetch_in_order
+from .fetch import Fetched, drain, fetch_error
+from .prefetch import fetch_in_order
 from .mirror import run_mirror
 from .objects import MULTIPART_THRESHOLD, OBJECTS_SUFFIX, PART_SIZE, ObjectRef, ObjectRecord, fsync_close, list_objects, record_for
 from .results import BackupResult, ObjectCounter
@@ -77,7 +78,7 @@ class TarProducer:
                 seq = 0
                 for fetched in fetch_in_order(self.client, self.opts.bucket, refs, concurrency=self.opts.concurrency,
                                               small_limit=self.opts.small_object_limit,
-                                              before_read=self.opts.before_read):
+                                              part_size=self.opts.part_size, before_read=self.opts.before_read):
                     if not self.counter.add(fetched):
                         continue
                     seq += 1

@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-import io
+import hashlib
 import os
 import tarfile
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -22,6 +21,7 @@ from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
 from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, list_objects, read_exact, read_manifest_lines,
                       target_key, upload_stream)
+from .multipart import BoundedPool, put_object, upload_in_parts
 from .prerestore import pre_restore
 from .results import TransferRates
 from .source import BackupSource, open_backup
@@ -97,44 +97,41 @@ def prepare_target(client, conn: S3Conn, opts: RestoreOptions, prefix: str, dry_
 
 
 class _Uploader:
-    """Uploads records concurrently (bounded) and collects sha256 mismatches and errors."""
+    """Uploads records concurrently within a memory budget and collects sha256 mismatches and errors.
+
+    Objects under the multipart threshold are read into memory by the caller and sent in the
+    background; larger ones are read part by part (hashed in order) and their parts sent concurrently
+    on the same bounded pool, so the archive stream keeps moving while parts travel."""
 
     def __init__(self, client, opts: RestoreOptions, result: RestoreResult, concurrency: int) -> None:
         self.client, self.opts, self.result = client, opts, result
-        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3-restore")
-        self.slots = threading.Semaphore(2 * max(1, concurrency))
+        self.pool = BoundedPool(concurrency, 2 * max(1, concurrency), opts.memory_budget, "s3-restore")
         self.lock = threading.Lock()
         self.errors: List[BaseException] = []
         self.sequential = concurrency <= 1  # replaying versions: every write in order, deletes included
-        self.budget = threading.Condition()
-        self.in_memory = 0
 
     def put(self, record: ObjectRecord, dest: str, reader) -> None:
-        """Upload record.size bytes of reader as dest. Objects under the multipart threshold are read
-        into memory now and uploaded in the background, within the memory budget; larger ones are
-        uploaded in parts right away (the reader is a stream that moves on)."""
+        """Upload record.size bytes of reader as dest (see the class docstring)."""
         if self.errors:
             raise self.errors[0]
-        if self.sequential or record.size >= self.opts.multipart_threshold:
-            self._put(record, dest, reader)
-            return
-        data = read_exact(reader, record.size)
-        self.slots.acquire()
-        self._reserve(len(data))
-        future = self.pool.submit(self._put, record, dest, io.BytesIO(data))
-        future.add_done_callback(lambda f, n=len(data): self._done(f, n))
+        if self.sequential:
+            sha = upload_stream(self.client, self.opts.bucket, dest, reader, record.size,
+                                content_type=record.content_type, metadata=record.metadata,
+                                threshold=self.opts.multipart_threshold, part_size=self.opts.part_size)
+            self._stored(record, sha)
+        elif record.size >= self.opts.multipart_threshold:
+            sha = upload_in_parts(self.client, self.pool, self.opts.bucket, dest, reader, record.size,
+                                  content_type=record.content_type, metadata=record.metadata,
+                                  part_size=self.opts.part_size)
+            self._stored(record, sha)
+        else:
+            data = read_exact(reader, record.size)
+            if len(data) != record.size:
+                raise S3Error(f"archive member of {record.key!r} ended after {len(data)} of {record.size} bytes")
+            future = self.pool.submit(len(data), self._put_small, record, dest, data)
+            future.add_done_callback(self._done)
 
-    def _reserve(self, size: int) -> None:
-        with self.budget:
-            while self.in_memory and self.in_memory + size > self.opts.memory_budget:
-                self.budget.wait()
-            self.in_memory += size
-
-    def _done(self, future, size: int) -> None:
-        with self.budget:
-            self.in_memory -= size
-            self.budget.notify_all()
-        self.slots.release()
+    def _done(self, future) -> None:
         if future.cancelled():
             return
         exc = future.exception()
@@ -142,10 +139,11 @@ class _Uploader:
             with self.lock:
                 self.errors.append(exc)
 
-    def _put(self, record: ObjectRecord, dest: str, reader) -> None:
-        sha = upload_stream(self.client, self.opts.bucket, dest, reader, record.size,
-                            content_type=record.content_type, metadata=record.metadata,
-                            threshold=self.opts.multipart_threshold, part_size=self.opts.part_size)
+    def _put_small(self, record: ObjectRecord, dest: str, data: bytes) -> None:
+        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata)
+        self._stored(record, hashlib.sha256(data).hexdigest())
+
+    def _stored(self, record: ObjectRecord, sha: str) -> None:
         with self.lock:
             self.result.objects += 1
             self.result.bytes += record.size
@@ -154,7 +152,7 @@ class _Uploader:
                 self.result.differing.append({"key": record.key, "reason": reason})
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        self.pool.shutdown()
         if self.errors:
             raise self.errors[0]
 
@@ -251,7 +249,7 @@ def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResul
             if opts.delete_extra:
                 _delete_extra(client, opts.bucket, prefix, result)
         except BaseException as exc:
-            uploader.pool.shutdown(wait=True, cancel_futures=True)
+            uploader.pool.shutdown(cancel=True)
             if isinstance(exc, (S3Error, ArchiveError)):
                 raise S3Error(f"restore into {result.target} stopped after {result.objects} objects: {exc}") from None
             if isinstance(exc, Exception) and is_boto_error(exc):

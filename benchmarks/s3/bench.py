@@ -5,10 +5,11 @@ Usage: PYTHONPATH=.collection:. .venv/bin/python benchmarks/s3/bench.py [--small
 Starts its own MinIO through the test-environment harness (the shared one is left alone), fills two
 source buckets (small: 1-64 KB objects; large: N x M MB), and for each data set measures in the same run:
   mirror   s3_backup mode=mirror (download, sha256, upload) vs `rclone copy` bucket->bucket
-  archive  s3_backup mode=archive + s3_restore (the backup cycle through a local .tar.zst)
+  archive  s3_backup mode=archive + s3_restore (the backup cycle through a local .tar.zst) vs rclone copy
+           to a local directory and back into a new bucket
   verify   s3_verify (re-read + sha256 of every object) vs `rclone check --download`
 and the share of sha256 in the copy (hashlib over the same bytes / mirror wall time).
-Prints a JSON summary and a Markdown table.
+Prints a JSON summary and a Markdown table, and writes benchmarks/s3/last.json (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks.report import loadavg, row, write_last
 from deploysafe_testenv import TestEnv
 from deploysafe_testenv.services.minio import s3_client
 from ansible_collections.deploysafe.preflight.plugins.module_utils.s3.backup import BackupOptions, run_backup
@@ -97,6 +99,16 @@ def run_set(name, src, count, total, conn, client, rc_env, workdir):
     t, mirror = timed(lambda: run_backup(conn, BackupOptions(bucket=src, mode="mirror", dest_bucket=mirror_bucket,
                                                              concurrency=CONCURRENCY, name="m")))
     res["mirror_s"] = t
+    # rclone copy to a local directory and back into a new bucket: the peer of the archive cycle
+    local = workdir / f"{name}-rclone-local"
+    t, _ = timed(lambda: rclone("copy", f"bench:{src}", str(local), "--transfers", str(CONCURRENCY),
+                                "--checkers", str(CONCURRENCY), env=rc_env))
+    res["rclone_to_local_s"] = t
+    client.create_bucket(Bucket=f"{src}-rclone-back")
+    t, _ = timed(lambda: rclone("copy", str(local), f"bench:{src}-rclone-back", "--transfers", str(CONCURRENCY),
+                                "--checkers", str(CONCURRENCY), env=rc_env))
+    res["rclone_from_local_s"] = t
+    shutil.rmtree(local)
     # archive + restore
     dest = workdir / name
     dest.mkdir()
@@ -116,15 +128,28 @@ def run_set(name, src, count, total, conn, client, rc_env, workdir):
                                 env=rc_env))
     res["rclone_check_download_s"] = t
     res["sha256_share_of_mirror"] = sha_seconds(total) / res["mirror_s"]
+    res["loadavg"] = loadavg()
     shutil.rmtree(dest)
     return res
 
 
+def rows_of(r):
+    """The last.json rows of one data set (benchmarks/README.md)."""
+    what = f"{r['objects']} small objects" if r["set"] == "small" else f"{r['objects']} x {r['bytes'] // r['objects'] >> 20} MiB"
+    cycle = r["archive_backup_s"] + r["archive_restore_s"]
+    return [row(f"S3 mirror, {what}", "rclone copy --disable Copy", r["rclone_copy_stream_s"], r["mirror_s"], "s",
+                loadavg=r["loadavg"]),
+            row(f"S3 archive backup+restore, {what}", "rclone copy to local + back",
+                r["rclone_to_local_s"] + r["rclone_from_local_s"], cycle, "s", loadavg=r["loadavg"]),
+            row(f"S3 verify, {what}", "rclone check --download", r["rclone_check_download_s"], r["s3_verify_s"], "s",
+                loadavg=r["loadavg"])]
+
+
 def table(results):
     rows = ["| set | objects | MB | rclone copy (server-side) | rclone copy --disable Copy | s3_backup mirror "
-            "(ratio rclone-stream/ours) | archive backup+restore (ratio) | rclone check --download | s3_verify (ratio) "
-            "| sha256 share |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "(ratio rclone-stream/ours) | rclone copy to local + back | archive backup+restore (ratio) "
+            "| rclone check --download | s3_verify (ratio) | sha256 share | load average |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         mb = r["bytes"] / 1e6
         cycle = r["archive_backup_s"] + r["archive_restore_s"]
@@ -132,10 +157,13 @@ def table(results):
         def rate(s):
             return f"{s:.1f}s, {r['objects'] / s:.0f} obj/s, {mb / s:.0f} MB/s"
         stream = r["rclone_copy_stream_s"]
+        local = r["rclone_to_local_s"] + r["rclone_from_local_s"]
         rows.append(f"| {r['set']} | {r['objects']} | {mb:.0f} | {rate(r['rclone_copy_s'])} | {rate(stream)} | "
-                    f"{rate(r['mirror_s'])} ({stream / r['mirror_s']:.2f}) | {rate(cycle)} ({stream / cycle:.2f}) | "
+                    f"{rate(r['mirror_s'])} ({stream / r['mirror_s']:.2f}) | {rate(local)} | "
+                    f"{rate(cycle)} ({local / cycle:.2f}) | "
                     f"{rate(r['rclone_check_download_s'])} | {rate(r['s3_verify_s'])} "
-                    f"({r['rclone_check_download_s'] / r['s3_verify_s']:.2f}) | {r['sha256_share_of_mirror']:.1%} |")
+                    f"({r['rclone_check_download_s'] / r['s3_verify_s']:.2f}) | {r['sha256_share_of_mirror']:.1%} "
+                    f"| {' '.join(f'{x:.1f}' for x in r['loadavg'])} |")
     return "\n".join(rows)
 
 
@@ -171,6 +199,7 @@ def main():
         print(json.dumps({"args": vars(args), "cpus": os.cpu_count(), "load": os.getloadavg(), "results": results},
                          indent=2))
         print(table(results))
+        write_last("s3", [r for res in results for r in rows_of(res)], args=vars(args), results=results)
     finally:
         env.down()
         shutil.rmtree(workdir, ignore_errors=True)

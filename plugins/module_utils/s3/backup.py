@@ -74,7 +74,9 @@ class TarProducer:
         try:
             jsonl = open(self.jsonl_partial, "xb")
             refs = list_objects(self.client, self.opts.bucket, self.opts.prefix, self.opts.all_versions)
-            with tarfile.open(fileobj=self._pipe, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            # mode "w" on a position-counting writer, not the streaming "w|": its internal _Stream buffer
+            # re-slices the whole pending buffer for every 10 KiB record, quadratic in the write size.
+            with tarfile.TarFile(fileobj=_Appender(self._pipe), mode="w", format=tarfile.PAX_FORMAT) as tar:
                 seq = 0
                 for fetched in fetch_in_order(self.client, self.opts.bucket, refs, concurrency=self.opts.concurrency,
                                               small_limit=self.opts.small_object_limit,
@@ -123,6 +125,24 @@ class TarProducer:
         except OSError:
             pass
         self._thread.join(timeout=self.conn.read_timeout + 5)
+
+
+class _Appender:
+    """A write-only stream with tell(): what TarFile's plain "w" mode needs, over a pipe."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.position = raw, 0
+
+    def write(self, data) -> int:
+        self.raw.write(data)
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 def _stream_member(tar: tarfile.TarFile, info: tarfile.TarInfo, fetched: Fetched) -> None:

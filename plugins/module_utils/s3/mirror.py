@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Dict
 
@@ -19,7 +20,7 @@ from ..files import sha256_stream
 from . import S3Error
 from .client import check_bucket, describe, is_boto_error
 from .fetch import Fetched
-from .multipart import BoundedPool, put_object, upload_in_parts
+from .multipart import BoundedPool, put_object, start_upload_in_parts
 from .objects import CHUNK, ObjectRef, list_objects, read_exact, record_for, upload_stream
 from .prefetch import MEMORY_BUDGET, fetch_in_order
 from .results import BackupResult, ObjectCounter
@@ -63,7 +64,8 @@ def run_mirror(client, conn, opts, name: str):
     jsonl = tempfile.TemporaryFile()
 
     uploads = BoundedPool(opts.concurrency, 2 * max(1, opts.concurrency), MEMORY_BUDGET, "s3-mirror")
-    pending: deque = deque()  # single-PUT uploads still running, oldest first
+    finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-mirror-complete")
+    pending: deque = deque()  # uploads (single PUTs, multipart completions) still running, oldest first
 
     def put(dest: str, fetched: Fetched, data: bytes) -> None:
         while pending and pending[0].done():
@@ -78,9 +80,11 @@ def run_mirror(client, conn, opts, name: str):
             return fetched.sha256
         try:
             if fetched.size >= opts.multipart_threshold:
-                return upload_in_parts(client, uploads, opts.dest_bucket, dest, fetched.body, fetched.size,
-                                       content_type=fetched.response.get("ContentType"),
-                                       metadata=fetched.response.get("Metadata"), part_size=opts.part_size)
+                sha, done = start_upload_in_parts(client, uploads, finisher, opts.dest_bucket, dest, fetched.body,
+                                                  fetched.size, content_type=fetched.response.get("ContentType"),
+                                                  metadata=fetched.response.get("Metadata"), part_size=opts.part_size)
+                pending.append(done)
+                return sha
             data = read_exact(fetched.body, fetched.size)
             if len(data) != fetched.size or fetched.body.read(1):
                 raise S3Error(f"object {fetched.ref.key!r}: the server sent {len(data)} bytes, "
@@ -108,6 +112,7 @@ def run_mirror(client, conn, opts, name: str):
                 future.result()
         finally:
             uploads.shutdown(cancel=True)
+            finisher.shutdown(wait=True)
         size = jsonl.tell()
         jsonl.seek(0)
         jsonl_sha256 = sha256_stream(jsonl)

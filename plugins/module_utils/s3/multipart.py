@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import S3Error
 from .client import describe, is_boto_error
@@ -84,11 +84,13 @@ def raise_first_error(futures: List[Future]) -> None:
             raise future.exception()
 
 
-def upload_in_parts(client, pool: BoundedPool, bucket: str, key: str, reader, size: int, *,
-                    content_type: Optional[str], metadata: Optional[Dict[str, str]], part_size: int) -> str:
+def start_upload_in_parts(client, pool: BoundedPool, finisher: ThreadPoolExecutor, bucket: str, key: str, reader,
+                          size: int, *, content_type: Optional[str], metadata: Optional[Dict[str, str]],
+                          part_size: int) -> Tuple[str, Future]:
     """Multipart upload of size bytes from reader: parts are read and hashed here in order and sent
-    concurrently on pool; returns the sha256 of the whole object once the upload is complete. On any
-    failure the upload is aborted (no object appears) and the error names the key."""
+    concurrently on pool. Returns (sha256 of the whole object, future of the completion): `finisher`
+    waits for the last parts and completes the upload, so the caller can move on to the next object
+    meanwhile. On any failure the upload is aborted (no object appears) and the error names the key."""
     digest = hashlib.sha256()
     try:
         upload_id = client.create_multipart_upload(Bucket=bucket, Key=key,
@@ -110,15 +112,28 @@ def upload_in_parts(client, pool: BoundedPool, bucket: str, key: str, reader, si
             futures.append(pool.submit(len(data), _send_part, client, bucket, key, upload_id, number, data))
             left -= want
             number += 1
+        return digest.hexdigest(), finisher.submit(_complete, client, bucket, key, upload_id, futures)
+    except BaseException:
+        _abort(client, bucket, key, upload_id, futures)
+        raise
+
+
+def _complete(client, bucket: str, key: str, upload_id: str, futures: List[Future]) -> None:
+    try:
         parts = [{"PartNumber": n, "ETag": f.result()} for n, f in enumerate(futures, 1)]
         client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        wait(futures)
-        try:
-            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except Exception:
-            pass  # the endpoint may be gone; lifecycle rules clean up abandoned uploads
+    except BaseException as exc:
+        _abort(client, bucket, key, upload_id, futures)
+        if isinstance(exc, Exception) and is_boto_error(exc):
+            raise S3Error(describe(exc, "completing the multipart upload of", f"s3://{bucket}/{key}")) from None
         raise
-    return digest.hexdigest()
+
+
+def _abort(client, bucket: str, key: str, upload_id: str, futures: List[Future]) -> None:
+    for future in futures:
+        future.cancel()
+    wait(futures)
+    try:
+        client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except Exception:
+        pass  # the endpoint may be gone; lifecycle rules clean up abandoned uploads

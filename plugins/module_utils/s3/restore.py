@@ -10,6 +10,7 @@ import tarfile
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -21,7 +22,7 @@ from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
 from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, list_objects, read_exact, read_manifest_lines,
                       target_key, upload_stream)
-from .multipart import BoundedPool, put_object, upload_in_parts
+from .multipart import BoundedPool, put_object, start_upload_in_parts
 from .prerestore import pre_restore
 from .results import TransferRates
 from .source import BackupSource, open_backup
@@ -106,6 +107,7 @@ class _Uploader:
     def __init__(self, client, opts: RestoreOptions, result: RestoreResult, concurrency: int) -> None:
         self.client, self.opts, self.result = client, opts, result
         self.pool = BoundedPool(concurrency, 2 * max(1, concurrency), opts.memory_budget, "s3-restore")
+        self.finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-restore-complete")
         self.lock = threading.Lock()
         self.errors: List[BaseException] = []
         self.sequential = concurrency <= 1  # replaying versions: every write in order, deletes included
@@ -120,28 +122,30 @@ class _Uploader:
                                 threshold=self.opts.multipart_threshold, part_size=self.opts.part_size)
             self._stored(record, sha)
         elif record.size >= self.opts.multipart_threshold:
-            sha = upload_in_parts(self.client, self.pool, self.opts.bucket, dest, reader, record.size,
-                                  content_type=record.content_type, metadata=record.metadata,
-                                  part_size=self.opts.part_size)
-            self._stored(record, sha)
+            sha, done = start_upload_in_parts(self.client, self.pool, self.finisher, self.opts.bucket, dest, reader,
+                                              record.size, content_type=record.content_type,
+                                              metadata=record.metadata, part_size=self.opts.part_size)
+            done.add_done_callback(lambda f, r=record, s=sha: self._finished(f, r, s))
         else:
             data = read_exact(reader, record.size)
             if len(data) != record.size:
                 raise S3Error(f"archive member of {record.key!r} ended after {len(data)} of {record.size} bytes")
-            future = self.pool.submit(len(data), self._put_small, record, dest, data)
-            future.add_done_callback(self._done)
+            future = self.pool.submit(len(data), self._put_small, dest, data, record)
+            future.add_done_callback(lambda f, r=record: self._finished(f, r, None))
 
-    def _done(self, future) -> None:
+    def _put_small(self, dest: str, data: bytes, record: ObjectRecord) -> str:
+        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata)
+        return hashlib.sha256(data).hexdigest()
+
+    def _finished(self, future, record: ObjectRecord, sha: Optional[str]) -> None:
         if future.cancelled():
             return
         exc = future.exception()
         if exc is not None:
             with self.lock:
                 self.errors.append(exc)
-
-    def _put_small(self, record: ObjectRecord, dest: str, data: bytes) -> None:
-        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata)
-        self._stored(record, hashlib.sha256(data).hexdigest())
+            return
+        self._stored(record, sha if sha is not None else future.result())
 
     def _stored(self, record: ObjectRecord, sha: str) -> None:
         with self.lock:
@@ -151,9 +155,11 @@ class _Uploader:
                 reason = f"restored content has sha256 {sha}, the manifest says {record.sha256}"
                 self.result.differing.append({"key": record.key, "reason": reason})
 
-    def close(self) -> None:
-        self.pool.shutdown()
-        if self.errors:
+    def close(self, cancel: bool = False) -> None:
+        """Wait for every upload (parts first, then their completions); raise the first error."""
+        self.pool.shutdown(cancel=cancel)
+        self.finisher.shutdown(wait=True)
+        if self.errors and not cancel:
             raise self.errors[0]
 
 
@@ -249,7 +255,7 @@ def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResul
             if opts.delete_extra:
                 _delete_extra(client, opts.bucket, prefix, result)
         except BaseException as exc:
-            uploader.pool.shutdown(cancel=True)
+            uploader.close(cancel=True)
             if isinstance(exc, (S3Error, ArchiveError)):
                 raise S3Error(f"restore into {result.target} stopped after {result.objects} objects: {exc}") from None
             if isinstance(exc, Exception) and is_boto_error(exc):
@@ -271,7 +277,9 @@ def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: 
 
     def pump() -> None:
         try:
-            outcome["read"] = read_artifact(src.location, writer, encrypted=encrypted, identities=identities)
+            # block_size=0: per-block hashes only locate damage, which verify_first (or s3_verify) reports
+            outcome["read"] = read_artifact(src.location, writer, encrypted=encrypted, identities=identities,
+                                            block_size=0)
         except BaseException as exc:
             outcome["error"] = exc
         finally:

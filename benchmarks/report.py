@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent
 # Units where a smaller value is better; for every other unit (req/s, MB/s, objects/s) larger is better.
-LOWER_IS_BETTER = {"s", "ms", "us", "MiB", "MB", "bytes", "cpu-ms/1k"}
+LOWER_IS_BETTER = {"s", "ms", "us", "MiB", "MB", "bytes", "cpu-s", "cpu-ms/1k"}
 
 
 def loadavg() -> List[float]:

@@ -135,14 +135,15 @@ class OrderedPrefetch:
         self.in_flight = 0   # reads scheduled and not yet consumed
         self.reserved = 0    # bytes of those reads
         self.exhausted = False
+        self.current: Optional[_Large] = None
 
     # -- scheduling (consumer thread only) --------------------------------------------------------
     def _room(self, size: int) -> bool:
         return self.in_flight == 0 or (self.in_flight < self.max_reads and self.reserved + size <= self.budget)
 
-    def _schedule_part(self, large: _Large) -> bool:
+    def _schedule_part(self, large: _Large, force: bool = False) -> bool:
         start, end = large.ranges[large.scheduled]
-        if not self._room(end - start + 1):
+        if not force and not self._room(end - start + 1):
             return False
         large.futures.append((end - start + 1, self.pool.submit(
             _read_range, self.client, self.bucket, large.ref, start, end, large.scheduled == 0, self.before_read)))
@@ -153,6 +154,10 @@ class OrderedPrefetch:
 
     def fill(self) -> None:
         """Schedule reads in order until the read count or the memory budget is reached."""
+        current = self.current  # the object being consumed (already out of the window) comes first
+        while current is not None and current.pending:
+            if not self._schedule_part(current):
+                return
         for entry in self.window:  # reads of objects already in the window come first
             if entry[0] == "large":
                 while entry[1].pending:
@@ -198,6 +203,8 @@ class OrderedPrefetch:
 
     def take(self, large: _Large):
         """The next part of large (waits for it); frees its share of the budget and schedules more."""
+        if not large.futures:  # fill() schedules in consumption order, so this only guards the invariant
+            self._schedule_part(large, force=True)
         size, future = large.futures.popleft()
         try:
             return future.result()
@@ -245,6 +252,7 @@ class OrderedPrefetch:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _open_large(self, large: _Large) -> Fetched:
+        self.current = large
         try:
             first, resp = self.take(large)
         except _Restart:

@@ -152,7 +152,7 @@ def table(results: List[Dict[str, Any]]) -> str:
         for r in res["rows"]:
             load = " ".join(f"{x:.1f}" for x in (r.get("loadavg") or res.get("loadavg") or []))
             ratio = "–" if r.get("ratio") is None else f"{r['ratio']:.2f}×"
-            lines.append(f"| {res['name']} | {r['work']} | {r['peer']} | {r['peer_value']:g} | {r['ours_value']:g} | "
+            lines.append(f"| {res['name']} | {r['work']} | {r['peer']} | {r['peer_value']:.4g} | {r['ours_value']:.4g} | "
                          f"{r['unit']} | {ratio} | {load} |")
         if res.get("error"):
             lines.append(f"| {res['name']} | not measured: {res['error']} | | | | | | |")

@@ -56,7 +56,10 @@ options:
     type: bool
     default: false
   concurrency:
-    description: Objects read (and, for mirrors, written) at the same time.
+    description:
+      - Reads (whole objects, or parts of large ones) and, for mirrors, writes in flight at the same time.
+      - Objects larger than 4 MiB are read in O(part_size_mb) ranges, each pinned to the listed version or ETag;
+        the reads run ahead of the archive stream within 128 MiB, and the archive keeps the listing order.
     type: int
     default: 8
   compression_level:
@@ -73,11 +76,11 @@ options:
     elements: str
     default: []
   multipart_threshold_mb:
-    description: Objects at least this large are uploaded to the mirror in parts.
+    description: Objects at least this large are uploaded to the mirror in parts, several parts at a time.
     type: int
     default: 64
   part_size_mb:
-    description: Size of each multipart part.
+    description: Size of each multipart part and of each ranged read of a large object (S3's minimum part is 5 MiB).
     type: int
     default: 16
 extends_documentation_fragment:

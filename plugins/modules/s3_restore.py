@@ -11,7 +11,7 @@ version_added: 0.1.0
 description:
   - Restores a backup written by M(deploysafe.preflight.s3_backup) into O(bucket) under O(prefix), preserving each
     key (relative to the backed-up prefix), content type and user metadata. Objects of O(multipart_threshold_mb) or
-    more are uploaded in parts, one part in memory at a time.
+    more are uploaded in parts, several parts at a time within O(memory_budget_mb).
   - The sha256 of an archive's bytes is first compared with its sealed manifest (O(verify_first)); a corrupted or
     edited archive restores nothing. It is then decrypted and decompressed as a stream (zstd frame checksum, age
     authentication), every object's sha256 is compared with the object manifest while it is uploaded, and the
@@ -76,18 +76,18 @@ options:
     default: 8
   memory_budget_mb:
     description:
-      - Memory for objects below the multipart threshold that are read ahead and uploaded in the background
-        (O(concurrency) at a time); larger objects are uploaded in parts, one part in memory at a time.
+      - Memory for object bodies and parts read ahead and uploaded in the background (at most
+        2 x O(concurrency) uploads queued or running); larger objects are uploaded in parts, several at a time.
     type: int
     default: 256
   multipart_threshold_mb:
     description: Objects at least this large are uploaded in parts.
     type: int
-    default: 64
+    default: 16
   part_size_mb:
     description: Size of each part.
     type: int
-    default: 16
+    default: 8
 extends_documentation_fragment:
   - deploysafe.preflight.s3
   - deploysafe.preflight.verdict
@@ -267,8 +267,8 @@ def main():
         versions=dict(type="str", choices=["latest", "all"], default="latest"),
         concurrency=dict(type="int", default=8),
         memory_budget_mb=dict(type="int", default=256),
-        multipart_threshold_mb=dict(type="int", default=64),
-        part_size_mb=dict(type="int", default=16),
+        multipart_threshold_mb=dict(type="int", default=16),
+        part_size_mb=dict(type="int", default=8),
         delete_extra=dict(type="bool", default=False),
         fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),
     )

@@ -48,7 +48,7 @@ def read_artifact(path: str, sink: Optional[BinaryIO] = None, *, encrypted: bool
         raise ArchiveError(f"cannot read artifact {path}: {exc.strerror or exc}") from None
     with handle:
         stored = HashingReader(handle, block_size=block_size)
-        plain = HashingWriter(sink if sink is not None else _Discard())
+        plain = HashingWriter(sink if sink is not None else _Discard(), block_size=0)  # no per-block plaintext hashes: nothing reads them
         error = stage = None
         dctx = zstd.ZstdDecompressor()
         try:

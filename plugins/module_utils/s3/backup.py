@@ -17,7 +17,8 @@ from ..archive import ArchiveError, artifact_name, utc_stamp, write_artifact
 from ..files import plan_destination, sha256_file
 from . import S3Error
 from .client import S3Conn, check_bucket, describe, is_boto_error, make_client
-from .fetch import Fetched, drain, fetch_error, fetch_in_order
+from .fetch import Fetched, drain, fetch_error
+from .prefetch import fetch_in_order
 from .mirror import run_mirror
 from .objects import MULTIPART_THRESHOLD, OBJECTS_SUFFIX, PART_SIZE, ObjectRef, ObjectRecord, fsync_close, list_objects, record_for
 from .results import BackupResult, ObjectCounter
@@ -73,11 +74,13 @@ class TarProducer:
         try:
             jsonl = open(self.jsonl_partial, "xb")
             refs = list_objects(self.client, self.opts.bucket, self.opts.prefix, self.opts.all_versions)
-            with tarfile.open(fileobj=self._pipe, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            # mode "w" on a position-counting writer, not the streaming "w|": its internal _Stream buffer
+            # re-slices the whole pending buffer for every 10 KiB record, quadratic in the write size.
+            with tarfile.TarFile(fileobj=_Appender(self._pipe), mode="w", format=tarfile.PAX_FORMAT) as tar:
                 seq = 0
                 for fetched in fetch_in_order(self.client, self.opts.bucket, refs, concurrency=self.opts.concurrency,
                                               small_limit=self.opts.small_object_limit,
-                                              before_read=self.opts.before_read):
+                                              part_size=self.opts.part_size, before_read=self.opts.before_read):
                     if not self.counter.add(fetched):
                         continue
                     seq += 1
@@ -122,6 +125,24 @@ class TarProducer:
         except OSError:
             pass
         self._thread.join(timeout=self.conn.read_timeout + 5)
+
+
+class _Appender:
+    """A write-only stream with tell(): what TarFile's plain "w" mode needs, over a pipe."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.position = raw, 0
+
+    def write(self, data) -> int:
+        self.raw.write(data)
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 def _stream_member(tar: tarfile.TarFile, info: tarfile.TarInfo, fetched: Fetched) -> None:

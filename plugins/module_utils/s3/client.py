@@ -75,6 +75,8 @@ def make_client(conn: S3Conn, pool: int = 0):
         connect_timeout=conn.connect_timeout, read_timeout=conn.read_timeout,
         max_pool_connections=max(conn.max_pool, pool),
         request_checksum_calculation="when_required", response_checksum_validation="when_required",
+        # our own calls build their parameters; skipping botocore's re-validation saves CPU per request
+        parameter_validation=False,
     )
     verify: Any = conn.validate_certs
     if conn.validate_certs and conn.ca_bundle:

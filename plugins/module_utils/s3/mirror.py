@@ -5,7 +5,6 @@ bucket; manifest.jsonl and backup.json are written last, so a mirror without bac
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
@@ -20,8 +19,10 @@ from ..archive.streams import HashingWriter, copy_stream
 from ..files import sha256_stream
 from . import S3Error
 from .client import check_bucket, describe, is_boto_error
-from .fetch import Fetched, open_object, read_small
-from .objects import CHUNK, ObjectRef, list_objects, record_for, upload_stream
+from .fetch import Fetched
+from .multipart import BoundedPool, put_object, start_upload_in_parts
+from .objects import CHUNK, ObjectRef, list_objects, read_exact, record_for, upload_stream
+from .prefetch import MEMORY_BUDGET, fetch_in_order
 from .results import BackupResult, ObjectCounter
 
 MIRROR_FORMAT = "deploysafe.preflight/s3-mirror"
@@ -62,53 +63,56 @@ def run_mirror(client, conn, opts, name: str):
     written = []
     jsonl = tempfile.TemporaryFile()
 
-    def copy_one(ref: ObjectRef, seq: int):
-        if ref.delete_marker:
-            return Fetched(ref=ref), None, None
-        fetched = open_object(client, opts.bucket, ref, opts.before_read)
-        if fetched.vanished:
-            return fetched, None, None
-        dest = mirror_key(base, fetched.ref, seq, opts.all_versions)
-        if fetched.size <= opts.small_object_limit:
-            read_small(fetched)
-            upload_stream(client, opts.dest_bucket, dest, io.BytesIO(fetched.data), fetched.size,
-                          content_type=fetched.response.get("ContentType"),
-                          metadata=fetched.response.get("Metadata") or {},
-                          threshold=opts.multipart_threshold, part_size=opts.part_size)
-            return fetched, dest, fetched.sha256
+    uploads = BoundedPool(opts.concurrency, 2 * max(1, opts.concurrency), MEMORY_BUDGET, "s3-mirror")
+    finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-mirror-complete")
+    pending: deque = deque()  # uploads (single PUTs, multipart completions) still running, oldest first
+
+    def put(dest: str, fetched: Fetched, data: bytes) -> None:
+        while pending and pending[0].done():
+            pending.popleft().result()  # raises the first failure
+        pending.append(uploads.submit(len(data), put_object, client, opts.dest_bucket, dest, data,
+                                      fetched.response.get("ContentType"), fetched.response.get("Metadata")))
+
+    def store(fetched: Fetched, dest: str) -> str:
+        """Start storing fetched as dest; returns its sha256 (the bytes are hashed in order here)."""
+        if fetched.data is not None:
+            put(dest, fetched, fetched.data)
+            return fetched.sha256
         try:
-            sha = upload_stream(client, opts.dest_bucket, dest, fetched.body, fetched.size,
-                                content_type=fetched.response.get("ContentType"),
-                                metadata=fetched.response.get("Metadata") or {},
-                                threshold=opts.multipart_threshold, part_size=opts.part_size)
+            if fetched.size >= opts.multipart_threshold:
+                sha, done = start_upload_in_parts(client, uploads, finisher, opts.dest_bucket, dest, fetched.body,
+                                                  fetched.size, content_type=fetched.response.get("ContentType"),
+                                                  metadata=fetched.response.get("Metadata"), part_size=opts.part_size)
+                pending.append(done)
+                return sha
+            data = read_exact(fetched.body, fetched.size)
+            if len(data) != fetched.size or fetched.body.read(1):
+                raise S3Error(f"object {fetched.ref.key!r}: the server sent {len(data)} bytes, "
+                              f"Content-Length said {fetched.size}")
+            put(dest, fetched, data)
+            return fetched.body.hash.hexdigest()
         finally:
             fetched.body.close()
-        return fetched, dest, sha
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, opts.concurrency), thread_name_prefix="s3-mirror") as pool:
-            window: deque = deque()
-            refs = iter(list_objects(client, opts.bucket, opts.prefix, opts.all_versions))
-            seq = 0
-            try:
-                while True:
-                    while len(window) < 2 * max(1, opts.concurrency):
-                        ref = next(refs, None)
-                        if ref is None:
-                            break
-                        seq += 1
-                        window.append(pool.submit(copy_one, ref, seq))
-                    if not window:
-                        break
-                    fetched, dest, sha = window.popleft().result()
-                    if dest:
-                        written.append(dest)
-                    if not counter.add(fetched):
-                        continue
-                    jsonl.write(record_for(fetched.ref, fetched.response, fetched.size, sha, dest).line())
-            finally:
-                for future in window:
-                    future.cancel()
+        try:
+            refs = list_objects(client, opts.bucket, opts.prefix, opts.all_versions)
+            for seq, fetched in enumerate(fetch_in_order(client, opts.bucket, refs, concurrency=opts.concurrency,
+                                                         small_limit=opts.small_object_limit,
+                                                         part_size=opts.part_size, before_read=opts.before_read), 1):
+                if not counter.add(fetched):
+                    continue
+                dest = sha = None
+                if not fetched.ref.delete_marker:
+                    dest = mirror_key(base, fetched.ref, seq, opts.all_versions)
+                    written.append(dest)
+                    sha = store(fetched, dest)
+                jsonl.write(record_for(fetched.ref, fetched.response, fetched.size, sha, dest).line())
+            for future in pending:
+                future.result()
+        finally:
+            uploads.shutdown(cancel=True)
+            finisher.shutdown(wait=True)
         size = jsonl.tell()
         jsonl.seek(0)
         jsonl_sha256 = sha256_stream(jsonl)
@@ -131,7 +135,8 @@ def run_mirror(client, conn, opts, name: str):
     except BaseException as exc:
         _cleanup(client, opts.dest_bucket, written)
         if isinstance(exc, S3Error):
-            raise
+            raise S3Error(f"mirror of bucket {opts.bucket!r} to {opts.dest_bucket!r} failed: {exc} (the partial mirror "
+                          "has no backup.json and does not count as a backup)") from None
         if isinstance(exc, Exception) and is_boto_error(exc):
             raise S3Error(describe(exc, "mirror of bucket", f"{opts.bucket!r} to {opts.dest_bucket!r} at {conn.where}")
                           + " (the partial mirror has no backup.json and does not count as a backup)") from None

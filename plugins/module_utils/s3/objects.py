@@ -14,8 +14,14 @@ from typing import Any, Dict, Iterator, List, Optional
 from . import S3Error
 
 CHUNK = 1 << 20
+# Backups (mirror uploads, ranged reads): one PUT per object up to 64 MiB costs MinIO and the client
+# less CPU than parts (measured in benchmarks/s3); ranged reads of 16 MiB keep several objects in flight.
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
+# Restores read the archive as one stream: parts sent concurrently (boto3 TransferConfig's 8 MiB) let
+# the stream move on while the parts of a large object travel.
+RESTORE_MULTIPART_THRESHOLD = 16 * 1024 * 1024
+RESTORE_PART_SIZE = 8 * 1024 * 1024
 OBJECTS_SUFFIX = ".objects.jsonl"  # the object manifest published beside an archive
 
 
@@ -141,7 +147,7 @@ def read_exact(stream, n: int) -> bytes:
     """Read n bytes (less only at EOF)."""
     parts, left = [], n
     while left > 0:
-        data = stream.read(min(left, CHUNK * 8))
+        data = stream.read(min(left, CHUNK * 16))  # a whole prefetched part at once: no slicing
         if not data:
             break
         parts.append(data)
@@ -149,14 +155,20 @@ def read_exact(stream, n: int) -> bytes:
     return b"".join(parts)
 
 
+def put_extra(content_type: Optional[str], metadata: Optional[Dict[str, str]]) -> Dict[str, Any]:
+    """PutObject/CreateMultipartUpload arguments for an object's content type and user metadata."""
+    extra: Dict[str, Any] = {"Metadata": dict(metadata or {})}
+    if content_type:
+        extra["ContentType"] = content_type
+    return extra
+
+
 def upload_stream(client, bucket: str, key: str, reader, size: int, *, content_type: Optional[str],
                   metadata: Dict[str, str], threshold: int = MULTIPART_THRESHOLD, part_size: int = PART_SIZE) -> str:
     """Upload size bytes from reader to bucket/key, hashing them; multipart above threshold (one part in
     memory at a time; the upload is aborted on any failure). Returns the sha256 of what was sent."""
     digest = hashlib.sha256()
-    extra: Dict[str, Any] = {"Metadata": dict(metadata or {})}
-    if content_type:
-        extra["ContentType"] = content_type
+    extra = put_extra(content_type, metadata)
     if size < threshold:
         data = read_exact(reader, size)
         if len(data) != size:
@@ -195,7 +207,7 @@ def hash_object(client, bucket: str, key: str, version_id: Optional[str] = None)
     resp = client.get_object(**args)
     body = HashingBody(resp["Body"])
     try:
-        while body.read(CHUNK * 4):
+        while body.read(CHUNK * 8):
             pass
     finally:
         body.close()

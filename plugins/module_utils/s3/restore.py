@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import io
+import hashlib
 import os
 import tarfile
 import tempfile
@@ -20,8 +20,9 @@ from ..files import sha256_file
 from . import S3Error
 from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
-from .objects import (MULTIPART_THRESHOLD, PART_SIZE, ObjectRecord, list_objects, read_exact, read_manifest_lines,
-                      target_key, upload_stream)
+from .objects import (RESTORE_MULTIPART_THRESHOLD, RESTORE_PART_SIZE, ObjectRecord, list_objects, read_exact,
+                      read_manifest_lines, target_key, upload_stream)
+from .multipart import BoundedPool, put_object, start_upload_in_parts
 from .prerestore import pre_restore
 from .results import TransferRates
 from .source import BackupSource, open_backup
@@ -39,8 +40,8 @@ class RestoreOptions:
     versions: str = "latest"           # latest | all (replays versions and delete markers in order)
     concurrency: int = 8
     memory_budget: int = 256 * 1024 * 1024  # bytes of objects held for background uploads
-    multipart_threshold: int = MULTIPART_THRESHOLD
-    part_size: int = PART_SIZE
+    multipart_threshold: int = RESTORE_MULTIPART_THRESHOLD
+    part_size: int = RESTORE_PART_SIZE
     pre_restore: Optional[PreRestoreOptions] = None  # the safety net; None restores without it
     delete_extra: bool = False         # delete objects under the target prefix that the backup does not hold
 
@@ -97,55 +98,56 @@ def prepare_target(client, conn: S3Conn, opts: RestoreOptions, prefix: str, dry_
 
 
 class _Uploader:
-    """Uploads records concurrently (bounded) and collects sha256 mismatches and errors."""
+    """Uploads records concurrently within a memory budget and collects sha256 mismatches and errors.
+
+    Objects under the multipart threshold are read into memory by the caller and sent in the
+    background; larger ones are read part by part (hashed in order) and their parts sent concurrently
+    on the same bounded pool, so the archive stream keeps moving while parts travel."""
 
     def __init__(self, client, opts: RestoreOptions, result: RestoreResult, concurrency: int) -> None:
         self.client, self.opts, self.result = client, opts, result
-        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3-restore")
-        self.slots = threading.Semaphore(2 * max(1, concurrency))
+        self.pool = BoundedPool(concurrency, 2 * max(1, concurrency), opts.memory_budget, "s3-restore")
+        self.finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-restore-complete")
         self.lock = threading.Lock()
         self.errors: List[BaseException] = []
         self.sequential = concurrency <= 1  # replaying versions: every write in order, deletes included
-        self.budget = threading.Condition()
-        self.in_memory = 0
 
     def put(self, record: ObjectRecord, dest: str, reader) -> None:
-        """Upload record.size bytes of reader as dest. Objects under the multipart threshold are read
-        into memory now and uploaded in the background, within the memory budget; larger ones are
-        uploaded in parts right away (the reader is a stream that moves on)."""
+        """Upload record.size bytes of reader as dest (see the class docstring)."""
         if self.errors:
             raise self.errors[0]
-        if self.sequential or record.size >= self.opts.multipart_threshold:
-            self._put(record, dest, reader)
-            return
-        data = read_exact(reader, record.size)
-        self.slots.acquire()
-        self._reserve(len(data))
-        future = self.pool.submit(self._put, record, dest, io.BytesIO(data))
-        future.add_done_callback(lambda f, n=len(data): self._done(f, n))
+        if self.sequential:
+            sha = upload_stream(self.client, self.opts.bucket, dest, reader, record.size,
+                                content_type=record.content_type, metadata=record.metadata,
+                                threshold=self.opts.multipart_threshold, part_size=self.opts.part_size)
+            self._stored(record, sha)
+        elif record.size >= self.opts.multipart_threshold:
+            sha, done = start_upload_in_parts(self.client, self.pool, self.finisher, self.opts.bucket, dest, reader,
+                                              record.size, content_type=record.content_type,
+                                              metadata=record.metadata, part_size=self.opts.part_size)
+            done.add_done_callback(lambda f, r=record, s=sha: self._finished(f, r, s))
+        else:
+            data = read_exact(reader, record.size)
+            if len(data) != record.size:
+                raise S3Error(f"archive member of {record.key!r} ended after {len(data)} of {record.size} bytes")
+            future = self.pool.submit(len(data), self._put_small, dest, data, record)
+            future.add_done_callback(lambda f, r=record: self._finished(f, r, None))
 
-    def _reserve(self, size: int) -> None:
-        with self.budget:
-            while self.in_memory and self.in_memory + size > self.opts.memory_budget:
-                self.budget.wait()
-            self.in_memory += size
+    def _put_small(self, dest: str, data: bytes, record: ObjectRecord) -> str:
+        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata)
+        return hashlib.sha256(data).hexdigest()
 
-    def _done(self, future, size: int) -> None:
-        with self.budget:
-            self.in_memory -= size
-            self.budget.notify_all()
-        self.slots.release()
+    def _finished(self, future, record: ObjectRecord, sha: Optional[str]) -> None:
         if future.cancelled():
             return
         exc = future.exception()
         if exc is not None:
             with self.lock:
                 self.errors.append(exc)
+            return
+        self._stored(record, sha if sha is not None else future.result())
 
-    def _put(self, record: ObjectRecord, dest: str, reader) -> None:
-        sha = upload_stream(self.client, self.opts.bucket, dest, reader, record.size,
-                            content_type=record.content_type, metadata=record.metadata,
-                            threshold=self.opts.multipart_threshold, part_size=self.opts.part_size)
+    def _stored(self, record: ObjectRecord, sha: str) -> None:
         with self.lock:
             self.result.objects += 1
             self.result.bytes += record.size
@@ -153,9 +155,11 @@ class _Uploader:
                 reason = f"restored content has sha256 {sha}, the manifest says {record.sha256}"
                 self.result.differing.append({"key": record.key, "reason": reason})
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True)
-        if self.errors:
+    def close(self, cancel: bool = False) -> None:
+        """Wait for every upload (parts first, then their completions); raise the first error."""
+        self.pool.shutdown(cancel=cancel)
+        self.finisher.shutdown(wait=True)
+        if self.errors and not cancel:
             raise self.errors[0]
 
 
@@ -251,7 +255,7 @@ def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResul
             if opts.delete_extra:
                 _delete_extra(client, opts.bucket, prefix, result)
         except BaseException as exc:
-            uploader.pool.shutdown(wait=True, cancel_futures=True)
+            uploader.close(cancel=True)
             if isinstance(exc, (S3Error, ArchiveError)):
                 raise S3Error(f"restore into {result.target} stopped after {result.objects} objects: {exc}") from None
             if isinstance(exc, Exception) and is_boto_error(exc):
@@ -273,7 +277,9 @@ def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: 
 
     def pump() -> None:
         try:
-            outcome["read"] = read_artifact(src.location, writer, encrypted=encrypted, identities=identities)
+            # block_size=0: per-block hashes only locate damage, which verify_first (or s3_verify) reports
+            outcome["read"] = read_artifact(src.location, writer, encrypted=encrypted, identities=identities,
+                                            block_size=0)
         except BaseException as exc:
             outcome["error"] = exc
         finally:
@@ -286,7 +292,8 @@ def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: 
     thread.start()
     try:
         records = read_manifest_lines(src.objects_manifest)
-        with tarfile.open(fileobj=reader, mode="r|") as tar:
+        # bufsize: the stream reads the pipe in 1 MiB pieces instead of 10 KiB records
+        with tarfile.open(fileobj=reader, mode="r|", bufsize=1 << 20) as tar:
             for member in tar:
                 if member.name == TAR_MANIFEST_MEMBER:
                     break

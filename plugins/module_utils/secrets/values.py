@@ -44,11 +44,15 @@ _PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "change-me", "placehol
 _TEMPLATE = re.compile(r"""\$\{|\$\(|\{\{|\}\}|\{%|%\}|<%|%>|%\(\w+\)s|\A\$\$?\w|\A%[\w.()-]+%\Z|\A%s\Z|\A\{[^{}]*\}\Z
                            |\{[\w.\[\]:!]*\}|\A!(?!!binary)|\A\$ANSIBLE_VAULT|\A@\w|\A\[\[|\A\#\{""", re.X)
 _HASHED_KEY = re.compile(r"hash|digest|checksum|fingerprint|_sha\d*|md5", re.I)
+_TOKENISH_KEY = re.compile(r"token|key|credentials?\d*\Z", re.I)
+_PASSWORDISH_KEY = re.compile(r"pass|pwd|secret|contrase", re.I)
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\Z")
-_DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+(?:\(\))?\Z")
+_DOTTED = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(\))?\Z")
 _CALL = re.compile(r"[\w.]+\(.*\)\Z")
 _SENSITIVE_WORD = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.I)
 _LETTERS = re.compile(r"[A-Za-z_]+\Z")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_COLOUR = re.compile(r"\A#(?:[0-9a-fA-F]{3,8}|[A-Za-z_]+)\Z")  # colours and #markers
 _PATH = re.compile(r"""\A(?:/|\./|\.\./|~/|\.\\|\\\\|[A-Za-z]:[\\/]|file:|\w+:///)|\\[A-Za-z]""")
 _URL = re.compile(r"\A[a-z][a-z0-9+.-]*://[^@\s]*\Z", re.I)
 _SEMVER = re.compile(r"""\A(?:[\^~<>=v*]|\|\||\s)*\d+(?:\.(?:\d+|x|X|\*)){1,3}(?:[-+][\w.]+)?
@@ -59,7 +63,7 @@ _DIGEST_PREFIX = re.compile(r"\A(?:sha1|sha224|sha256|sha384|sha512|md5|blake2b?
 # Words on a line that say a long hex/base64 string is a digest, a revision or an id, not a credential.
 _DIGEST_CONTEXT = re.compile(rb"sha\d|md5|hash|digest|checksum|integrity|commit|revision|\brev\b|etag|fingerprint"
                              rb"|uuid|guid|\bid\b|_id\b|Id\b|nonce|salt|vector|expected|sum\b|crc|signature|tx"
-                             rb"|\bsri\b|\.lock|pubkey|public[_-]?key|cert", re.I)
+                             rb"|\bsri\b|\.lock|pubkey|public|recipient|cert", re.I)
 _ALPHABETS = ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789", "0123456789abcdef")
 
 
@@ -127,11 +131,14 @@ def not_a_literal(value: str, key: str = "", line: bytes = b"") -> bool:
         return True  # hashed_secret, password_digest: a one-way hash of the secret, not the secret
     if _ENV_NAME.match(value) or _DOTTED.match(value) or _CALL.match(value):
         return True
-    if _LETTERS.match(value) and _SENSITIVE_WORD.search(value):
-        return True  # NextToken, webhookApiSecret: a name
+    if (_IDENT.match(value) and _SENSITIVE_WORD.search(value)) or (
+            _LETTERS.match(value) and len(value) < 16 and _TOKENISH_KEY.search(key) and not _PASSWORDISH_KEY.search(key)):
+        # V1Secret, NextToken, webhookApiSecret: a name; "input_token": "Marker": tokens and keys are never plain
+        # words (a password can be, so `password: hardcoded` stays)
+        return True
     if value.isdigit() and len(value) < 6:
         return True
-    if _PATH.search(value) or _URL.match(value) or _SEMVER.match(value) or _UUID.match(value) or \
+    if _PATH.search(value) or _URL.match(value) or _COLOUR.match(value) or _SEMVER.match(value) or _UUID.match(value) or \
             _EMAIL.match(value) or _DIGEST_PREFIX.match(value):
         return True
     return value.startswith("-") or value.endswith((",", "[", "]", "(", "{", "-", "_", ":"))
@@ -152,8 +159,8 @@ def not_a_bare_secret(value: str, key: str = "", line: bytes = b"") -> bool:
         return True
     if charset_of(value) == "hex" and len(value) < 32:
         return True  # short hex: colours, ids, counters; detect-secrets' main noise
-    if len(value) > 512:
-        return True  # embedded data (images, fonts, certificates), not a credential
+    if len(value) > 512 or _PATH.search(value) or value.startswith("age1"):
+        return True  # embedded data (images, fonts, certificates), a path, an age recipient (public key)
     return digest_context(line) or _UUID.match(value) is not None
 
 
@@ -170,7 +177,7 @@ def documented_example(value: str, key: str = "", line: bytes = b"") -> bool:
 def basic_auth_placeholder(value: str, key: str = "", line: bytes = b"") -> bool:
     """Password part of user:pass@host: a template, a variable or a placeholder word, not a letters-only
     literal (admin:hardcoded@ is a credential)."""
-    value = value.strip()
+    value = value.strip().rstrip(")]},;.")
     low = value.lower()
     if len(value) < 3 or low in _PLACEHOLDER_VALUES or any(part in low for part in _PLACEHOLDER_PARTS):
         return True

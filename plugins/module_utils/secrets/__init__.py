@@ -19,7 +19,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.files import walk_files  # noqa: F401 (used by repo_scan, manifests)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
-from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, RULES, Rule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, KEY_NAME, RULES, Rule
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.values import (  # noqa: F401 (public API)
     ENTROPY_THRESHOLDS, charset_of, entropy_ok, not_a_literal, shannon_entropy,
 )
@@ -34,6 +34,7 @@ _FP_SALT = b"deploysafe.preflight/secret-fingerprint/v1\0"
 _INLINE_ALLOW = (b"pragma: allowlist secret", b"preflight: allow-secret", b"gitleaks:allow")
 # Prose: `password: required` is a sentence there, so an unquoted letters-only value is not reported.
 _PROSE_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".adoc")
+_KEY_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _LETTERS_ONLY = re.compile(r"[A-Za-z]+\Z")
 # An Ansible Vault file is encrypted by design; its hex body is not a leak.
 _VAULT_HEADER = b"$ANSIBLE_VAULT;"
@@ -146,6 +147,7 @@ class SecretScanner:
             return []
         out: List[SecretMatch] = []
         seen = set()
+        gated: Dict[Tuple["re.Pattern[bytes]", int], List[Tuple[int, int]]] = {}
         name = origin.lower()
         is_code = name.endswith(CODE_SUFFIXES)
         is_prose = name.endswith(_PROSE_SUFFIXES)
@@ -154,8 +156,17 @@ class SecretScanner:
             hits = [k for k in rule.keywords if k in present]
             if not hits or (rule.config_only and is_code) or (rule.files and not base.endswith(rule.files)):
                 continue
-            spans = _keyword_lines(low, hits) if rule.line_scoped else [(0, len(data))]
-            for m in (m for a, b in spans for m in rule.pattern.finditer(data, a, b)):
+            if not rule.line_scoped:
+                spans = [(0, len(data))]
+            elif rule.gate is not None:
+                key = (rule.gate, rule.lines_after)
+                if key not in gated:
+                    gated[key] = _gate_lines(low, rule.gate, rule.lines_after)
+                spans = gated[key]
+            else:
+                spans = _keyword_lines(low, hits, rule.lines_after)
+            subject = low if rule.key_tail else data
+            for m in (m for a, b in spans for m in rule.pattern.finditer(subject, a, b)):
                 found = self._judge(rule, m, data, is_prose)
                 if found is None:
                     continue
@@ -171,13 +182,23 @@ class SecretScanner:
     def _judge(self, rule: Rule, m: "re.Match[bytes]", data: bytes,
                is_prose: bool) -> Optional[Tuple[int, int, str, str]]:
         """(line, column, fingerprint, value) of a match that is a secret, None for one that is not."""
-        raw = m.group("v")
-        value = raw.decode("utf-8", "replace").strip()
         start = m.start("v")
+        raw = data[start:m.end("v")]  # from the data: a key_tail rule matched the lowercased copy
+        value = raw.decode("utf-8", "replace").strip()
         line_begin = data.rfind(b"\n", 0, start) + 1
         line_end = data.find(b"\n", start)
         line_text = data[line_begin:line_end if line_end >= 0 else len(data)]
-        key = (m.group("k") or b"").decode("utf-8", "replace") if "k" in rule.pattern.groupindex else ""
+        if rule.key_tail:
+            key_start = m.start("k")
+            while key_start and data[key_start - 1] in _KEY_CHARS:
+                key_start -= 1
+            if not KEY_NAME.match(data, key_start, m.end("k")):
+                return None  # the key only contains the word (passwordForPassenger, publicKey)
+            key = data[key_start:m.end("k")].decode("utf-8", "replace")
+        else:
+            key = (m.group("k") or b"").decode("utf-8", "replace") if "k" in rule.pattern.groupindex else ""
+        if rule.boundary and start and data[start - 1:start].isalnum():
+            return None
         if rule.entropy and not entropy_ok(value, self.thresholds):
             return None
         if rule.drop is not None and rule.drop(value, key, line_text):
@@ -245,18 +266,40 @@ def _scan_chunk(job: Tuple["SecretScanner", str, List[str]]) -> Tuple[List[Secre
     return found, stats
 
 
-def _keyword_lines(low: bytes, keywords: Sequence[bytes]) -> List[Tuple[int, int]]:
-    """Sorted, merged (start, end) spans of the lines that contain one of the keywords."""
-    starts = set()
+def _keyword_lines(low: bytes, keywords: Sequence[bytes], lines_after: int = 0) -> List[Tuple[int, int]]:
+    """Sorted (start, end) spans of the lines that contain one of the keywords, each extended by
+    lines_after following lines."""
+    spans = set()
     for kw in keywords:
         pos = low.find(kw)
         while pos >= 0:
             begin = low.rfind(b"\n", 0, pos) + 1
-            end = low.find(b"\n", pos)
-            end = len(low) if end < 0 else end
-            starts.add((begin, end))
-            pos = low.find(kw, end)
-    return sorted(starts)
+            line_end = end = low.find(b"\n", pos)
+            for _ in range(lines_after):
+                if end < 0:
+                    break
+                end = low.find(b"\n", end + 1)
+            spans.add((begin, len(low) if end < 0 else end))
+            pos = -1 if line_end < 0 else low.find(kw, line_end + 1)
+    return sorted(spans)
+
+
+def _gate_lines(low: bytes, gate: "re.Pattern[bytes]", lines_after: int) -> List[Tuple[int, int]]:
+    """Sorted (start, end) spans of the lines where gate matches, each extended by lines_after lines."""
+    spans = []
+    last_end = -1
+    for m in gate.finditer(low):
+        if m.start() <= last_end:
+            continue  # same line as the previous hit
+        begin = low.rfind(b"\n", 0, m.start()) + 1
+        line_end = end = low.find(b"\n", m.start())
+        for _ in range(lines_after):
+            if end < 0:
+                break
+            end = low.find(b"\n", end + 1)
+        spans.append((begin, len(low) if end < 0 else end))
+        last_end = len(low) if line_end < 0 else line_end
+    return spans
 
 
 def matches_to_findings(matches: Iterable[SecretMatch], origin_prefix: str = "") -> List[Finding]:

@@ -33,6 +33,15 @@ class Rule:
     # Unquoted `key = value` is a variable in source code; only configuration files hold literals that way.
     config_only: bool = False
     files: Tuple[str, ...] = ()  # lowercase basename suffixes the rule is limited to (empty: every file)
+    lines_after: int = 0  # a line-scoped match may run on into this many following lines (name/value pairs)
+    # Line-scoped rules: a cheap case-sensitive regex run on the lowercased file picks the lines (instead of
+    # every line holding a keyword): a leading alternation of literals lets the regex engine skip ahead.
+    gate: Optional["re.Pattern[bytes]"] = None
+    boundary: bool = False  # the value must not follow a letter or digit (checked outside the regex, for speed)
+    # The pattern matched only the last word of the key (group k) and runs on the lowercased file: the whole
+    # key is read back from the data and must pass KEY_NAME. Starting at the secret word, not at every word,
+    # is what keeps these rules linear and fast.
+    key_tail: bool = False
 
 
 _REMEDIATION = ("Revoke and rotate the credential, remove it from the file (and from history), and load it "
@@ -53,14 +62,20 @@ _SENSITIVE = (r"(?:passw(?:or)?d|passphrase|pwd|(?<![a-z])pass|(?:db|sql|user|ad
               r"|ssh|mq)pass|secret|token|apikey|(?:api|auth|service|account|db|database|priv|private|client|access"
               r"|signing|encryption|master|license|app|secret|consumer|webhook)[_.-]?key|credentials?"
               r"|contrase(?:\xc3\xb1|n)a)\d{0,2}")
-_KEY = r"(?P<k>[\w.-]*?" + _SENSITIVE + r")(?![\w-])"
+# Greedy from a word start (the lookbehind): linear in the line, where a lazy prefix from every position is not.
+_TAIL = (r"(?P<k>(?:passw(?:or)?d|passphrase|pwd|pass|secret|token|key|credentials?|contrase(?:\xc3\xb1|n)a)"
+         r"\d{0,2})(?![\w-])")
+KEY_NAME = re.compile((r"[\w.-]*" + _SENSITIVE + r"\Z").encode(), re.I)
+_KEY = r"(?<![\w.-])(?P<k>[\w.-]*" + _SENSITIVE + r")(?![\w-])"
 _ASSIGN = r"""['"]?\]?[ \t]*(?::=|=>|={1,3}|:)[ \t]*"""
-_KEYWORDS = tuple(sorted({"passw", "passphrase", "pass:", "pass=", "pass\"", "pass'", "pass ", "pwd", "secret",
-                          "token", "apikey", "credential", "contrase"} |
-                         {p + s + "key" for p in ("api", "auth", "service", "account", "db", "database", "priv",
-                                                  "private", "client", "access", "signing", "encryption", "master",
-                                                  "license", "app", "secret", "consumer", "webhook")
-                          for s in ("_", ".", "-", "")}))
+_WORDS = r"(?:pass|pwd|secret|token|key|credential|contrase)"
+_ASSIGN_GATE = re.compile((_WORDS + r"""[\w.\-]{0,40}['"]?\]?[ \t]*(?:[:=(]|=>)""").encode())
+_ENV_GATE = re.compile(rb"^[ \t]*(?:env|arg)[ \t]", re.MULTILINE)
+_XML_GATE = re.compile((r"<[\w.:\-]*" + _WORDS + r"[\w]*>").encode())
+_PAIR_GATE = re.compile((r"""(?:name|key)['"]?[ \t]*:[ \t]*['"]?[\w.\-]*""" + _WORDS + r"|<(?:key|name)>").encode())
+_QUERY_GATE = re.compile(rb"[?&;](?:amp;)?(?:password|passwd|pwd|userpass|pass|secret|access_token|api_key|apikey)=")
+# Few, short gate words: each is one C-speed scan of the file, and the key regex runs only on their lines.
+_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "credential", "contrase")
 _AWS_SESSION = ("session_token", "sessiontoken", "session-token", "security_token", "securitytoken",
                 "security-token", "aws_token", "awstoken")
 _CONFIG_FILES = (".ini", ".cfg", ".conf", ".cnf", ".pypirc", ".gitconfig", ".properties", ".toml", ".desktop")
@@ -68,11 +83,11 @@ _CONFIG_FILES = (".ini", ".cfg", ".conf", ".cnf", ".pypirc", ".gitconfig", ".pro
 RULES = (
     # Provider formats: the exact shape is the evidence; only published documentation values are dropped.
     _rule("secret.aws-access-key-id", "high", "AWS access key id",
-          r"(?<![A-Z0-9])(?P<v>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])",
-          ("akia", "asia", "abia", "acca", "a3t"), drop=vf.documented_example),
+          r"(?P<v>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])",
+          ("akia", "asia", "abia", "acca", "a3t"), drop=vf.documented_example, boundary=True),
     _rule("secret.aws-secret-access-key", "critical", "AWS secret access key",
           r"aws.{0,24}?(?:secret|private|key).{0,24}?['\"\s:=>]+(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-          ("aws",), _I, entropy=True, line_scoped=True, drop=vf.documented_example),
+          ("aws",), _I, line_scoped=True, drop=vf.not_mixed_case_key),
     _rule("secret.aws-session-token", "high", "AWS session token",
           r"(?:" + "|".join(_AWS_SESSION) + r")['\"]?\s*(?::=|=>|[:=])\s*['\"]?(?P<v>[A-Za-z0-9/+=]{100,})",
           _AWS_SESSION, _I, line_scoped=True),
@@ -113,37 +128,39 @@ RULES = (
     _rule("secret.basic-auth-url", "high", "Credentials in a URL",
           r"(?:[?&;]|&amp;)(?P<k>password|passwd|pwd|userpass|pass|secret|access_token|api_key|apikey)=(?P<v>[^&;\s'\"<>#]+)",
           ("pass", "pwd", "secret", "access_token", "api_key", "apikey"), _I, drop=vf.not_a_literal,
-          line_scoped=True),
+          line_scoped=True, gate=_QUERY_GATE),
     _rule("secret.basic-auth-url", "high", "Credentials on a command line (curl -u user:password)",
           r"\bcurl\b.*?(?:-u|--user|--proxy-user)[ \t]+['\"]?[^:\s'\"]+:(?P<v>[^\s'\"()]+)", ("curl",),
           line_scoped=True, drop=vf.basic_auth_placeholder),
     # Secret-like names with a literal value: quoted anywhere, unquoted only in configuration files.
     _rule("secret.password-assignment", "high", "Hard-coded password or token",
-          _KEY + _ASSIGN + r"""(?:[brufBRUF]{1,2})?(?P<q>['"])(?P<v>[^'"\s]{4,200})(?P=q)""",
-          _KEYWORDS, _I, drop=vf.not_a_literal, line_scoped=True),
+          _TAIL + _ASSIGN + r"""(?:[bruf]{1,2})?(?P<q>['"])(?P<v>[^'"\s]{4,200})(?P=q)""",
+          _KEYWORDS, drop=vf.not_a_literal, line_scoped=True, gate=_ASSIGN_GATE, key_tail=True),
     _rule("secret.password-assignment", "high", "Hard-coded password or token",
-          _KEY + _ASSIGN + r"""(?:!!binary[ \t]+)?(?P<v>[^\s'"#;,&<>`|\[\]{}()]{4,200})(?=[\s;,&<>"'\]})]|$)""",
-          _KEYWORDS, _IM, drop=vf.not_a_literal, line_scoped=True, config_only=True),
+          _TAIL + _ASSIGN + r"""(?:!!binary[ \t]+)?(?P<v>[^\s'"#;,&<>`|\[\]{}()]{4,200})(?=[\s;,&<>"'\]})]|$)""",
+          _KEYWORDS, re.MULTILINE, drop=vf.not_a_literal, line_scoped=True, config_only=True, gate=_ASSIGN_GATE,
+          key_tail=True),
     _rule("secret.password-assignment", "high", "Hard-coded password or token",
           r"^[ \t]*(?:ENV|ARG)[ \t]+" + _KEY + r"""[ \t]+['"]?(?P<v>[^\s'"=]+)['"]?[ \t]*$""",
-          _KEYWORDS, _IM, drop=vf.not_a_literal, line_scoped=True),
+          _KEYWORDS, _IM, drop=vf.not_a_literal, line_scoped=True, gate=_ENV_GATE),
     _rule("secret.password-assignment", "high", "Hard-coded password in an XML element",
           r"<(?P<k>[\w.:-]*?" + _SENSITIVE + r")>[ \t]*(?P<v>[^<\s]{4,200})[ \t]*</", _KEYWORDS, _I,
-          drop=vf.not_a_literal, line_scoped=True),
+          drop=vf.not_a_literal, line_scoped=True, gate=_XML_GATE),
     # name/value pairs: Kubernetes env, ECS task definitions, key/value lists in YAML, JSON and XML.
     _rule("secret.password-assignment", "high", "Hard-coded password in a name/value pair",
           r"""(?:name|key)['"]?[ \t]*:[ \t]*['"]?""" + _KEY + r"""['"]?[ \t]*,?[ \t]*\r?\n?[ \t]*['"]?value['"]?"""
-          r"""[ \t]*:[ \t]*['"]?(?P<v>[^\s'"#]{4,200})""", _KEYWORDS, _I, drop=vf.not_a_literal),
+          r"""[ \t]*:[ \t]*['"]?(?P<v>[^\s'"#]{4,200})""", _KEYWORDS, _I, drop=vf.not_a_literal, line_scoped=True,
+          lines_after=1, gate=_PAIR_GATE),
     _rule("secret.password-assignment", "high", "Hard-coded password in a name/value pair",
           r"<(?:key|name)>[ \t]*" + _KEY + r"[ \t]*</(?:key|name)>\s*<value>[ \t]*(?P<v>[^<\s]{4,200})[ \t]*</value>",
-          _KEYWORDS, _I, drop=vf.not_a_literal),
+          _KEYWORDS, _I, drop=vf.not_a_literal, line_scoped=True, lines_after=1, gate=_PAIR_GATE),
     # Multi-line ini values: `key =` then indented continuation lines (configparser syntax).
     _rule("secret.password-assignment", "high", "Hard-coded password in a multi-line value",
           r"^[ \t]*(?P<k>[\w.-]*?" + _SENSITIVE + r"[\w.-]*)[ \t]*[=:][ \t]*\r?\n[ \t]+(?P<v>[^\s#;]{4,200})[ \t]*\r?$",
           _KEYWORDS, _IM, drop=vf.not_a_literal, files=_CONFIG_FILES),
     _rule("secret.high-entropy-string", "medium", "High-entropy string next to a secret-like name",
-          _KEY + r"""[A-Za-z0-9_]{0,20}['"]?\s*(?::=|=>|[:=(])\s*b?['"](?P<v>[A-Za-z0-9+/=_\-]{20,})['"]""",
-          _KEYWORDS, _I, entropy=True, line_scoped=True, drop=vf.not_a_keyed_secret),
+          _TAIL + r"""['"]?\s*(?::=|=>|[:=(])\s*b?['"](?P<v>[a-z0-9+/=_\-]{20,})['"]""",
+          _KEYWORDS, entropy=True, line_scoped=True, drop=vf.not_a_keyed_secret, gate=_ASSIGN_GATE, key_tail=True),
     # No secret-like name: detect-secrets' entropy limits on quoted strings and on configuration values.
     _rule("secret.high-entropy-string", "medium", "High-entropy string",
           r"""(?P<q>['"])(?P<v>[A-Za-z0-9+/=_\-]{20,600})(?P=q)""", ("'", '"'), drop=vf.not_a_bare_secret),
@@ -153,5 +170,6 @@ RULES = (
 )
 
 CODE_SUFFIXES = (".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".java", ".kt", ".scala", ".rb",
-                 ".php", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".rs", ".swift", ".m", ".pl", ".lua", ".groovy")
+                 ".php", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".rs", ".swift", ".m", ".pl", ".lua", ".groovy",
+                 ".ps1", ".psm1", ".psd1", ".vb", ".fs", ".dart", ".ex", ".exs", ".erl", ".clj", ".r", ".jl")
 CHECKS = tuple({r.check.check_id: r.check for r in RULES}.values())

@@ -37,12 +37,11 @@ redacted hidden masked sensitive required optional default value values str stri
 bool boolean dict list object any text unset notset not_set secret_value test testing tbd todo fixme
 dummy fake sample example foo bar baz foobar xxx bearer basic token_type prompt ask input
 """.split())
-_PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "change-me", "placeholder", "your_", "your-", "yourpass",
-                      "xxxx", "****", "....", "redacted", "<", ">", "os.environ", "getenv", "process.env", "env(",
+_PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "change-me", "placeholder", "your_", "your-", "yourpass", "****", "....", "redacted", "<", ">", "os.environ", "getenv", "process.env", "env(",
                       "lookup(", "vault(", "secret(")
 # Template and reference syntaxes: ${VAR} $VAR $(cmd) {{ x }} {% %} <% %> %env(X)% %X% %(x)s {x} !Ref
 _TEMPLATE = re.compile(r"""\$\{|\$\(|\{\{|\}\}|\{%|%\}|<%|%>|%\(\w+\)s|\A\$\$?\w|\A%[\w.()-]+%\Z|\A%s\Z|\A\{[^{}]*\}\Z
-                           |\{[\w.\[\]:!]*\}|\A!(?!!binary)|\A\$ANSIBLE_VAULT|\A@\w|\A\[\[|\A\#\{""", re.X)
+                           |\{[\w.\[\]:!]*\}|%[sdrif]|\[-?\d*\]|xxxx|XXXX|\A!(?!!binary)|\A\$ANSIBLE_VAULT|\A@\w|\A\[\[|\A\#\{""", re.X)
 _HASHED_KEY = re.compile(r"hash|digest|checksum|fingerprint|_sha\d*|md5", re.I)
 _TOKENISH_KEY = re.compile(r"token|key|credentials?\d*\Z", re.I)
 _PASSWORDISH_KEY = re.compile(r"pass|pwd|secret|contrase", re.I)
@@ -51,6 +50,7 @@ _DOTTED = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(\))?\Z")
 _CALL = re.compile(r"[\w.]+\(.*\)\Z")
 _SENSITIVE_WORD = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.I)
 _LETTERS = re.compile(r"[A-Za-z_]+\Z")
+_CAMEL = re.compile(r"\A(?:[A-Z][a-z]{2,}|[A-Z]\d+)(?:[A-Z][a-z]{2,}|\d+)+\Z")  # V1Secret, NextPageMarker
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _COLOUR = re.compile(r"\A#(?:[0-9a-fA-F]{3,8}|[A-Za-z_]+)\Z")  # colours and #markers
 _PATH = re.compile(r"""\A(?:/|\./|\.\./|~/|\.\\|\\\\|[A-Za-z]:[\\/]|file:|\w+:///)|\\[A-Za-z]""")
@@ -58,12 +58,14 @@ _URL = re.compile(r"\A[a-z][a-z0-9+.-]*://[^@\s]*\Z", re.I)
 _SEMVER = re.compile(r"""\A(?:[\^~<>=v*]|\|\||\s)*\d+(?:\.(?:\d+|x|X|\*)){1,3}(?:[-+][\w.]+)?
                          (?:(?:\s*(?:\|\||-|,)?\s*)(?:[\^~<>=v]*)\d+(?:\.(?:\d+|x|X|\*)){0,3}(?:[-+][\w.]+)?)*\Z""", re.X)
 _UUID = re.compile(r"\A\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?\Z", re.I)
+_UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_SEPARATORS = re.compile(r"[-_/.]")
 _EMAIL = re.compile(r"\A[\w.+-]+@[\w-]+(?:\.[\w-]+)+\Z")
 _DIGEST_PREFIX = re.compile(r"\A(?:sha1|sha224|sha256|sha384|sha512|md5|blake2b?)[:=-]", re.I)
 # Words on a line that say a long hex/base64 string is a digest, a revision or an id, not a credential.
-_DIGEST_CONTEXT = re.compile(rb"sha\d|md5|hash|digest|checksum|integrity|commit|revision|\brev\b|etag|fingerprint"
-                             rb"|uuid|guid|\bid\b|_id\b|Id\b|nonce|salt|vector|expected|sum\b|crc|signature|tx"
-                             rb"|\bsri\b|\.lock|pubkey|public|recipient|cert", re.I)
+_DIGEST_CONTEXT = re.compile(rb"(?i:sha\d|md5|hash|digest|checksum|integrity|commit|revision|etag|fingerprint|uuid"
+                             rb"|guid|nonce|salt|vector|expected|signature|public|recipient|cert|\.lock)"
+                             rb"|\b(?:id|ID|Id|rev|sri|crc|sum)\b|[a-z](?:Id|ID)\b|_(?:id|ID)\b")
 _ALPHABETS = ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789", "0123456789abcdef")
 
 
@@ -108,6 +110,15 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def _ascending_run(value: str) -> int:
+    """Length of the longest run of consecutive characters (abcdef, 123456)."""
+    best = run = 1
+    for a, b in zip(value, value[1:]):
+        run = run + 1 if ord(b) == ord(a) + 1 else 1
+        best = max(best, run)
+    return best if value else 0
+
+
 def is_sequential(value: str) -> bool:
     """An alphabet or a run of one (abcdef..., 0123456789..., ABCDEF...): test data, not a secret."""
     low = value.lower()
@@ -131,10 +142,14 @@ def not_a_literal(value: str, key: str = "", line: bytes = b"") -> bool:
         return True  # hashed_secret, password_digest: a one-way hash of the secret, not the secret
     if _ENV_NAME.match(value) or _DOTTED.match(value) or _CALL.match(value):
         return True
-    if (_IDENT.match(value) and _SENSITIVE_WORD.search(value)) or (
-            _LETTERS.match(value) and len(value) < 16 and _TOKENISH_KEY.search(key) and not _PASSWORDISH_KEY.search(key)):
-        # V1Secret, NextToken, webhookApiSecret: a name; "input_token": "Marker": tokens and keys are never plain
-        # words (a password can be, so `password: hardcoded` stays)
+    if _IDENT.match(value) and _SENSITIVE_WORD.search(value) and (
+            _CAMEL.match(value) or not any(c.isdigit() for c in value)):
+        # V1Secret, NextToken, webhookApiSecret, user_password: a name (password1, secret2 stay: weak literals)
+        return True
+    if _TOKENISH_KEY.search(key) and not _PASSWORDISH_KEY.search(key) and (
+            _LETTERS.match(value) and (len(value) < 16 or _CAMEL.match(value)) or _ascending_run(value) >= 6):
+        # "input_token": "Marker", "ExclusiveStartTableName", "abcdefg123": a token or key is never a plain word,
+        # an identifier or an alphabet run (a password can be a word, so `password: hardcoded` stays)
         return True
     if value.isdigit() and len(value) < 6:
         return True
@@ -161,7 +176,10 @@ def not_a_bare_secret(value: str, key: str = "", line: bytes = b"") -> bool:
         return True  # short hex: colours, ids, counters; detect-secrets' main noise
     if len(value) > 512 or _PATH.search(value) or value.startswith("age1"):
         return True  # embedded data (images, fonts, certificates), a path, an age recipient (public key)
-    return digest_context(line) or _UUID.match(value) is not None
+    words = [p for p in _SEPARATORS.split(value) if p.isalpha() and p.islower()]
+    if _UUID_IN.search(value) or len([w for w in words if len(w) >= 4]) >= 2 or any(len(w) >= 10 for w in words):
+        return True  # an id with a UUID inside, or lowercase words joined by - _ / . (a name, not random data)
+    return digest_context(line.replace(value.encode("utf-8", "replace"), b""))  # context around it, not in it
 
 
 def not_a_keyed_secret(value: str, key: str = "", line: bytes = b"") -> bool:
@@ -172,6 +190,15 @@ def not_a_keyed_secret(value: str, key: str = "", line: bytes = b"") -> bool:
 def documented_example(value: str, key: str = "", line: bytes = b"") -> bool:
     """Provider-format rules drop only the published documentation values."""
     return value.strip() in DOCUMENTED_EXAMPLES
+
+
+def not_mixed_case_key(value: str, key: str = "", line: bytes = b"") -> bool:
+    """A provider secret of exact length next to its name: dropped only when it is a published example, an
+    alphabet run, or lacks the upper case, lower case and digits every generated key has. (No entropy limit:
+    a key with FAKE or EXAMPLE spliced in keeps its format and is still reported.)"""
+    value = value.strip()
+    return value in DOCUMENTED_EXAMPLES or is_sequential(value) or not (
+        any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value))
 
 
 def basic_auth_placeholder(value: str, key: str = "", line: bytes = b"") -> bool:

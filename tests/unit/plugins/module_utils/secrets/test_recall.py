@@ -20,10 +20,10 @@ _UPPER = string.ascii_uppercase + string.digits
 
 
 def rnd(n: int, alphabet: str = _B64) -> str:
-    """n random characters with at least one digit and one letter (a real token has both)."""
+    """n random characters, starting with a letter (a leading / reads as a path) and holding a digit."""
     raw = os.urandom(n)
     out = "".join(alphabet[b % len(alphabet)] for b in raw)
-    return out[:-2] + "7" + "k" if alphabet != _UPPER else out[:-1] + "7"
+    return "K" + out[1:-1] + "7"
 
 
 def hexs(n: int) -> str:
@@ -47,9 +47,9 @@ def planted():
     yield "key-in-env", "secret.private-key", "app.env", f'SSH_KEY="{key_block("OPENSSH ", chr(92) + "n")}"\n'
     yield "key-in-k8s-env", "secret.private-key", "pod.yaml", (
         "env:\n  - name: TLS_KEY\n    value: |\n" + key_block("EC ", "\n", "      ") + "\n")
-    yield "b64-in-env-no-name", "secret.high-entropy-string", "settings.env", f"mimi={rnd(40)}\n"
+    yield "b64-in-env-no-name", "secret.high-entropy-string", "settings.env", f"mimi={rnd(64)}\n"
     yield "hex-in-ini-no-name", "secret.high-entropy-string", "app.ini", f"[x]\nvalue = {hexs(40)}\n"
-    yield "b64-quoted-in-code", "secret.high-entropy-string", "conf.py", f"SETTING = '{rnd(44)}'\n"
+    yield "b64-quoted-in-code", "secret.high-entropy-string", "conf.py", f"SETTING = '{rnd(64)}'\n"
     yield "yaml-password", "secret.password-assignment", "vars.yml", f"db:\n  password: {p}\n"
     yield "configmap-data", "secret.password-assignment", "cm.yaml", (
         f"apiVersion: v1\nkind: ConfigMap\ndata:\n  DB_PASSWORD: {p}\n")

@@ -204,6 +204,8 @@ def not_mixed_case_key(value: str, key: str = "", line: bytes = b"") -> bool:
 def basic_auth_placeholder(value: str, key: str = "", line: bytes = b"") -> bool:
     """Password part of user:pass@host: a template, a variable or a placeholder word, not a letters-only
     literal (admin:hardcoded@ is a credential)."""
+    if _TEMPLATE.search(value.strip()):
+        return True
     value = value.strip().rstrip(")]},;.")
     low = value.lower()
     if len(value) < 3 or low in _PLACEHOLDER_VALUES or any(part in low for part in _PLACEHOLDER_PARTS):

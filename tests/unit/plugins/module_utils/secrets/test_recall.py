@@ -104,6 +104,8 @@ CLEAN = [
     ("erb", "vars.yml", "MasterUserPassword: <% PASSWORD_HERE %>\n"),
     ("symfony-env", "params.yml", "db_secret: '%env(DB_SECRET_VALUE)%'\n"),
     ("empty", "app.env", 'API_TOKEN=""\nDB_PASSWORD=\n'),
+    ("npmrc-references", ".npmrc", "//r.io/:_authToken=${NPM_TOKEN}\n//r.io/:_authToken=$NPM_TOKEN\n"
+                                   "//r.io/:_authToken={NPM_TOKEN}\n//r.io/:_authToken={}\n//r.io/:_authToken=\n"),
     ("secret-key-ref", "deploy.yaml", k8s_secret_ref()),
     ("semver", "package.json", '{"dependencies": {"jsonwebtoken": "^9.0.2", "passport-token": ">=1.2.0 <2.0.0"}}\n'),
     ("file-path", "vars.yml", "token_file: /var/run/secrets/kubernetes.io/token\napi_key: ./keys/api.txt\n"),

@@ -50,7 +50,7 @@ _DOTTED = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(\))?\Z")
 _CALL = re.compile(r"[\w.]+\(.*\)\Z")
 _SENSITIVE_WORD = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.I)
 _LETTERS = re.compile(r"[A-Za-z_]+\Z")
-_CAMEL = re.compile(r"\A(?:[A-Z][a-z]{2,}|[A-Z]\d+)(?:[A-Z][a-z]{2,}|\d+)+\Z")  # V1Secret, NextPageMarker
+_CAMEL = re.compile(r"\A(?:[A-Z][a-z]{2,}|[A-Z]\d+)(?:[A-Z][a-z]+|\d+)+\Z")  # V1Secret, NextPageMarker
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _COLOUR = re.compile(r"\A#(?:[0-9a-fA-F]{3,8}|[A-Za-z_]+)\Z")  # colours and #markers
 _PATH = re.compile(r"""\A(?:/|\./|\.\./|~/|\.\\|\\\\|[A-Za-z]:[\\/]|file:|\w+:///)|\\[A-Za-z]""")
@@ -63,7 +63,7 @@ _SEPARATORS = re.compile(r"[-_/.]")
 _EMAIL = re.compile(r"\A[\w.+-]+@[\w-]+(?:\.[\w-]+)+\Z")
 _DIGEST_PREFIX = re.compile(r"\A(?:sha1|sha224|sha256|sha384|sha512|md5|blake2b?)[:=-]", re.I)
 # Words on a line that say a long hex/base64 string is a digest, a revision or an id, not a credential.
-_DIGEST_CONTEXT = re.compile(rb"(?i:sha\d|md5|hash|digest|checksum|integrity|commit|revision|etag|fingerprint|uuid"
+_DIGEST_CONTEXT = re.compile(rb"(?i:sha\d|md5|hash|digest|checksum|csum|integrity|commit|revision|etag|fingerprint|uuid"
                              rb"|guid|nonce|salt|vector|expected|signature|public|recipient|cert|\.lock)"
                              rb"|\b(?:id|ID|Id|rev|sri|crc|sum)\b|[a-z](?:Id|ID)\b|_(?:id|ID)\b")
 _ALPHABETS = ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789", "0123456789abcdef")

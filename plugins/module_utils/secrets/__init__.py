@@ -194,11 +194,15 @@ class SecretScanner:
                 key_start -= 1
             if not KEY_NAME.match(data, key_start, m.end("k")):
                 return None  # the key only contains the word (passwordForPassenger, publicKey)
+            if key_start and data[key_start - 1] in b":/":
+                return None  # a segment of an ARN, URN or path (arn:aws:secretsmanager:...:secret:name)
             key = data[key_start:m.end("k")].decode("utf-8", "replace")
         else:
             key = (m.group("k") or b"").decode("utf-8", "replace") if "k" in rule.pattern.groupindex else ""
         if rule.boundary and start and data[start - 1:start].isalnum():
             return None
+        if "op" in rule.pattern.groupindex and m.group("op") in (b"==", b"===") and value.isalpha():
+            return None  # `mode == 'always'`: a comparison with a word is an enum, not a password
         if rule.entropy and not entropy_ok(value, self.thresholds):
             return None
         if rule.drop is not None and rule.drop(value, key, line_text):

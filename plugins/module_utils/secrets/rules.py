@@ -67,7 +67,7 @@ _TAIL = (r"(?P<k>(?:passw(?:or)?d|passphrase|pwd|pass|secret|token|key|credentia
          r"\d{0,2})(?![\w-])")
 KEY_NAME = re.compile((r"[\w.-]*" + _SENSITIVE + r"\Z").encode(), re.I)
 _KEY = r"(?<![\w.-])(?P<k>[\w.-]*" + _SENSITIVE + r")(?![\w-])"
-_ASSIGN = r"""['"]?\]?[ \t]*(?::=|=>|={1,3}|:)[ \t]*"""
+_ASSIGN = r"""['"]?\]?[ \t]*(?P<op>:=|=>|={1,3}|:)[ \t]*"""
 _WORDS = r"(?:pass|pwd|secret|token|key|credential|contrase)"
 _ASSIGN_GATE = re.compile((_WORDS + r"""[\w.\-]{0,40}['"]?\]?[ \t]*(?:[:=(]|=>)""").encode())
 _ENV_GATE = re.compile(rb"^[ \t]*(?:env|arg)[ \t]", re.MULTILINE)

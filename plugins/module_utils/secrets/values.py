@@ -29,6 +29,9 @@ DOCUMENTED_EXAMPLES = frozenset((
     "AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
 ))
 
+# Digests of empty input: constants in every HTTP signing library.
+_EMPTY_DIGESTS = frozenset(("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                            "da39a3ee5e6b4b0d3255bfef95601890afd80709", "d41d8cd98f00b204e9800998ecf8427e"))
 # Values that stand for "put the secret here" or are a type/word, not a secret.
 _PLACEHOLDER_VALUES = frozenset("""
 password passwd pass pwd secret secrets token key apikey api_key credentials credential passphrase
@@ -42,6 +45,9 @@ _PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "change-me", "placehol
 # Template and reference syntaxes: ${VAR} $VAR $(cmd) {{ x }} {% %} <% %> %env(X)% %X% %(x)s {x} !Ref
 _TEMPLATE = re.compile(r"""\$\{|\$\(|\{\{|\}\}|\{%|%\}|<%|%>|%\(\w+\)s|\A\$\$?\w|\A%[\w.()-]+%\Z|\A%s\Z|\A\{[^{}]*\}\Z
                            |\{[\w.\[\]:!]*\}|%[sdrif]|\[-?\d*\]|xxxx|XXXX|\A!(?!!binary)|\A\$ANSIBLE_VAULT|\A@\w|\A\[\[|\A\#\{""", re.X)
+_NOT_A_SECRET_TOKEN = re.compile(r"(?:next|continuation|page|pagination|marker|cursor|start|purchase|clientrequest"
+                                 r"|client_request|clienttoken|idempotency|change|verification|csrf|xsrf|sync|resume"
+                                 r"|continue|input|output|result)[_-]?(?:token|key)?\d*\Z", re.I)
 _HASHED_KEY = re.compile(r"hash|digest|checksum|fingerprint|_sha\d*|md5", re.I)
 _TOKENISH_KEY = re.compile(r"token|key|credentials?\d*\Z", re.I)
 _PASSWORDISH_KEY = re.compile(r"pass|pwd|secret|contrase", re.I)
@@ -64,7 +70,8 @@ _EMAIL = re.compile(r"\A[\w.+-]+@[\w-]+(?:\.[\w-]+)+\Z")
 _DIGEST_PREFIX = re.compile(r"\A(?:sha1|sha224|sha256|sha384|sha512|md5|blake2b?)[:=-]", re.I)
 # Words on a line that say a long hex/base64 string is a digest, a revision or an id, not a credential.
 _DIGEST_CONTEXT = re.compile(rb"(?i:sha\d|md5|hash|digest|checksum|csum|integrity|commit|revision|etag|fingerprint|uuid"
-                             rb"|guid|nonce|salt|vector|expected|signature|public|recipient|cert|\.lock)"
+                             rb"|guid|nonce|salt|vector|expected|signature|public|recipient|cert|\.lock|marker|cursor|pagination"
+                             rb"|nexttoken|next_token|continuation)"
                              rb"|\b(?:id|ID|Id|rev|sri|crc|sum)\b|[a-z](?:Id|ID)\b|_(?:id|ID)\b")
 _ALPHABETS = ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789", "0123456789abcdef")
 
@@ -138,6 +145,8 @@ def not_a_literal(value: str, key: str = "", line: bytes = b"") -> bool:
         return True
     if key and (_norm(value) == _norm(key) or _norm(key).endswith(_norm(value))):
         return True  # TRAVEL_API_KEY: TRAVEL_API_KEY, password: password
+    if key and _NOT_A_SECRET_TOKEN.search(key):
+        return True  # NextToken, ClientRequestToken, csrf_token: pagination, idempotency and form tokens
     if key and _HASHED_KEY.search(key):
         return True  # hashed_secret, password_digest: a one-way hash of the secret, not the secret
     if _ENV_NAME.match(value) or _DOTTED.match(value) or _CALL.match(value):
@@ -164,17 +173,33 @@ def digest_context(line: bytes) -> bool:
     return bool(_DIGEST_CONTEXT.search(line))
 
 
+def public_der(value: str) -> bool:
+    """Base64 DER whose outer SEQUENCE starts with a SEQUENCE: a public key (SubjectPublicKeyInfo) or a
+    certificate. Private keys (PKCS#1, PKCS#8) start with the INTEGER version instead."""
+    if not value.startswith("MII"):
+        return False
+    try:
+        der = base64.b64decode(value[:16] + "=" * (-len(value[:16]) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    if len(der) < 6 or der[0] != 0x30:
+        return False
+    offset = 2 + (der[1] & 0x7F if der[1] & 0x80 else 0)
+    return len(der) > offset and der[offset] == 0x30
+
+
 def not_a_bare_secret(value: str, key: str = "", line: bytes = b"") -> bool:
     """For a string with no secret-like name: True unless it passes detect-secrets' entropy limits, mixes
     letters and digits, is not an alphabet run, and its line does not call it a digest, revision or id."""
     value = value.strip()
-    if value in DOCUMENTED_EXAMPLES or is_sequential(value) or not bare_entropy_ok(value):
+    if value in DOCUMENTED_EXAMPLES or value.lower() in _EMPTY_DIGESTS or is_sequential(value) or \
+            not bare_entropy_ok(value):
         return True
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return True
     if charset_of(value) == "hex" and len(value) < 32:
         return True  # short hex: colours, ids, counters; detect-secrets' main noise
-    if len(value) > 512 or _PATH.search(value) or value.startswith("age1"):
+    if len(value) > 512 or _PATH.search(value) or value.startswith("age1") or public_der(value):
         return True  # embedded data (images, fonts, certificates), a path, an age recipient (public key)
     words = [p for p in _SEPARATORS.split(value) if p.isalpha() and p.islower()]
     if _UUID_IN.search(value) or len([w for w in words if len(w) >= 4]) >= 2 or any(len(w) >= 10 for w in words):

@@ -126,6 +126,16 @@ def test_placeholder_twin_stays_quiet(name, filename, text):
     assert SecretScanner().scan_bytes(text.encode(), filename) == [], name
 
 
+def test_public_key_der_is_not_a_secret():
+    """A base64 SubjectPublicKeyInfo (AWS examples, JWKS) is public; generated here with cryptography."""
+    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
+    ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
+    public = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    text = f'{{"AttributeValue": "{base64.b64encode(public).decode()}"}}\n'
+    assert SecretScanner().scan_bytes(text.encode(), "examples.json") == []
+
+
 @pytest.mark.parametrize("marker", ["# pragma: allowlist secret", "# gitleaks:allow"])
 def test_inline_allow_comments_of_detect_secrets_and_gitleaks(marker):
     text = f"aws_id: AKIA{rnd(16, _UPPER)}  {marker}\npassword: {pw()}  {marker}\n"

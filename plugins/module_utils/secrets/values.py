@@ -176,7 +176,7 @@ def digest_context(line: bytes) -> bool:
 def public_der(value: str) -> bool:
     """Base64 DER whose outer SEQUENCE starts with a SEQUENCE: a public key (SubjectPublicKeyInfo) or a
     certificate. Private keys (PKCS#1, PKCS#8) start with the INTEGER version instead."""
-    if not value.startswith("MII"):
+    if not value.startswith("M"):  # 0x30, a DER SEQUENCE
         return False
     try:
         der = base64.b64decode(value[:16] + "=" * (-len(value[:16]) % 4))

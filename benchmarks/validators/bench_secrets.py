@@ -107,7 +107,8 @@ def sample_config_files(site: str, dest: str, limit: int) -> int:
 def agreement(o, d, g):
     union = o | d | g
     return {"files_flagged_any": len(union), "all_three": len(o & d & g), "ours_and_ds_only": len((o & d) - g),
-            "ours_and_gitleaks_only": len((o & g) - d), "only_ours": len(o - d - g), "only_detect_secrets": len(d - o - g),
+            "ours_and_gitleaks_only": len((o & g) - d), "only_ours": len(o - d - g),
+            "only_detect_secrets": len(d - o - g),
             "only_gitleaks": len(g - o - d), "ds_and_gitleaks_not_ours": len((d & g) - o),
             "theirs_missed_by_ours": len((d | g) - o)}
 

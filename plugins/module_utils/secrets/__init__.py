@@ -19,7 +19,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.files import walk_files  # noqa: F401 (used by repo_scan, manifests)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
-from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, KEY_NAME, RULES, Rule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import (
+    CHECKS, CODE_SUFFIXES, KEY_NAME, RULES, Rule,
+)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.values import (  # noqa: F401 (public API)
     ENTROPY_THRESHOLDS, charset_of, entropy_ok, not_a_literal, shannon_entropy,
 )

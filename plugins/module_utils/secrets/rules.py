@@ -126,7 +126,8 @@ RULES = (
           ("://",), _I, drop=vf.basic_auth_placeholder, line_scoped=True),
     # JDBC/ODBC/AMQP query credentials: ?user=app&password=..., ;Password=...;
     _rule("secret.basic-auth-url", "high", "Credentials in a URL",
-          r"(?:[?&;]|&amp;)(?P<k>password|passwd|pwd|userpass|pass|secret|access_token|api_key|apikey)=(?P<v>[^&;\s'\"<>#]+)",
+          r"(?:[?&;]|&amp;)(?P<k>password|passwd|pwd|userpass|pass|secret|access_token|api_key|apikey)"
+          r"=(?P<v>[^&;\s'\"<>#]+)",
           ("pass", "pwd", "secret", "access_token", "api_key", "apikey"), _I, drop=vf.not_a_literal,
           line_scoped=True, gate=_QUERY_GATE),
     _rule("secret.basic-auth-url", "high", "Credentials on a command line (curl -u user:password)",

@@ -40,11 +40,13 @@ redacted hidden masked sensitive required optional default value values str stri
 bool boolean dict list object any text unset notset not_set secret_value test testing tbd todo fixme
 dummy fake sample example foo bar baz foobar xxx bearer basic token_type prompt ask input
 """.split())
-_PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "change-me", "placeholder", "your_", "your-", "yourpass", "****", "....", "redacted", "<", ">", "os.environ", "getenv", "process.env", "env(",
-                      "lookup(", "vault(", "secret(")
+_PLACEHOLDER_PARTS = ("example", "changeme", "change_me", "change-me", "placeholder", "your_", "your-", "yourpass",
+                      "****", "....", "redacted", "<", ">", "os.environ", "getenv", "process.env", "env(", "lookup(",
+                      "vault(", "secret(")
 # Template and reference syntaxes: ${VAR} $VAR $(cmd) {{ x }} {% %} <% %> %env(X)% %X% %(x)s {x} !Ref
-_TEMPLATE = re.compile(r"""\$\{|\$\(|\{\{|\}\}|\{%|%\}|<%|%>|%\(\w+\)s|\A\$\$?\w|\A%[\w.()-]+%\Z|\A%s\Z|\A\{[^{}]*\}\Z
-                           |\{[\w.\[\]:!]*\}|%[sdrif]|\[-?\d*\]|xxxx|XXXX|\A!(?!!binary)|\A\$ANSIBLE_VAULT|\A@\w|\A\[\[|\A\#\{""", re.X)
+_TEMPLATE = re.compile(r"""\$\{|\$\(|\{\{|\}\}|\{%|%\}|<%|%>|%\(\w+\)s|\A\$\$?\w|\A%[\w.()-]+%\Z|\A%s\Z
+                           |\A\{[^{}]*\}\Z|\{[\w.\[\]:!]*\}|%[sdrif]|\[-?\d*\]|xxxx|XXXX|\A!(?!!binary)
+                           |\A\$ANSIBLE_VAULT|\A@\w|\A\[\[|\A\#\{""", re.X)
 _NOT_A_SECRET_TOKEN = re.compile(r"(?:next|continuation|page|pagination|marker|cursor|start|purchase|clientrequest"
                                  r"|client_request|clienttoken|idempotency|change|verification|csrf|xsrf|sync|resume"
                                  r"|continue|input|output|result)[_-]?(?:token|key)?\d*\Z", re.I)
@@ -62,16 +64,17 @@ _COLOUR = re.compile(r"\A#(?:[0-9a-fA-F]{3,8}|[A-Za-z_]+)\Z")  # colours and #ma
 _PATH = re.compile(r"""\A(?:/|\./|\.\./|~/|\.\\|\\\\|[A-Za-z]:[\\/]|file:|\w+:///)|\\[A-Za-z]""")
 _URL = re.compile(r"\A[a-z][a-z0-9+.-]*://[^@\s]*\Z", re.I)
 _SEMVER = re.compile(r"""\A(?:[\^~<>=v*]|\|\||\s)*\d+(?:\.(?:\d+|x|X|\*)){1,3}(?:[-+][\w.]+)?
-                         (?:(?:\s*(?:\|\||-|,)?\s*)(?:[\^~<>=v]*)\d+(?:\.(?:\d+|x|X|\*)){0,3}(?:[-+][\w.]+)?)*\Z""", re.X)
+                         (?:(?:\s*(?:\|\||-|,)?\s*)(?:[\^~<>=v]*)\d+(?:\.(?:\d+|x|X|\*)){0,3}(?:[-+][\w.]+)?)*
+                         \Z""", re.X)
 _UUID = re.compile(r"\A\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?\Z", re.I)
 _UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _SEPARATORS = re.compile(r"[-_/.]")
 _EMAIL = re.compile(r"\A[\w.+-]+@[\w-]+(?:\.[\w-]+)+\Z")
 _DIGEST_PREFIX = re.compile(r"\A(?:sha1|sha224|sha256|sha384|sha512|md5|blake2b?)[:=-]", re.I)
 # Words on a line that say a long hex/base64 string is a digest, a revision or an id, not a credential.
-_DIGEST_CONTEXT = re.compile(rb"(?i:sha\d|md5|hash|digest|checksum|csum|integrity|commit|revision|etag|fingerprint|uuid"
-                             rb"|guid|nonce|salt|vector|expected|signature|public|recipient|cert|\.lock|marker|cursor|pagination"
-                             rb"|nexttoken|next_token|continuation)"
+_DIGEST_CONTEXT = re.compile(rb"(?i:sha\d|md5|hash|digest|checksum|csum|integrity|commit|revision|etag"
+                             rb"|fingerprint|uuid|guid|nonce|salt|vector|expected|signature|public|recipient|cert"
+                             rb"|\.lock|marker|cursor|pagination|nexttoken|next_token|continuation)"
                              rb"|\b(?:id|ID|Id|rev|sri|crc|sum)\b|[a-z](?:Id|ID)\b|_(?:id|ID)\b")
 _ALPHABETS = ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789", "0123456789abcdef")
 
@@ -162,9 +165,8 @@ def not_a_literal(value: str, key: str = "", line: bytes = b"") -> bool:
         return True
     if value.isdigit() and len(value) < 6:
         return True
-    if _PATH.search(value) or _URL.match(value) or _COLOUR.match(value) or _SEMVER.match(value) or _UUID.match(value) or \
-            _EMAIL.match(value) or _DIGEST_PREFIX.match(value):
-        return True
+    if any(p.search(value) for p in (_PATH, _URL, _COLOUR, _SEMVER, _UUID, _EMAIL, _DIGEST_PREFIX)):
+        return True  # a path, a URL without credentials, a colour, a version range, a UUID, an address, a digest
     return value.startswith("-") or value.endswith((",", "[", "]", "(", "{", "-", "_", ":"))
 
 

@@ -65,7 +65,8 @@ def planted():
     yield "pypirc", "secret.password-assignment", ".pypirc", f"[pypi]\nusername: me\npassword: {p}\n"
     yield "dockerfile-env-space", "secret.password-assignment", "Dockerfile", f"FROM x\nENV API_TOKEN {rnd(24)}\n"
     yield "dockerfile-env-eq", "secret.password-assignment", "Dockerfile", f"FROM x\nENV DB_PASSWORD={p}\n"
-    yield "jdbc-query", "secret.basic-auth-url", "Dao.java", f'String url = "jdbc:mysql://db/app?user=app&password={p}";\n'
+    yield "jdbc-query", "secret.basic-auth-url", "Dao.java", (
+        f'String url = "jdbc:mysql://db/app?user=app&password={p}";\n')
     yield "amqp-uri", "secret.basic-auth-url", "settings.py", f'BROKER = "amqp://app:{p}@rabbit:5672/vhost"\n'
     yield "ado-connection", "secret.basic-auth-url", "web.config", f"<add value=\"Server=db;Uid=app;Password={p};\"/>\n"
     yield "docker-auth", "secret.registry-auth", "config.json", (

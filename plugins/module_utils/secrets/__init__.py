@@ -281,7 +281,7 @@ def _keyword_lines(low: bytes, keywords: Sequence[bytes], lines_after: int = 0) 
         while pos >= 0:
             begin = low.rfind(b"\n", 0, pos) + 1
             line_end = end = low.find(b"\n", pos)
-            for _ in range(lines_after):
+            for _line in range(lines_after):
                 if end < 0:
                     break
                 end = low.find(b"\n", end + 1)
@@ -299,7 +299,7 @@ def _gate_lines(low: bytes, gate: "re.Pattern[bytes]", lines_after: int) -> List
             continue  # same line as the previous hit
         begin = low.rfind(b"\n", 0, m.start()) + 1
         line_end = end = low.find(b"\n", m.start())
-        for _ in range(lines_after):
+        for _line in range(lines_after):
             if end < 0:
                 break
             end = low.find(b"\n", end + 1)

@@ -12,68 +12,34 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import math
 import os
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.files import walk_files  # noqa: F401 (used by repo_scan, manifests)
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import Finding, Location
-from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import CHECKS, CODE_SUFFIXES, RULES, Rule
+from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.rules import (
+    CHECKS, CODE_SUFFIXES, KEY_NAME, RULES, Rule,
+)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.secrets.values import (  # noqa: F401 (public API)
+    ENTROPY_THRESHOLDS, charset_of, entropy_ok, not_a_literal, shannon_entropy,
+)
 
 __all__ = ["CHECKS", "Allowlist", "SecretMatch", "ScanStats", "SecretScanner", "fingerprint", "redact",
-           "shannon_entropy", "matches_to_findings"]
+           "shannon_entropy", "entropy_ok", "matches_to_findings"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 BINARY_SNIFF = 8192
 # Salted so a short fingerprint of a weak password is not a plain sha256 lookup.
 _FP_SALT = b"deploysafe.preflight/secret-fingerprint/v1\0"
-ENTROPY_THRESHOLDS = {"hex": 3.0, "base64": 4.2, "other": 3.5}
-_HEX = frozenset("0123456789abcdefABCDEF")
-_B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
-_PLACEHOLDER_WORDS = ("example", "changeme", "change_me", "placeholder", "your_", "your-", "yourpass", "xxxx",
-                      "****", "dummy", "sample", "redacted", "<", ">", "${", "{{", "%(", "%s", "{", "}", "$(",
-                      "(", ")", "\\", "os.environ", "getenv", "none", "null", "undefined", "true", "false")
-_IDENTIFIER_ONLY = re.compile(r"[A-Za-z_.\-]+\Z")
 _INLINE_ALLOW = (b"pragma: allowlist secret", b"preflight: allow-secret", b"gitleaks:allow")
-
-
-def shannon_entropy(value: str) -> float:
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-def charset_of(value: str) -> str:
-    chars = set(value)
-    if chars <= _HEX:
-        return "hex"
-    if chars <= _B64:
-        return "base64"
-    return "other"
-
-
-def entropy_ok(value: str, thresholds: Optional[Dict[str, float]] = None) -> bool:
-    """Per-charset threshold, lowered for short strings whose maximum entropy is log2(len)."""
-    limit = min((thresholds or ENTROPY_THRESHOLDS)[charset_of(value)], 0.85 * math.log2(max(len(value), 2)))
-    return shannon_entropy(value) >= limit
-
-
-def looks_like_placeholder(value: str) -> bool:
-    low = value.lower()
-    if any(word in low for word in _PLACEHOLDER_WORDS):
-        return True
-    if len(set(value)) <= 2:
-        return True
-    if value.startswith(("/", "./", "../", "~/")) or value.endswith((",", "[", "]")):
-        return True  # a file path or the middle of an expression
-    # Identifiers and dotted names (CLIENT_SECRET, NextToken, django.conf.x) are names, not secrets;
-    # a letters-only password slips through this, the price of a usable false-positive rate.
-    return bool(_IDENTIFIER_ONLY.match(value))
+# Prose: `password: required` is a sentence there, so an unquoted letters-only value is not reported.
+_PROSE_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".adoc")
+_KEY_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_LETTERS_ONLY = re.compile(r"[A-Za-z]+\Z")
+# An Ansible Vault file is encrypted by design; its hex body is not a leak.
+_VAULT_HEADER = b"$ANSIBLE_VAULT;"
 
 
 def fingerprint(rule_id: str, value: bytes) -> str:
@@ -174,6 +140,8 @@ class SecretScanner:
         self._keywords = sorted({k for r in self.rules for k in r.keywords})
 
     def scan_bytes(self, data: bytes, origin: str, layer: str = "", pointer: str = "") -> List[SecretMatch]:
+        if data.startswith(_VAULT_HEADER):
+            return []
         # bytes.lower() and `in` are C loops: far cheaper than one case-insensitive alternation regex.
         low = data.lower()
         present = {k for k in self._keywords if k in low}
@@ -181,37 +149,74 @@ class SecretScanner:
             return []
         out: List[SecretMatch] = []
         seen = set()
-        is_code = origin.lower().endswith(CODE_SUFFIXES)
+        gated: Dict[Tuple["re.Pattern[bytes]", int], List[Tuple[int, int]]] = {}
+        name = origin.lower()
+        is_code = name.endswith(CODE_SUFFIXES)
+        is_prose = name.endswith(_PROSE_SUFFIXES)
+        base = os.path.basename(name)
         for rule in self.rules:
             hits = [k for k in rule.keywords if k in present]
-            if not hits or (rule.config_only and is_code):
+            if not hits or (rule.config_only and is_code) or (rule.files and not base.endswith(rule.files)):
                 continue
-            spans = _keyword_lines(low, hits) if rule.line_scoped else [(0, len(data))]
-            for m in (m for a, b in spans for m in rule.pattern.finditer(data, a, b)):
-                raw = m.group("v")
-                value = raw.decode("utf-8", "replace").strip()
-                if "example" in value.lower():
-                    continue  # documentation keys (AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY)
-                if rule.entropy and not entropy_ok(value, self.thresholds):
+            if not rule.line_scoped:
+                spans = [(0, len(data))]
+            elif rule.gate is not None:
+                key = (rule.gate, rule.lines_after)
+                if key not in gated:
+                    gated[key] = _gate_lines(low, rule.gate, rule.lines_after)
+                spans = gated[key]
+            else:
+                spans = _keyword_lines(low, hits, rule.lines_after)
+            subject = low if rule.key_tail else data
+            for m in (m for a, b in spans for m in rule.pattern.finditer(subject, a, b)):
+                found = self._judge(rule, m, data, is_prose)
+                if found is None:
                     continue
-                if rule.placeholder_check and looks_like_placeholder(value):
-                    continue
-                fp = fingerprint(rule.check.check_id, raw.strip())
-                if fp in self.allowlist.fingerprints:
-                    continue
-                start = m.start("v")
-                line_begin = data.rfind(b"\n", 0, start) + 1
-                line_end = data.find(b"\n", start)
-                line_text = data[line_begin:line_end if line_end >= 0 else len(data)]
-                if any(a in line_text for a in _INLINE_ALLOW) or any(r.search(line_text) for r in self.allowlist.compiled):
-                    continue
-                line = data.count(b"\n", 0, start) + 1
+                line, column, fp, value = found
                 if (line, fp) in seen:
                     continue
                 seen.add((line, fp))
                 out.append(SecretMatch(rule.check.check_id, rule.check.title, rule.check.severity, origin, line,
-                                       start - line_begin + 1, fp, redact(value), layer, pointer))
+                                       column, fp, redact(value), layer, pointer))
+        out.sort(key=lambda x: (x.line, x.column))
         return out
+
+    def _judge(self, rule: Rule, m: "re.Match[bytes]", data: bytes,
+               is_prose: bool) -> Optional[Tuple[int, int, str, str]]:
+        """(line, column, fingerprint, value) of a match that is a secret, None for one that is not."""
+        start = m.start("v")
+        raw = data[start:m.end("v")]  # from the data: a key_tail rule matched the lowercased copy
+        value = raw.decode("utf-8", "replace").strip()
+        line_begin = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", start)
+        line_text = data[line_begin:line_end if line_end >= 0 else len(data)]
+        if rule.key_tail:
+            key_start = m.start("k")
+            while key_start and data[key_start - 1] in _KEY_CHARS:
+                key_start -= 1
+            if not KEY_NAME.match(data, key_start, m.end("k")):
+                return None  # the key only contains the word (passwordForPassenger, publicKey)
+            if key_start and data[key_start - 1] in b":/":
+                return None  # a segment of an ARN, URN or path (arn:aws:secretsmanager:...:secret:name)
+            key = data[key_start:m.end("k")].decode("utf-8", "replace")
+        else:
+            key = (m.group("k") or b"").decode("utf-8", "replace") if "k" in rule.pattern.groupindex else ""
+        if rule.boundary and start and data[start - 1:start].isalnum():
+            return None
+        if "op" in rule.pattern.groupindex and m.group("op") in (b"==", b"===") and value.isalpha():
+            return None  # `mode == 'always'`: a comparison with a word is an enum, not a password
+        if rule.entropy and not entropy_ok(value, self.thresholds):
+            return None
+        if rule.drop is not None and rule.drop(value, key, line_text):
+            return None
+        if is_prose and rule.config_only and _LETTERS_ONLY.match(value):
+            return None
+        fp = fingerprint(rule.check.check_id, raw.strip())
+        if fp in self.allowlist.fingerprints:
+            return None
+        if any(a in line_text for a in _INLINE_ALLOW) or any(r.search(line_text) for r in self.allowlist.compiled):
+            return None
+        return data.count(b"\n", 0, start) + 1, start - line_begin + 1, fp, value
 
     def scan_file(self, path: str, rel: str, stats: ScanStats) -> List[SecretMatch]:
         if self.allowlist.path_allowed(rel):
@@ -267,18 +272,40 @@ def _scan_chunk(job: Tuple["SecretScanner", str, List[str]]) -> Tuple[List[Secre
     return found, stats
 
 
-def _keyword_lines(low: bytes, keywords: Sequence[bytes]) -> List[Tuple[int, int]]:
-    """Sorted, merged (start, end) spans of the lines that contain one of the keywords."""
-    starts = set()
+def _keyword_lines(low: bytes, keywords: Sequence[bytes], lines_after: int = 0) -> List[Tuple[int, int]]:
+    """Sorted (start, end) spans of the lines that contain one of the keywords, each extended by
+    lines_after following lines."""
+    spans = set()
     for kw in keywords:
         pos = low.find(kw)
         while pos >= 0:
             begin = low.rfind(b"\n", 0, pos) + 1
-            end = low.find(b"\n", pos)
-            end = len(low) if end < 0 else end
-            starts.add((begin, end))
-            pos = low.find(kw, end)
-    return sorted(starts)
+            line_end = end = low.find(b"\n", pos)
+            for _line in range(lines_after):
+                if end < 0:
+                    break
+                end = low.find(b"\n", end + 1)
+            spans.add((begin, len(low) if end < 0 else end))
+            pos = -1 if line_end < 0 else low.find(kw, line_end + 1)
+    return sorted(spans)
+
+
+def _gate_lines(low: bytes, gate: "re.Pattern[bytes]", lines_after: int) -> List[Tuple[int, int]]:
+    """Sorted (start, end) spans of the lines where gate matches, each extended by lines_after lines."""
+    spans = []
+    last_end = -1
+    for m in gate.finditer(low):
+        if m.start() <= last_end:
+            continue  # same line as the previous hit
+        begin = low.rfind(b"\n", 0, m.start()) + 1
+        line_end = end = low.find(b"\n", m.start())
+        for _line in range(lines_after):
+            if end < 0:
+                break
+            end = low.find(b"\n", end + 1)
+        spans.append((begin, len(low) if end < 0 else end))
+        last_end = len(low) if line_end < 0 else line_end
+    return spans
 
 
 def matches_to_findings(matches: Iterable[SecretMatch], origin_prefix: str = "") -> List[Finding]:

@@ -2,6 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a database contains, computed in SQL so rows never leave the server.
 
+(Backups made with content_hash copy_sha256, the default, fingerprint tables from the dump's own COPY
+data instead: dumpstream.py and copyprint.py. These SQL fingerprints serve the other content_hash
+options, manifests written before copy_sha256, and before/after comparisons such as the down path.)
+
 Table fingerprint = row count + the sum over rows of a 64-bit row hash (exact numeric sum).
 The sum is independent of row order (a restore may store rows differently) and needs constant memory.
 Default row hash: first 64 bits of md5(row text), the same on every PostgreSQL version; row text depends
@@ -216,7 +220,8 @@ def compare_fingerprints(expected: Dict[str, Dict[str, Any]], actual: Dict[str, 
         elif exp["rows"] != act["rows"]:
             diffs.append({"table": key, "problem": "row count differs", "expected_rows": exp["rows"],
                           "actual_rows": act["rows"]})
-        elif exp.get("sum64") is not None and act.get("sum64") is not None and exp["sum64"] != act["sum64"]:
+        elif any(exp.get(field) is not None and act.get(field) is not None and exp[field] != act[field]
+                 for field in ("sum64", "sha256")):  # sha256: copy_sha256 fingerprints (copyprint.py)
             diffs.append({"table": key, "problem": "content hash differs", "expected_rows": exp["rows"],
                           "actual_rows": act["rows"]})
     return diffs

@@ -209,7 +209,7 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
         dump_env = params.with_db(identity["dbname"]).env()
         if from_dump:  # pin what COPY text depends on beyond what pg_dump sets itself (copyprint.py)
             dump_env["PGOPTIONS"] = " ".join(filter(None, (dump_env.get("PGOPTIONS"), DUMP_PGOPTIONS)))
-        tap, from_dir = None, None
+        tap, tapped, from_dir = None, None, None
         if opts.format == "directory":
             from_dir = {} if from_dump else None
             producer, work_dir = _directory_producer(pg_dump, opts, snapshot, dump_env, from_dir)
@@ -217,13 +217,15 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
             producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=dump_env, name="pg_dump")
             if from_dump:
                 tap = CustomArchiveTap()
-                producer.stream = TappedStream(producer.stream, tap)
+                producer.stream = tapped = TappedStream(producer.stream, tap)
         if not from_dump:
             worker.start()
 
         def source() -> Dict[str, Any]:
             fingerprint: Dict[str, Any]
             if from_dump:
+                if tapped is not None:
+                    tapped.finish()
                 toc = tap.result() if tap is not None else from_dir.get("toc")
                 if toc is None and not opts.schema_only:
                     raise PgError("pg_dump's directory was not fingerprinted")
@@ -264,6 +266,8 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                     pass
             raise
         finally:
+            if tapped is not None:
+                tapped.finish()
             if worker.is_alive() or worker.ident is not None:
                 worker.join()
             if work_dir:

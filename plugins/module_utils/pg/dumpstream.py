@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -306,18 +308,39 @@ class CustomArchiveTap:
 
 
 class TappedStream:
-    """Readable wrapper that shows every byte read to a tap (CustomArchiveTap.feed)."""
+    """Readable wrapper that shows every byte read to a tap (CustomArchiveTap.feed) in a thread of its own,
+    so that parsing and hashing overlap with the compression pipeline reading this stream. The queue is
+    bounded (a few MiB in flight); finish() waits until the tap has seen everything."""
 
-    def __init__(self, raw, tap: CustomArchiveTap) -> None:
+    def __init__(self, raw, tap: CustomArchiveTap, depth: int = 8) -> None:
         self.raw, self.tap = raw, tap
+        self._queue: "queue.Queue[Optional[bytes]]" = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._drain, name="pg-dump-tap", daemon=True)
+        self._thread.start()
+        self._ended = False
+
+    def _drain(self) -> None:
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            self.tap.feed(data)
 
     def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n)
-        self.tap.feed(data)
+        if data:
+            self._queue.put(data)
         return data
 
     def readable(self) -> bool:
         return True
+
+    def finish(self) -> None:
+        """Wait for the tap to see every byte read so far (idempotent)."""
+        if not self._ended:
+            self._ended = True
+            self._queue.put(None)
+        self._thread.join()
 
     def close(self) -> None:
         self.raw.close()

@@ -16,11 +16,13 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+import tempfile
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import PgError
 from .connection import ConnParams, connect, quote_ident
+from .content import SPLIT_BLOCKS
 from .tools import find_tool
 
 METHOD = "copy_sha256"
@@ -28,6 +30,7 @@ METHOD = "copy_sha256"
 COPY_SETTINGS = {"DateStyle": "ISO", "IntervalStyle": "postgres", "extra_float_digits": "3", "TimeZone": "UTC",
                  "bytea_output": "hex", "synchronize_seqscans": "off", "row_security": "off"}
 DUMP_PGOPTIONS = "-c TimeZone=UTC -c bytea_output=hex"
+CHUNK = 1 << 20
 PSQL_MIN_BLOCKS = 256  # tables of 2 MB and more go through psql; process start-up beats per-row Python below
 _SAFE_SETTING = re.compile(r"[A-Za-z0-9_.@-]+\Z")
 
@@ -56,27 +59,26 @@ def copy_statement(schema: str, table: str, columns: Optional[str]) -> str:
     return f"COPY {rel} ({columns}) TO STDOUT" if columns else f"COPY {rel} TO STDOUT"
 
 
-def _plan(conn, tables: Sequence[Tuple[str, str]], server_major: int) -> List[Tuple[int, str, str, str]]:
-    """(blocks, schema, table, COPY statement), largest first."""
+def _plan(conn, tables: Sequence[Tuple[str, str]], server_major: int) -> List[Tuple[int, str, str, str, str]]:
+    """(blocks, schema, table, COPY statement, column list), largest first."""
     sql = _COLUMNS_SQL.format(generated="AND a.attgenerated = ''" if server_major >= 12 else "")
     plan = []
     for schema, table in tables:
         columns, blocks = conn.execute(sql, (f"{quote_ident(schema)}.{quote_ident(table)}",)).fetchone()
-        plan.append((int(blocks or 0), schema, table, copy_statement(schema, table, columns)))
+        plan.append((int(blocks or 0), schema, table, copy_statement(schema, table, columns), columns))
     return sorted(plan, key=lambda item: -item[0])
 
 
-def _via_psycopg(conn, statement: str) -> Tuple[int, str]:
-    hasher, rows = hashlib.sha256(), 0
+def _via_psycopg(conn, statement: str, consume: Callable[[bytes], None]) -> None:
     with conn.cursor() as cur:
         with cur.copy(statement) as copy:
             for data in copy:
-                hasher.update(data)
-                rows += bytes(data).count(b"\n")
-    return rows, hasher.hexdigest()
+                consume(bytes(data))
 
 
-def _via_psql(psql: str, params: ConnParams, settings: Dict[str, str], statement: str) -> Tuple[int, str]:
+def _via_psql(psql: str, params: ConnParams, settings: Dict[str, str], statement: str,
+              consume: Callable[[bytes], None]) -> None:
+    """Run one COPY ... TO STDOUT through psql, handing its output to consume() in 1 MiB pieces."""
     env = params.env()
     env["PGOPTIONS"] = " ".join(f"-c {name}={value}" for name, value in settings.items()
                                 if name != "client_encoding")
@@ -84,14 +86,12 @@ def _via_psql(psql: str, params: ConnParams, settings: Dict[str, str], statement
         env["PGCLIENTENCODING"] = settings["client_encoding"]
     proc = subprocess.Popen([psql, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "-c", statement],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    hasher, rows = hashlib.sha256(), 0
     try:
         while True:
-            data = proc.stdout.read(1 << 20)
+            data = proc.stdout.read(CHUNK)
             if not data:
                 break
-            hasher.update(data)
-            rows += data.count(b"\n")
+            consume(data)
     finally:
         proc.stdout.close()
         err = proc.stderr.read().decode("utf-8", "replace").strip()
@@ -99,7 +99,52 @@ def _via_psql(psql: str, params: ConnParams, settings: Dict[str, str], statement
         code = proc.wait()
     if code != 0:
         raise PgError(f"{statement} through psql failed (exit status {code}): {err.splitlines()[-1] if err else ''}")
-    return rows, hasher.hexdigest()
+
+
+class _TableCopy:
+    """One table's fingerprint, possibly read as several block ranges at once: range 0 is hashed as it
+    arrives, the later ranges are spooled to temporary files and hashed in order once all are done."""
+
+    def __init__(self, parts: int) -> None:
+        self.hasher, self.rows, self.left = hashlib.sha256(), 0, parts
+        self.spools: Dict[int, Any] = {}
+
+    def take(self, data: bytes) -> None:
+        self.hasher.update(data)
+        self.rows += data.count(b"\n")
+
+    def finish(self) -> Tuple[int, str]:
+        for index in sorted(self.spools):
+            spool = self.spools[index]
+            spool.seek(0)
+            while True:
+                data = spool.read(CHUNK)
+                if not data:
+                    break
+                self.take(data)
+            spool.close()
+        return self.rows, self.hasher.hexdigest()
+
+
+def _units(plan, workers: int, server_major: int, psql: Optional[str]):
+    """(schema, table, statement, range index, ranges, psql?) per unit of work, largest first. A table of
+    SPLIT_BLOCKS blocks or more is read as `workers` TID ranges at once (PostgreSQL 14+: TID range scans),
+    each in heap order, so the server formats its rows on every core."""
+    units = []
+    for blocks, schema, table, statement, columns in plan:
+        big = psql is not None and blocks >= PSQL_MIN_BLOCKS
+        if big and workers > 1 and server_major >= 14 and blocks >= SPLIT_BLOCKS:
+            rel = f"ONLY {quote_ident(schema)}.{quote_ident(table)}"
+            step = -(-blocks // workers)
+            for index in range(workers):
+                where = f"ctid >= '({index * step},0)'::pg_catalog.tid"
+                if index < workers - 1:  # the last range is open: rows added past the planned size still count
+                    where += f" AND ctid < '({(index + 1) * step},0)'::pg_catalog.tid"
+                units.append((schema, table, f"COPY (SELECT {columns or ''} FROM {rel} WHERE {where}) TO STDOUT",
+                              index, workers, True))
+        else:
+            units.append((schema, table, statement, 0, 1, big))
+    return units
 
 
 def copy_fingerprints(params: ConnParams, tables: Sequence[Tuple[str, str]], copy_settings: Dict[str, Any],
@@ -115,11 +160,12 @@ def copy_fingerprints(params: ConnParams, tables: Sequence[Tuple[str, str]], cop
     except PgError:
         psql = None  # psycopg alone is slower on big tables but gives the same bytes
     conns = [connect(params, autocommit=True) for _index in range(max(1, workers))]
+    state: Dict[str, _TableCopy] = {}
     try:
         for conn in conns:
             for name, value in settings.items():
                 conn.execute("SELECT pg_catalog.set_config(%s, %s, false)", (name, value))
-        pending = _plan(conns[0], tables, server_major)
+        pending = _units(_plan(conns[0], tables, server_major), len(conns), server_major, psql)
         lock = threading.Lock()
         out: Dict[str, Dict[str, Any]] = {}
         errors: List[BaseException] = []
@@ -129,18 +175,30 @@ def copy_fingerprints(params: ConnParams, tables: Sequence[Tuple[str, str]], cop
                 with lock:
                     if not pending or errors:
                         return
-                    blocks, schema, table, statement = pending.pop(0)
+                    schema, table, statement, index, parts, by_psql = pending.pop(0)
+                    key = f"{schema}.{table}"
+                    table_copy = state.setdefault(key, _TableCopy(parts))
                 try:
-                    if psql and blocks >= PSQL_MIN_BLOCKS:
-                        rows, digest = _via_psql(psql, params, settings, statement)
+                    if index == 0:
+                        consume = table_copy.take
                     else:
-                        rows, digest = _via_psycopg(conn, statement)
+                        spool = table_copy.spools[index] = tempfile.TemporaryFile()
+                        consume = spool.write
+                    if by_psql:
+                        _via_psql(psql, params, settings, statement, consume)
+                    else:
+                        _via_psycopg(conn, statement, consume)
+                    with lock:
+                        table_copy.left -= 1
+                        last = table_copy.left == 0
+                    if last:
+                        rows, digest = table_copy.finish()
+                        with lock:
+                            out[key] = {"rows": rows, "sha256": digest, "hash": METHOD}
                 except BaseException as exc:
                     with lock:
                         errors.append(exc)
                     return
-                with lock:
-                    out[f"{schema}.{table}"] = {"rows": rows, "sha256": digest, "hash": METHOD}
 
         threads = [threading.Thread(target=work, args=(c,), name="pg-copy-hash") for c in conns]
         for thread in threads:
@@ -153,3 +211,6 @@ def copy_fingerprints(params: ConnParams, tables: Sequence[Tuple[str, str]], cop
     finally:
         for conn in conns:
             conn.close()
+        for table_copy in state.values():  # spools left by a failed run
+            for spool in table_copy.spools.values():
+                spool.close()

@@ -79,11 +79,13 @@ def test_dump_fingerprints_equal_copy_on_source_and_restored(typed_db, superuser
         assert comparison.differing_tables == [] and comparison.tables_compared == 4
 
 
-def test_psql_and_psycopg_paths_agree(typed_db, monkeypatch):
+def test_psql_psycopg_and_block_ranges_agree(typed_db, monkeypatch):
     from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import copyprint
     settings = {"client_encoding": "UTF8", "lc_monetary": "C"}
     monkeypatch.setattr(copyprint, "PSQL_MIN_BLOCKS", 0)
     by_psql = copy_fingerprints(typed_db, TABLES, settings, workers=1, server_major=15)
+    monkeypatch.setattr(copyprint, "SPLIT_BLOCKS", 1)  # every table read as 3 TID ranges at once
+    assert copy_fingerprints(typed_db, TABLES, settings, workers=3, server_major=15) == by_psql
     monkeypatch.setattr(copyprint, "PSQL_MIN_BLOCKS", 1 << 40)
     assert copy_fingerprints(typed_db, TABLES, settings, workers=1, server_major=15) == by_psql
 

@@ -15,7 +15,7 @@ on session settings, which connection.PINNED_SETTINGS fixes on both sides. See H
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import PgError
 from .connection import ConnParams, connect, quote_ident
@@ -138,6 +138,15 @@ def work_units(conn, tables: Sequence[Tuple[str, str]], workers: int, server_maj
     return units
 
 
+def run_per_connection(conns: Sequence[Any], work: Callable[[Any], None], name: str) -> None:
+    """work(conn) in one thread per connection (each pulls from a shared queue); returns when all end."""
+    threads = [threading.Thread(target=work, args=(c,), name=name) for c in conns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def run_fingerprints(conns: Sequence[Any], units, algorithms: Optional[Dict[str, str]] = None
                      ) -> Dict[str, Dict[str, Any]]:
     """Hash the work units over the given connections (one thread each, shared queue) and add up the
@@ -164,11 +173,7 @@ def run_fingerprints(conns: Sequence[Any], units, algorithms: Optional[Dict[str,
             with lock:
                 partial.setdefault(key, []).append((int(rows), total))
 
-    threads = [threading.Thread(target=work, args=(c,), name="pg-table-hash") for c in conns]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_per_connection(conns, work, "pg-table-hash")
     if errors:
         raise PgError(f"hashing table content failed: {errors[0]}")
     out = {}

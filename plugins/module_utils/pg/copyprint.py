@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import PgError
 from .connection import ConnParams, connect, quote_ident
-from .content import SPLIT_BLOCKS
+from .content import SPLIT_BLOCKS, run_per_connection
 from .tools import find_tool
 
 METHOD = "copy_sha256"
@@ -200,11 +200,7 @@ def copy_fingerprints(params: ConnParams, tables: Sequence[Tuple[str, str]], cop
                         errors.append(exc)
                     return
 
-        threads = [threading.Thread(target=work, args=(c,), name="pg-copy-hash") for c in conns]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_per_connection(conns, work, "pg-copy-hash")
         if errors:
             raise PgError(f"fingerprinting table content with COPY failed: {' '.join(str(errors[0]).split())}")
         return dict(sorted(out.items()))

@@ -49,7 +49,8 @@ print(json.dumps({"restore": r.restore["duration_s"], "unpack": r.restore["unpac
 
 
 def timed(argv, env=None, stdout=None):
-    """(wall seconds, peak RSS MB of the process itself, stdout text)."""
+    """(wall seconds, peak RSS MB of the process itself, stdout text, client CPU seconds: user + system
+    of the process and the children it waited for, e.g. pg_dump under pg_backup; the server's not counted)."""
     started = time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE)
     out = proc.stdout.read() if stdout is None else b""
@@ -59,14 +60,15 @@ def timed(argv, env=None, stdout=None):
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0 or err.strip():
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+    return wall, usage.ru_maxrss / 1024, out.decode(), usage.ru_utime + usage.ru_stime
 
 
 def summarize(label, runs):
     walls = [r[0] for r in runs]
     result = {"label": label, "median_s": round(statistics.median(walls), 3), "runs_s": [round(w, 3) for w in walls],
               "peak_rss_mb": round(max(r[1] for r in runs), 1), "last_stdout": runs[-1][2].strip(),
-              "loadavg": [r[3] for r in runs]}
+              "client_cpu_s": round(statistics.median(r[3] for r in runs), 2),
+              "loadavg": [round(r[4], 1) for r in runs]}
     print(json.dumps(result), flush=True)
     return result
 
@@ -77,8 +79,8 @@ def interleaved(contenders, repeat):
     runs = {label: [] for label, _fn in contenders}
     for _round in range(repeat):
         for label, fn in contenders:
-            wall, rss, out = fn()
-            runs[label].append((wall, rss, out, os.getloadavg()[0]))
+            wall, rss, out, cpu = fn()
+            runs[label].append((wall, rss, out, cpu, os.getloadavg()[0]))
     return [summarize(label, runs[label]) for label, _fn in contenders]
 
 

@@ -33,6 +33,14 @@ INSERT INTO framing SELECT repeat('b', 2569) FROM generate_series(1, 50);
 CREATE TABLE nocols ();
 INSERT INTO nocols DEFAULT VALUES;
 CREATE TABLE empty_t (id int);
+CREATE TABLE "Odd ""Name"" t" ("Col" text);
+INSERT INTO "Odd ""Name"" t" VALUES ('x'), (NULL);
+CREATE TABLE parted (id int, v text) PARTITION BY RANGE (id);
+CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (0) TO (100);
+CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (100) TO (1000);
+INSERT INTO parted SELECT g, 'p' || g FROM generate_series(1, 300) g;
+CREATE UNLOGGED TABLE unlogged_t AS SELECT g AS id FROM generate_series(1, 10) g;
+SELECT lo_from_bytea(0, '\x0a000a000000000000'::bytea);  -- a large-object block in the middle of the stream
 """
 
 # Defaults that change row text, set on the source database so pg_dump's session starts with them.
@@ -58,7 +66,8 @@ def typed_db(superuser, pg):
     sql(superuser, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-TABLES = [("public", "empty_t"), ("public", "framing"), ("public", "nocols"), ("public", "typed")]
+TABLES = [("public", 'Odd "Name" t'), ("public", "empty_t"), ("public", "framing"), ("public", "nocols"),
+          ("public", "parted_high"), ("public", "parted_low"), ("public", "typed"), ("public", "unlogged_t")]
 
 
 @pytest.mark.parametrize("fmt", ["custom", "directory"])
@@ -70,13 +79,14 @@ def test_dump_fingerprints_equal_copy_on_source_and_restored(typed_db, superuser
     dumped = {k: {"rows": v["rows"], "sha256": v["sha256"], "hash": v["hash"]} for k, v in source["tables"].items()}
     assert dumped["public.typed"]["rows"] == 2003 and dumped["public.framing"]["rows"] == 550
     assert dumped["public.nocols"]["rows"] == 1 and dumped["public.empty_t"]["rows"] == 0
+    assert dumped["public.parted_low"]["rows"] == 99 and dumped['public.Odd "Name" t']["rows"] == 2
     # COPY on the live source (its odd defaults are overridden by the pinned session) gives the same bytes.
     assert copy_fingerprints(typed_db, TABLES, source["copy_settings"], workers=2, server_major=15) == dumped
     with scratch_restore(superuser, art.path, RestoreOptions(jobs=2)) as scratch:
         restored = copy_fingerprints(scratch.params, TABLES, source["copy_settings"], workers=2, server_major=15)
         assert restored == dumped
         comparison = compare_database(scratch.params, scratch.manifest)
-        assert comparison.differing_tables == [] and comparison.tables_compared == 4
+        assert comparison.differing_tables == [] and comparison.tables_compared == len(TABLES)
 
 
 def test_psql_psycopg_and_block_ranges_agree(typed_db, monkeypatch):

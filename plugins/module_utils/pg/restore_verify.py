@@ -77,7 +77,9 @@ def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int 
                                  f"content_hash {COPY_METHOD} or md5"})
     by_copy = [(s, t) for s, t in tables if algorithms.get(f"{s}.{t}") == COPY_METHOD
                and expected[f"{s}.{t}"].get("rows") is not None]
-    in_sql = [(s, t) for s, t in tables if (s, t) not in set(by_copy)]
+    copied = set(by_copy)
+    in_sql = [(s, t) for s, t in tables if (s, t) not in copied]
+    # Tables the manifest does not know, or knows without data (schema-only), are only counted.
     sql_algorithms = {f"{s}.{t}": algorithms.get(f"{s}.{t}", "count") for s, t in in_sql}
     sql_algorithms = {k: ("count" if v == COPY_METHOD else v) for k, v in sql_algorithms.items()}
     actual = parallel_fingerprints(params, in_sql, workers, sql_algorithms, server_major=major)

@@ -241,7 +241,9 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                 worker.join()
                 if "error" in hashed:
                     raise PgError(f"computing per-table row counts and hashes failed: {hashed['error']}")
-                fingerprint = {"tables": hashed["tables"], "content_hash": opts.content_hash,
+                # copy_sha256 on a plain SQL dump falls back to md5: say what was really computed
+                fingerprint = {"tables": hashed["tables"],
+                               "content_hash": "md5" if opts.content_hash == COPY_METHOD else opts.content_hash,
                                "table_hash": "count + sum of 64-bit row hashes (md5 of row text with pinned "
                                              "settings, or hash_record_extended); per table in tables.*.hash"}
             return {"server_version": version["text"], "server_version_num": version["num"],

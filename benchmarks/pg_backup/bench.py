@@ -2,8 +2,10 @@
 
 Usage (from the repository root, with PYTHONPATH=.collection:. as the Makefile sets it):
     .venv/bin/python benchmarks/pg_backup/bench.py [--scale 30] [--repeat 3]
-Starts its own harness PostgreSQL, runs `pgbench -i -s SCALE`, then times each contender REPEAT
-times (median wall clock) and reports peak RSS of the measured process (os.wait4).
+Starts its own harness PostgreSQL, runs `pgbench -i -s SCALE`, then times the contenders in REPEAT
+interleaved rounds (median wall clock, the load average after each run) and reports peak RSS of the
+measured process (os.wait4). Backups first (pg_dump -Fc -Z0, pg_dump -Fc, pg_backup per --hashes), then
+restores (pg_restore -j2 of the raw dump, pg_restore_verify of each pg_backup artifact).
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_ve
 conn, path, identity = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
 r = restore_verify(ConnParams(**conn), path, RestoreOptions(jobs=2, identity_file=identity))
 assert set(r.properties.values()) == {"pass"}, r.properties
-print(json.dumps({"restore": r.restore["duration_s"], "compare": r.comparison.duration_s, "total": r.total_s}))
+print(json.dumps({"restore": r.restore["duration_s"], "unpack": r.restore["unpack_s"],
+                  "compare": r.comparison.duration_s, "total": r.total_s}))
 """
 
 
 def timed(argv, env=None, stdout=None):
-    """(wall seconds, peak RSS MB of the process itself, stdout text)."""
+    """(wall seconds, peak RSS MB of the process itself, stdout text, client CPU seconds: user + system
+    of the process and the children it waited for, e.g. pg_dump under pg_backup; the server's not counted)."""
     started = time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE)
     out = proc.stdout.read() if stdout is None else b""
@@ -56,23 +60,37 @@ def timed(argv, env=None, stdout=None):
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0 or err.strip():
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+    return wall, usage.ru_maxrss / 1024, out.decode(), usage.ru_utime + usage.ru_stime
 
 
-def median_run(label, fn, repeat):
-    runs = [fn() for _ in range(repeat)]
+def summarize(label, runs):
     walls = [r[0] for r in runs]
     result = {"label": label, "median_s": round(statistics.median(walls), 3), "runs_s": [round(w, 3) for w in walls],
-              "peak_rss_mb": round(max(r[1] for r in runs), 1), "last_stdout": runs[-1][2].strip()}
+              "peak_rss_mb": round(max(r[1] for r in runs), 1), "last_stdout": runs[-1][2].strip(),
+              "client_cpu_s": round(statistics.median(r[3] for r in runs), 2),
+              "loadavg": [round(r[4], 1) for r in runs]}
     print(json.dumps(result), flush=True)
     return result
+
+
+def interleaved(contenders, repeat):
+    """Run every contender once per round, REPEAT rounds, so load changes hit them alike; each run records
+    the 1-minute load average when it ended."""
+    runs = {label: [] for label, _fn in contenders}
+    for _round in range(repeat):
+        for label, fn in contenders:
+            wall, rss, out, cpu = fn()
+            runs[label].append((wall, rss, out, cpu, os.getloadavg()[0]))
+    return [summarize(label, runs[label]) for label, _fn in contenders]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--hashes", default="copy_sha256", help="content_hash values of pg_backup to time, comma-separated")
     args = ap.parse_args()
+    hashes = [h for h in args.hashes.split(",") if h]
     work = tempfile.mkdtemp(prefix="pg-bench-")
     env_py = dict(os.environ, PYTHONPATH=f"{ROOT}/.collection:{ROOT}")
     with TestEnv() as testenv:
@@ -84,8 +102,9 @@ def main():
                      PGPASSWORD=pg["superpassword"])
         subprocess.run([f"{bindir}/createdb", "bench"], env=pgenv, check=True)
         t0 = time.monotonic()
-        subprocess.run([f"{bindir}/pgbench" if os.path.exists(f"{bindir}/pgbench") else "pgbench", "-i", "-q", "-s", str(args.scale), "bench"], env=pgenv, check=True,
-                       capture_output=True)
+        subprocess.run([f"{bindir}/pgbench" if os.path.exists(f"{bindir}/pgbench") else "pgbench", "-i", "-q", "-s",
+                        str(args.scale), "bench"], env=pgenv, check=True, capture_output=True)
+        subprocess.run([f"{bindir}/psql", "-X", "-q", "-d", "bench", "-c", "VACUUM ANALYZE"], env=pgenv, check=True)
         print(json.dumps({"pgbench_init_s": round(time.monotonic() - t0, 1), "scale": args.scale}), flush=True)
         ident = pyrage.x25519.Identity.generate()
         idfile = os.path.join(work, "id.txt")
@@ -93,6 +112,8 @@ def main():
             handle.write(f"{ident}\n")
         dumpenv = dict(pgenv, PGDATABASE="bench")
         raw = os.path.join(work, "raw.dump")
+        outdir = os.path.join(work, "backups")
+        os.mkdir(outdir)
 
         def pg_dump(extra, name):
             def run():
@@ -100,46 +121,52 @@ def main():
                     return timed([f"{bindir}/pg_dump", "-Fc", *extra], env=dumpenv, stdout=out)
             return run
 
-        results = [median_run("pg_dump -Fc -Z0 > file", pg_dump(["-Z0"], "raw.dump"), args.repeat),
-                   median_run("pg_dump -Fc > file", pg_dump([], "gzip.dump"), args.repeat)]
-        outdir = os.path.join(work, "backups")
-        os.mkdir(outdir)
-        artifacts = {}
-        for content_hash in ("md5", "hash_record"):
-            label = f"pg_backup content_hash={content_hash} (zstd-3 + age + sha256, fsync)"
-            results.append(median_run(label, lambda: timed(
-                [sys.executable, "-c", BACKUP_RUNNER, json.dumps({**su, "dbname": "bench"}), outdir,
-                 str(ident.to_public()), content_hash], env=env_py), args.repeat))
-            artifacts[content_hash] = json.loads(results[-1]["last_stdout"])["path"]
+        def backup(content_hash):
+            dest = os.path.join(outdir, content_hash)
+            os.mkdir(dest)
+
+            def run():
+                for old in os.listdir(dest):  # the last run's artifact is the one restore-verify reads
+                    os.unlink(os.path.join(dest, old))
+                return timed([sys.executable, "-c", BACKUP_RUNNER, json.dumps({**su, "dbname": "bench"}), dest,
+                              str(ident.to_public()), content_hash], env=env_py)
+            return run
+
+        backup_labels = {h: f"pg_backup content_hash={h} (zstd-3 + age + sha256, fsync)" for h in hashes}
+        results = interleaved([("pg_dump -Fc -Z0 > file", pg_dump(["-Z0"], "raw.dump")),
+                               ("pg_dump -Fc > file", pg_dump([], "gzip.dump"))]
+                              + [(backup_labels[h], backup(h)) for h in hashes], args.repeat)
+        by = {r["label"]: r for r in results}
+        artifacts = {h: json.loads(by[backup_labels[h]]["last_stdout"])["path"] for h in hashes}
 
         def restore_plain():
             subprocess.run([f"{bindir}/dropdb", "--if-exists", "restored"], env=pgenv, check=True)
             subprocess.run([f"{bindir}/createdb", "restored"], env=pgenv, check=True)
             return timed([f"{bindir}/pg_restore", "--jobs=2", "-d", "restored", raw], env=pgenv)
 
-        results.append(median_run("pg_restore --jobs 2 (raw dump)", restore_plain, args.repeat))
-        for content_hash, artifact in artifacts.items():
-            results.append(median_run(f"pg_restore_verify --jobs 2 (content_hash={content_hash})", lambda: timed(
-                [sys.executable, "-c", VERIFY_RUNNER, json.dumps({**su, "dbname": "postgres"}), artifact, idfile],
-                env=env_py), args.repeat))
+        def verify(artifact):
+            return lambda: timed([sys.executable, "-c", VERIFY_RUNNER, json.dumps({**su, "dbname": "postgres"}),
+                                  artifact, idfile], env=env_py)
+
+        verify_labels = {h: f"pg_restore_verify --jobs 2 (content_hash={h})" for h in hashes}
+        results += interleaved([("pg_restore --jobs 2 (raw dump)", restore_plain)]
+                               + [(verify_labels[h], verify(artifacts[h])) for h in hashes], args.repeat)
     by = {r["label"]: r for r in results}
-    floor = by["pg_dump -Fc -Z0 > file"]["median_s"]
-    raw_s, gzip_s = floor, by["pg_dump -Fc > file"]["median_s"]
+    raw_s, gzip_s = by["pg_dump -Fc -Z0 > file"]["median_s"], by["pg_dump -Fc > file"]["median_s"]
     restore_s = by["pg_restore --jobs 2 (raw dump)"]["median_s"]
     summary = {"raw_dump_bytes": os.path.getsize(raw),
                "gzip_dump_bytes": os.path.getsize(os.path.join(work, "gzip.dump")),
-               "pg_backup_bytes": os.path.getsize(artifacts["md5"])}
-    for content_hash in artifacts:
-        backup = by[f"pg_backup content_hash={content_hash} (zstd-3 + age + sha256, fsync)"]
-        verify = by[f"pg_restore_verify --jobs 2 (content_hash={content_hash})"]
+               "pg_backup_bytes": os.path.getsize(artifacts[hashes[0]])}
+    for content_hash in hashes:
+        backup_r, verify_r = by[backup_labels[content_hash]], by[verify_labels[content_hash]]
         summary[content_hash] = {
-            "pg_backup_vs_raw_Z0": round(backup["median_s"] / raw_s, 2),
-            "pg_backup_vs_pg_dump_Fc": round(backup["median_s"] / gzip_s, 2),
-            "pg_backup_peak_rss_mb": backup["peak_rss_mb"],
-            "restore_verify_vs_pg_restore_j2": round(verify["median_s"] / restore_s, 2),
-            "restore_verify_peak_rss_mb": verify["peak_rss_mb"],
+            "pg_backup_vs_raw_Z0": round(backup_r["median_s"] / raw_s, 2),
+            "pg_backup_vs_pg_dump_Fc": round(backup_r["median_s"] / gzip_s, 2),
+            "pg_backup_peak_rss_mb": backup_r["peak_rss_mb"],
+            "restore_verify_vs_pg_restore_j2": round(verify_r["median_s"] / restore_s, 2),
+            "restore_verify_peak_rss_mb": verify_r["peak_rss_mb"],
         }
-    summary["load_average"] = os.getloadavg()
+    summary["load_average_at_end"] = os.getloadavg()
     print(json.dumps(summary, indent=2))
     subprocess.run(["rm", "-rf", work])
 

@@ -85,19 +85,33 @@ options:
     default: -1
   content_hash:
     description:
-      - How each table's content is fingerprinted at backup time (in the same snapshot as the dump), for
-        M(deploysafe.preflight.pg_restore_verify).
-      - C(md5) sums the first 64 bits of md5 of each row's text; comparable across major versions.
-      - C(hash_record) sums C(hash_record_extended) of each row (PostgreSQL 14+), 3-5 times cheaper; comparable only
-        on the same major version; tables with columns whose hash is not value-based (enums...) use C(md5).
+      - How each table's content is fingerprinted at backup time, for M(deploysafe.preflight.pg_restore_verify) and
+        M(deploysafe.preflight.pg_database_verify).
+      - C(copy_sha256) (custom and directory formats) reads the data once - the sha256 and line count of each table's
+        COPY text are taken from pg_dump's own output as it streams to zstd, and verification hashes
+        C(COPY table TO STDOUT) of the restored table the same way. Both sides print rows with the same session
+        settings (C(TimeZone=UTC), C(bytea_output=hex), C(DateStyle=ISO), C(IntervalStyle=postgres),
+        C(extra_float_digits=3), the dump's client encoding and C(lc_monetary)), so the server's or role's defaults
+        do not matter. Across major versions the text is the same for every type except C(real)/C(double precision)
+        (and arrays or composites holding them) between a server older than 12 and 12 or newer (shortest-exact float
+        output came in 12), and types from extensions whose output function changes. The comparison relies on rows
+        being restored in dump order, which C(pg_restore) does; a database filled by other means (logical
+        replication, C(CLUSTER)) may hold the same rows in another order and then differs. A plain-format backup
+        falls back to C(md5).
+      - C(md5) sums the first 64 bits of md5 of each row's text, computed in SQL in the dump's snapshot (a second
+        read of every row); order-independent and comparable across major versions.
+      - C(hash_record) sums C(hash_record_extended) of each row (PostgreSQL 14+), 3-5 times cheaper than C(md5);
+        comparable only on the same major version; tables with columns whose hash is not value-based (enums...)
+        use C(md5).
       - C(count) records row counts only.
+      - Manifests written with any of these remain verifiable; each table records the method it was hashed with.
     type: str
-    choices: [md5, hash_record, count]
-    default: md5
+    choices: [copy_sha256, md5, hash_record, count]
+    default: copy_sha256
   hash_jobs:
     description:
-      - Connections, all in the dump's snapshot, that compute the table hashes while pg_dump runs; tables over 64 MB
-        are split in block ranges among them (PostgreSQL 14+).
+      - Connections, all in the dump's snapshot, that compute the table hashes in SQL while pg_dump runs (O(content_hash)
+        other than C(copy_sha256)); tables over 64 MB are split in block ranges among them (PostgreSQL 14+).
     type: int
     default: 2
   encrypt_recipients:
@@ -262,7 +276,7 @@ def main():
         compression_level=dict(type="int", default=3),
         compression_threads=dict(type="int", default=-1),
         encrypt_recipients=dict(type="list", elements="str", default=[]),
-        content_hash=dict(type="str", choices=["md5", "hash_record", "count"], default="md5"),
+        content_hash=dict(type="str", choices=["copy_sha256", "md5", "hash_record", "count"], default="copy_sha256"),
         hash_jobs=dict(type="int", default=2),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,

@@ -12,8 +12,10 @@ description:
   - Compares the database O(dbname) with the manifest of a M(deploysafe.preflight.pg_backup) artifact, the same
     proof as M(deploysafe.preflight.pg_restore_verify) without the restore - for a database restored by other
     means, for example by M(deploysafe.preflight.pg_restore) in a disaster-recovery drill.
-  - Proves (a) every table's row count and content hash equal those recorded at backup time (computed in SQL,
-    rows never leave the server), and no table is missing or extra, (b) every foreign key and check constraint
+  - Proves (a) every table's row count and content hash equal those recorded at backup time (the way the manifest
+    says - C(copy_sha256) hashes C(COPY table TO STDOUT) in heap order, which matches when the database was loaded
+    by C(pg_restore) from that backup; C(md5), C(hash_record), C(count) are computed in SQL), and no table is
+    missing or extra, (b) every foreign key and check constraint
     holds for every row, (c) no owned sequence is behind its column's maximum.
   - Comparing no table at all is C(pending), never a pass.
 options:

@@ -12,8 +12,8 @@ description:
   - Decrypts (O(identity_file)) and decompresses the artifact on the fly and restores it with C(pg_restore)
     (custom or directory format, parallel with O(jobs)) or C(psql) (plain format), connected to O(dbname).
   - Refuses a target database that already holds tables, views or sequences unless O(force=true). A forced restore
-    over such a database first backs it up with M(deploysafe.preflight.pg_backup)'s code path (custom format, md5
-    table hashes, the compression level of the backup restored; with O(create=true) the existing database named in
+    over such a database first backs it up with M(deploysafe.preflight.pg_backup)'s code path (custom format,
+    C(copy_sha256) table fingerprints, the compression level of the backup restored; with O(create=true) the existing database named in
     the backup), see O(pre_restore_backup).
   - The plaintext is checked against the manifest's sha256; any error from the restore tool fails the task.
 options:

@@ -12,8 +12,10 @@ description:
   - Creates a scratch database with a random name (C(preflight_verify_<hex>)) on the server given by the connection
     options (O(dbname) is only the database to connect to for that), restores the artifact into it with the real
     C(pg_restore) (parallel O(jobs)), then proves
-    (a) every table's row count and content hash equal those recorded in the manifest at backup time (computed in
-    SQL, rows never leave the server),
+    (a) every table's row count and content hash equal those recorded in the manifest at backup time (for
+    C(copy_sha256) backups the sha256 of C(COPY table TO STDOUT), read through C(psql) or the driver with
+    C(synchronize_seqscans=off) so rows come in the order C(pg_restore) loaded them; for older C(md5),
+    C(hash_record) or C(count) manifests computed in SQL as they say),
     (b) every foreign key and check constraint holds for every row,
     (c) no owned sequence is behind its column's maximum,
     (d) the restore took at most O(max_duration) seconds.
@@ -31,7 +33,7 @@ options:
     description: age identity file (or SSH private key) for an encrypted artifact.
     type: path
   jobs:
-    description: Parallel C(pg_restore) jobs, and connections used to hash tables afterwards.
+    description: Parallel C(pg_restore) jobs, and connections (or C(psql) processes) used to hash tables afterwards.
     type: int
     default: 2
   work_dir:

@@ -20,6 +20,8 @@ from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
 from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, run_fingerprints, work_units
+from .copyprint import DUMP_PGOPTIONS, METHOD as COPY_METHOD
+from .dumpstream import CustomArchiveTap, TappedStream, directory_fingerprints, fingerprints_by_table
 from .tools import find_tool
 
 FORMATS = {"custom": ("-Fc", "application/vnd.postgresql.pg-dump.custom"),
@@ -43,7 +45,7 @@ class BackupOptions:
     compression_level: int = 3
     compression_threads: int = -1
     encrypt_recipients: Sequence[str] = ()
-    content_hash: str = "md5"
+    content_hash: str = COPY_METHOD
     hash_jobs: int = 2
     jobs: int = 2
     bindir: Optional[str] = None
@@ -75,8 +77,8 @@ def _quoted_pattern(name: str, default_schema: Optional[str] = "public") -> str:
 def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str], out_dir: Optional[str] = None) -> List[str]:
     if opts.format not in FORMATS:
         raise PgError(f"format {opts.format!r} is not supported here; use one of {sorted(FORMATS)}")
-    if opts.content_hash not in HASH_ALGORITHMS:
-        raise PgError(f"content_hash {opts.content_hash!r} is not one of {', '.join(HASH_ALGORITHMS)}")
+    if opts.content_hash not in HASH_ALGORITHMS + (COPY_METHOD,):
+        raise PgError(f"content_hash {opts.content_hash!r} is not one of {', '.join((COPY_METHOD,) + HASH_ALGORITHMS)}")
     if opts.schema_only and opts.data_only:
         raise PgError("schema_only and data_only exclude each other")
     argv = [pg_dump, FORMATS[opts.format][0], "--no-password"]
@@ -99,7 +101,8 @@ def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str], out_di
     return argv
 
 
-def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: Dict[str, str]):
+def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: Dict[str, str],
+                        fingerprints: Optional[Dict[str, Any]] = None):
     """pg_dump -Fd --jobs N into a private (0700) temporary directory inside dest, so the dump stays on
     the destination's filesystem; once it exits cleanly the directory streams out as a tar."""
     if not os.path.isdir(opts.dest):
@@ -120,6 +123,8 @@ def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: D
         command.stream.read()  # -Fd writes files, not stdout; EOF comes when pg_dump exits
         command.finish()
         producer.warnings = command.warnings
+        if fingerprints is not None:  # the .dat files are in the page cache now: hash them before the tar
+            fingerprints["toc"] = directory_fingerprints(out_dir)
 
     producer = DirectoryProducer(out_dir, prepare, cancel=command.abort, name="pg_dump directory")
     return producer, work_dir
@@ -136,15 +141,38 @@ def _identity(conn, params: ConnParams) -> Dict[str, Any]:
     return ident
 
 
+def _lc_monetary(conn) -> Optional[str]:
+    """The lc_monetary pg_dump's session starts with (connect() pinned ours; reset_val is the default)."""
+    row = conn.execute("SELECT reset_val FROM pg_catalog.pg_settings WHERE name = 'lc_monetary'").fetchone()
+    return row[0] if row else None
+
+
+def _copy_tables(tables, toc, schema_only: bool) -> Dict[str, Dict[str, Any]]:
+    """Manifest entries from the dump's own COPY data; a table without data in the dump has rows None
+    (like a schema-only backup: only its presence is compared)."""
+    dumped = fingerprints_by_table(toc) if toc is not None else {}
+    out = {}
+    for schema, table in tables:
+        key = f"{schema}.{table}"
+        found = None if schema_only else dumped.get(key)
+        out[key] = ({"rows": found["rows"], "hash": COPY_METHOD, "sha256": found["sha256"], "bytes": found["bytes"]}
+                    if found else {"rows": None, "hash": COPY_METHOD, "sha256": None})
+    return dict(sorted(out.items()))
+
+
 def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=None) -> BackupResult:
-    """Dump params.dbname with pg_dump inside an exported REPEATABLE READ snapshot, hash every table in
-    that same snapshot (concurrently, on the server), and publish artifact + manifest atomically.
+    """Dump params.dbname with pg_dump inside an exported REPEATABLE READ snapshot and publish artifact +
+    manifest atomically, with per-table fingerprints: by default (copy_sha256) read from the dump's own
+    COPY data as it streams by, else hashed in SQL in that same snapshot (concurrently, on the server).
     opener replaces the archive layer's partial-file opener (tests use it to hold the stream)."""
+    # The dump's own data can be fingerprinted in the custom and directory formats; plain SQL falls back.
+    from_dump = opts.content_hash == COPY_METHOD and opts.format in ("custom", "directory")
     conn = connect(params, autocommit=True)
     try:
         version = server_version(conn)
         pg_dump = find_tool("pg_dump", version["major"], opts.bindir)
         identity = _identity(conn, params)
+        lc_monetary = _lc_monetary(conn)
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_catalog.pg_export_snapshot()").fetchone()[0]
         if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
@@ -160,7 +188,8 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                 if opts.schema_only:
                     hashed["tables"] = {f"{s}.{t}": {"rows": None, "sum64": None} for s, t in tables}
                     return
-                algorithms = {f"{s}.{t}": choose_algorithm(conn, s, t, opts.content_hash, version["major"])
+                requested = "md5" if opts.content_hash == COPY_METHOD else opts.content_hash
+                algorithms = {f"{s}.{t}": choose_algorithm(conn, s, t, requested, version["major"])
                               for s, t in tables}
                 # More connections in the very same snapshot hash big tables in block ranges.
                 for _index in range(max(0, opts.hash_jobs - 1) if len(tables) else 0):
@@ -178,23 +207,50 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
 
         worker = threading.Thread(target=compute, name="pg-table-hashes", daemon=True)
         dump_env = params.with_db(identity["dbname"]).env()
+        if from_dump:  # pin what COPY text depends on beyond what pg_dump sets itself (copyprint.py)
+            dump_env["PGOPTIONS"] = " ".join(filter(None, (dump_env.get("PGOPTIONS"), DUMP_PGOPTIONS)))
+        tap, tapped, from_dir = None, None, None
         if opts.format == "directory":
-            producer, work_dir = _directory_producer(pg_dump, opts, snapshot, dump_env)
+            from_dir = {} if from_dump else None
+            producer, work_dir = _directory_producer(pg_dump, opts, snapshot, dump_env, from_dir)
         else:
             producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=dump_env, name="pg_dump")
-        worker.start()
+            if from_dump:
+                tap = CustomArchiveTap()
+                producer.stream = tapped = TappedStream(producer.stream, tap)
+        if not from_dump:
+            worker.start()
 
         def source() -> Dict[str, Any]:
-            worker.join()
-            if "error" in hashed:
-                raise PgError(f"computing per-table row counts and hashes failed: {hashed['error']}")
+            fingerprint: Dict[str, Any]
+            if from_dump:
+                if tapped is not None:
+                    tapped.finish()
+                toc = tap.result() if tap is not None else from_dir.get("toc")
+                if toc is None and not opts.schema_only:
+                    raise PgError("pg_dump's directory was not fingerprinted")
+                fingerprint = {"tables": _copy_tables(tables, toc, opts.schema_only), "content_hash": COPY_METHOD,
+                               "fingerprint_version": 2,
+                               "copy_settings": {"client_encoding": toc.encoding if toc else None,
+                                                 "lc_monetary": lc_monetary, "TimeZone": "UTC", "bytea_output": "hex",
+                                                 "DateStyle": "ISO", "IntervalStyle": "postgres",
+                                                 "extra_float_digits": "3"},
+                               "table_hash": "sha256 and line count of each table's COPY text, read from the "
+                                             "dump itself; per table in tables.*.sha256"}
+            else:
+                worker.join()
+                if "error" in hashed:
+                    raise PgError(f"computing per-table row counts and hashes failed: {hashed['error']}")
+                # copy_sha256 on a plain SQL dump falls back to md5: say what was really computed
+                fingerprint = {"tables": hashed["tables"],
+                               "content_hash": "md5" if opts.content_hash == COPY_METHOD else opts.content_hash,
+                               "table_hash": "count + sum of 64-bit row hashes (md5 of row text with pinned "
+                                             "settings, or hash_record_extended); per table in tables.*.hash"}
             return {"server_version": version["text"], "server_version_num": version["num"],
                     "format": opts.format, "schema_only": opts.schema_only, "data_only": opts.data_only,
-                    "snapshot": snapshot, "pg_dump": pg_dump, "tables": hashed["tables"],
+                    "snapshot": snapshot, "pg_dump": pg_dump,
                     **({"jobs": opts.jobs, "container": "tar"} if opts.format == "directory" else {}),
-                    "content_hash": opts.content_hash,
-                    "table_hash": "count + sum of 64-bit row hashes (md5 of row text with pinned settings, or "
-                                  "hash_record_extended); per table in tables.*.hash"}
+                    **fingerprint}
 
         name = artifact_name(opts.prefix, identity["dbname"], clock(), kind=KINDS[opts.format],
                              encrypted=bool(opts.encrypt_recipients))
@@ -212,7 +268,10 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
                     pass
             raise
         finally:
-            worker.join()
+            if tapped is not None:
+                tapped.finish()
+            if worker.is_alive() or worker.ident is not None:
+                worker.join()
             if work_dir:
                 shutil.rmtree(work_dir, ignore_errors=True)
     finally:

@@ -2,6 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a database contains, computed in SQL so rows never leave the server.
 
+(Backups made with content_hash copy_sha256, the default, fingerprint tables from the dump's own COPY
+data instead: dumpstream.py and copyprint.py. These SQL fingerprints serve the other content_hash
+options, manifests written before copy_sha256, and before/after comparisons such as the down path.)
+
 Table fingerprint = row count + the sum over rows of a 64-bit row hash (exact numeric sum).
 The sum is independent of row order (a restore may store rows differently) and needs constant memory.
 Default row hash: first 64 bits of md5(row text), the same on every PostgreSQL version; row text depends
@@ -11,7 +15,7 @@ on session settings, which connection.PINNED_SETTINGS fixes on both sides. See H
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import PgError
 from .connection import ConnParams, connect, quote_ident
@@ -134,6 +138,15 @@ def work_units(conn, tables: Sequence[Tuple[str, str]], workers: int, server_maj
     return units
 
 
+def run_per_connection(conns: Sequence[Any], work: Callable[[Any], None], name: str) -> None:
+    """work(conn) in one thread per connection (each pulls from a shared queue); returns when all end."""
+    threads = [threading.Thread(target=work, args=(c,), name=name) for c in conns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def run_fingerprints(conns: Sequence[Any], units, algorithms: Optional[Dict[str, str]] = None
                      ) -> Dict[str, Dict[str, Any]]:
     """Hash the work units over the given connections (one thread each, shared queue) and add up the
@@ -160,11 +173,7 @@ def run_fingerprints(conns: Sequence[Any], units, algorithms: Optional[Dict[str,
             with lock:
                 partial.setdefault(key, []).append((int(rows), total))
 
-    threads = [threading.Thread(target=work, args=(c,), name="pg-table-hash") for c in conns]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_per_connection(conns, work, "pg-table-hash")
     if errors:
         raise PgError(f"hashing table content failed: {errors[0]}")
     out = {}
@@ -216,7 +225,8 @@ def compare_fingerprints(expected: Dict[str, Dict[str, Any]], actual: Dict[str, 
         elif exp["rows"] != act["rows"]:
             diffs.append({"table": key, "problem": "row count differs", "expected_rows": exp["rows"],
                           "actual_rows": act["rows"]})
-        elif exp.get("sum64") is not None and act.get("sum64") is not None and exp["sum64"] != act["sum64"]:
+        elif any(exp.get(field) is not None and act.get(field) is not None and exp[field] != act[field]
+                 for field in ("sum64", "sha256")):  # sha256: copy_sha256 fingerprints (copyprint.py)
             diffs.append({"table": key, "problem": "content hash differs", "expected_rows": exp["rows"],
                           "actual_rows": act["rows"]})
     return diffs

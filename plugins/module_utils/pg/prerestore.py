@@ -23,8 +23,8 @@ from .restore_verify import compare_database
 
 
 def backup_options(path: str, manifest: Dict[str, Any], opts: RestoreOptions, pre: PreRestoreOptions) -> BackupOptions:
-    """The pre-restore backup: custom format (restorable with clean), md5 table hashes (comparable on any
-    server), the compression level of the backup being restored, and its encryption (see recipients_for)."""
+    """The pre-restore backup: custom format (restorable with clean), copy_sha256 fingerprints from the dump
+    itself (compared after pg_restore puts it back), the compression level of the backup being restored, and its encryption (see recipients_for)."""
     level = (manifest.get("compression") or {}).get("level") or 3
     return BackupOptions(dest=pre.dest or default_dest(path), prefix=PRE_RESTORE_PREFIX, format="custom",
                          compression_level=level, bindir=opts.bindir,

@@ -14,8 +14,9 @@ from ..archive import manifest_path
 from ..verdict import FAIL, PASS, PENDING, artifact, make_verdict, measurement, status_from
 from . import PgError
 from .connection import ConnParams, connect, server_version
-from .content import (compare_fingerprints, constraint_counts, constraint_violations, list_tables,
-                      parallel_fingerprints, sequences_behind)
+from .content import (HASH_ALGORITHMS, compare_fingerprints, constraint_counts, constraint_violations,
+                      list_tables, parallel_fingerprints, sequences_behind)
+from .copyprint import METHOD as COPY_METHOD, copy_fingerprints
 from .restore import RestoreOptions, create_database, drop_database, load_backup, restore_into
 
 SCRATCH_PREFIX = "preflight_verify_"
@@ -43,9 +44,12 @@ class RestoreVerifyResult:
     properties: Dict[str, str] = field(default_factory=dict)
 
 
-def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int = 2) -> Comparison:
+def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int = 2,
+                     bindir: Optional[str] = None) -> Comparison:
     """Compare a restored database with a manifest: (a) per-table counts/hashes, (b) FK and check
-    constraints hold for every row, (c) owned sequences are not behind their column's max."""
+    constraints hold for every row, (c) owned sequences are not behind their column's max.
+    Each table is fingerprinted the way its manifest entry says: copy_sha256 (COPY text, current
+    manifests) or md5 / hash_record / count in SQL (older manifests and content_hash options)."""
     started = time.monotonic()
     conn = connect(params, autocommit=True)
     try:
@@ -56,19 +60,39 @@ def compare_database(params: ConnParams, manifest: Dict[str, Any], workers: int 
         seq_count, behind = sequences_behind(conn)
     finally:
         conn.close()
-    expected = manifest["source"].get("tables", {})
+    source = manifest["source"]
+    expected = source.get("tables", {})
     algorithms = {key: entry.get("hash", "md5") for key, entry in expected.items()}
-    backup_major = int(manifest["source"].get("server_version_num", 0)) // 10000
+    backup_major = int(source.get("server_version_num", 0)) // 10000
     incomparable = []
-    if backup_major != major:
-        for key, algorithm in algorithms.items():
-            if algorithm == "hash_record":
-                algorithms[key] = "count"
-                incomparable.append({"table": key, "problem": f"content hash hash_record is only comparable on the "
-                                     f"same major version (backup {backup_major}, restore {major}); back up with "
-                                     "content_hash md5"})
-    actual = parallel_fingerprints(params, tables, workers, algorithms, server_major=major)
-    return Comparison(differing_tables=incomparable + compare_fingerprints(expected, actual),
+    for key, algorithm in list(algorithms.items()):
+        if algorithm not in HASH_ALGORITHMS + (COPY_METHOD,):
+            algorithms[key] = "count"
+            incomparable.append({"table": key, "problem": f"content hash {algorithm!r} is unknown to this version of "
+                                 "deploysafe.preflight (a newer manifest?): upgrade the collection to verify it"})
+        elif algorithm == "hash_record" and backup_major != major:
+            algorithms[key] = "count"
+            incomparable.append({"table": key, "problem": f"content hash hash_record is only comparable on the "
+                                 f"same major version (backup {backup_major}, restore {major}); back up with "
+                                 f"content_hash {COPY_METHOD} or md5"})
+    by_copy = [(s, t) for s, t in tables if algorithms.get(f"{s}.{t}") == COPY_METHOD
+               and expected[f"{s}.{t}"].get("rows") is not None]
+    copied = set(by_copy)
+    in_sql = [(s, t) for s, t in tables if (s, t) not in copied]
+    # Tables the manifest does not know, or knows without data (schema-only), are only counted.
+    sql_algorithms = {f"{s}.{t}": algorithms.get(f"{s}.{t}", "count") for s, t in in_sql}
+    sql_algorithms = {k: ("count" if v == COPY_METHOD else v) for k, v in sql_algorithms.items()}
+    actual = parallel_fingerprints(params, in_sql, workers, sql_algorithms, server_major=major)
+    actual.update(copy_fingerprints(params, by_copy, source.get("copy_settings") or {}, workers,
+                                    server_major=major, bindir=bindir))
+    differing = compare_fingerprints(expected, actual)
+    if backup_major and backup_major != major:
+        for diff in differing:
+            if diff["problem"] == "content hash differs" and algorithms.get(diff["table"]) == COPY_METHOD:
+                diff["problem"] += (f" (backup from PostgreSQL {backup_major}, compared on {major}: float "
+                                    "columns print differently across 12, see the module documentation)"
+                                    if min(backup_major, major) < 12 else "")
+    return Comparison(differing_tables=incomparable + differing,
                       constraint_violations=violations,
                       sequences_behind=behind, tables_compared=len(actual), sequences_checked=seq_count,
                       constraints_checked=checked, duration_s=round(time.monotonic() - started, 3))
@@ -124,7 +148,8 @@ def restore_verify(server: ConnParams, path: str, opts: RestoreOptions, *, max_d
     with scratch_restore(server, path, opts, keep=keep_scratch, name=scratch_name) as scratch:
         if before_compare:
             before_compare(scratch.params)
-        comparison = compare_database(scratch.params, scratch.manifest, workers=max(1, opts.jobs))
+        comparison = compare_database(scratch.params, scratch.manifest, workers=max(1, opts.jobs),
+                                      bindir=opts.bindir)
     result = RestoreVerifyResult(scratch_db=scratch.name, kept=keep_scratch, restore=scratch.restore,
                                  comparison=comparison, max_duration=max_duration,
                                  total_s=round(time.monotonic() - started, 3))

@@ -90,6 +90,12 @@ class ClosedUser:
             drained.set()
 
 
+# Open model: connections being opened at once. After a stall (the host descheduling the generator), a
+# burst of due sends finds no idle connection; opening one per send turned a 50 ms hiccup into a storm
+# of a thousand connects that collapsed the run. Sends beyond this wait for the next free connection.
+CONNECT_BURST = 16
+
+
 class OpenPool:
     """Keep-alive connections shared by the open model, at most `max_in_flight` requests outstanding."""
 
@@ -97,6 +103,8 @@ class OpenPool:
         self.engine = engine
         self.idle: Dict[Tuple[str, str, int], List[Any]] = {}
         self.waiting: Deque[Tuple[Any, float]] = deque()
+        self.parked: Deque[Tuple[Any, float, float]] = deque()   # started, waiting for a connection
+        self.opening = 0
         self.in_flight = 0
         self.drained = asyncio.Event()
 
@@ -126,22 +134,47 @@ class OpenPool:
             if not conn.closed:
                 e.send(conn, request)
                 return
+        if self.opening >= CONNECT_BURST:
+            self.parked.append(request)
+            return
+        self.opening += 1
         e.connect(self, request)
 
     def on_response(self, conn: Any, status: int, body: Optional[bytes], kind: str, message: str) -> None:
         request = conn.request
         self.engine.finish(request, status, body, kind, message)
-        if not conn.closed:
-            self.idle.setdefault(request[0].origin, []).append(conn)
+        self.reuse(conn, request[0].origin)
         self.done()
 
+    def reuse(self, conn: Any, origin: Tuple[str, str, int]) -> None:
+        """A free connection takes the first parked request of its origin, or goes idle."""
+        if conn.closed:
+            if self.parked and self.opening < CONNECT_BURST:   # replace it for whoever waits
+                self.opening += 1
+                self.engine.connect(self, self.parked.popleft())
+            return
+        for i, request in enumerate(self.parked):
+            if request[0].origin == origin:
+                del self.parked[i]
+                self.engine.send(conn, request)
+                return
+        self.idle.setdefault(origin, []).append(conn)
+
     def connected(self, conn: Any, request: Tuple[Any, float, float]) -> None:
+        self.opening -= 1
         self.engine.send(conn, request)
+        if self.parked and self.opening < CONNECT_BURST:
+            self.opening += 1
+            self.engine.connect(self, self.parked.popleft())
 
     def connect_failed(self, request: Tuple[Any, float, float], kind: str, message: str) -> None:
+        self.opening -= 1
         if kind:
             self.engine.finish(request, 0, None, kind, message)
         self.done()
+        if self.parked and self.opening < CONNECT_BURST:
+            self.opening += 1
+            self.engine.connect(self, self.parked.popleft())
 
     def done(self) -> None:
         self.in_flight -= 1

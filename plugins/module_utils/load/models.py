@@ -43,10 +43,12 @@ class ClosedUser:
             return
         e.info.sent += 1
         prep = e.pick()
-        request = (prep, e.now(), 0.0)   # closed model: the request is intended when it is sent
+        now = e.now()
+        request = (prep, now, 0.0)   # closed model: the request is intended when it is sent
         conn = self.conns.get(prep.origin)
         if conn is not None and not conn.closed:
-            e.send(conn, request)
+            conn.request = request
+            conn.send(prep, now + e.plan.timeout)
         else:
             e.connect(self, request)
 

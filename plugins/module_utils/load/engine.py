@@ -75,6 +75,10 @@ class Engine:
         self.conns: set = set()               # live connections, swept for timeouts
         self.connecting: set = set()
         self.think = plan.think_time
+        self.timeout = plan.timeout
+        self.single = len(self.prepared) == 1
+        self.keep_bodies = any(p.keep_body for p in self.prepared)
+        self.clock = time.perf_counter
         total = sum(r.weight for r in plan.requests)
         acc, self.cum_weights = 0.0, []
         for r in plan.requests:
@@ -140,8 +144,10 @@ class Engine:
             kind = prep.check(body or b"")
             if kind:
                 self.info.first_errors.setdefault(kind, describe(spec, kind))
-        self.recorder.record(self.stage_name(intended), spec.name, intended, self.now() - intended - lag,
-                             not kind, kind)
+        name, start, end = self._stage
+        if not start <= intended < end:
+            name = self.stage_name(intended)
+        self.recorder.record(name, spec.name, intended, self.clock() - self.t0 - intended - lag, not kind, kind)
 
     def connect(self, owner: Any, request: Tuple[Prepared, float, float]) -> None:
         task = self.loop.create_task(self._connect(owner, request))
@@ -151,7 +157,8 @@ class Engine:
     async def _connect(self, owner: Any, request: Tuple[Prepared, float, float]) -> None:
         origin = request[0].origin
         try:
-            conn = await asyncio.wait_for(open_connection(self.loop, owner, origin, self.ssl_ctx), self.plan.timeout)
+            conn = await asyncio.wait_for(open_connection(self.loop, owner, origin, self.ssl_ctx, self.keep_bodies),
+                                          self.plan.timeout)
         except asyncio.TimeoutError:
             owner.connect_failed(request, "timeout", f"no connection to {origin[1]}:{origin[2]} within "
                                                      f"{self.plan.timeout:g}s")

@@ -162,8 +162,12 @@ class Connection:
             self.body.append(body)
 
     def on_message_complete(self) -> None:
-        if self.busy and not self.is_head:
-            self._complete()
+        if self.busy and not self.is_head:   # _complete(), inlined: this runs once per response
+            self.busy = False
+            if not self.parser.should_keep_alive():
+                self.close()
+            body = self.body
+            self.owner.on_response(self, self.status, b"".join(body) if body is not None else None, "", "")
 
     # -- the owner's side ----------------------------------------------------------------------
     def send(self, prepared: Prepared, deadline: float) -> None:
@@ -203,9 +207,17 @@ class Connection:
         return b"\ncontent-length:" not in head and b"\ntransfer-encoding:" not in head
 
 
-async def open_connection(loop, owner: Any, origin: Origin, ssl_ctx: Optional[ssl.SSLContext]) -> Connection:
+class BodilessConnection(Connection):
+    """For a mix whose checks never read a body: llhttp skips the body callback (one Python call less per
+    response; httptools wires only the callbacks the protocol object has)."""
+    on_body = None   # type: ignore[assignment]
+
+
+async def open_connection(loop, owner: Any, origin: Origin, ssl_ctx: Optional[ssl.SSLContext],
+                          keep_bodies: bool = True) -> Connection:
     scheme, host, port = origin
     tls = ssl_ctx if scheme == "https" else None
-    _transport, conn = await loop.create_connection(lambda: Connection(owner), host, port, ssl=tls,
+    kind = Connection if keep_bodies else BodilessConnection
+    _transport, conn = await loop.create_connection(lambda: kind(owner), host, port, ssl=tls,
                                                     server_hostname=host if tls else None)
     return conn

@@ -38,23 +38,28 @@ class ClosedUser:
 
     def next(self) -> None:
         e = self.engine
-        if self.leaving or e.stopping or not e.budget_left():
+        # the hot path: a budget check, a pick and a write (helpers inlined; 100k calls a second)
+        if self.leaving or e.stopping or (e.info.sent >= e.plan.max_requests and not e.budget_left()):
             self.leave()
             return
         e.info.sent += 1
-        prep = e.pick()
-        now = e.now()
+        prep = e.prepared[0] if e.single else e.pick()
+        now = e.clock() - e.t0
         request = (prep, now, 0.0)   # closed model: the request is intended when it is sent
         conn = self.conns.get(prep.origin)
         if conn is not None and not conn.closed:
             conn.request = request
-            conn.send(prep, now + e.plan.timeout)
+            conn.send(prep, now + e.timeout)
         else:
             e.connect(self, request)
 
     def on_response(self, conn: Any, status: int, body: Optional[bytes], kind: str, message: str) -> None:
-        self.engine.finish(conn.request, status, body, kind, message)
-        self.pause_then_next()
+        e = self.engine
+        e.finish(conn.request, status, body, kind, message)
+        if e.think:
+            self.pause_then_next()
+        else:
+            self.next()
 
     def connected(self, conn: Any, request: Tuple[Any, float, float]) -> None:
         self.conns[request[0].origin] = conn

@@ -226,27 +226,36 @@ class Engine:
 
     async def _open(self) -> None:
         pool = OpenPool(self)
+        info, max_requests = self.info, self.plan.max_requests
         intended = 0.0
+        stage, stage_start, stage_end = None, 0.0, -1.0
         played = False
         while not self.stopping and not played:
             now = self.now()
             while intended <= now and not self.stopping:
-                if not self.budget_left():
+                if info.sent >= max_requests and not self.budget_left():
                     break
-                self.info.reached_s = intended
-                located = self.stage_at(intended)
-                if located is None:
-                    self.info.schedule_done = played = True
-                    break
-                rate = located[0].level_at(located[1])
+                if intended >= stage_end:   # the stage lookup, only when a stage ends
+                    info.reached_s = intended
+                    located = self.stage_at(intended)
+                    if located is None:
+                        info.schedule_done = played = True
+                        break
+                    stage = located[0]
+                    stage_start = intended - located[1]
+                    stage_end = stage_start + stage.duration
+                rate = stage.target if stage.flat else stage.level_at(intended - stage_start)
                 if rate <= 0:
                     intended += TICK
                     continue
-                self.info.sent += 1
-                self.info.last_intended_s = intended
-                pool.dispatch(self.pick(), intended)
+                info.sent += 1
+                info.last_intended_s = intended
+                pool.dispatch(self.prepared[0] if self.single else self.pick(), intended)
                 intended += 1.0 / rate
-            if self.stopping or played:
+            if played:
+                break
+            info.reached_s = min(intended, now)
+            if self.stopping:
                 break
             # uvloop's timers have millisecond steps, and shorter sleeps spin: sends due within the
             # millisecond go out together, on time to well under LATE_S.

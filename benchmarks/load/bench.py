@@ -105,7 +105,8 @@ r = run_load_test({"requests": [url], "model": model, "thresholds": {}, "workers
 o = r["stats"]["overall"]
 print(json.dumps({"requests": o["requests"], "seconds": r["run"]["duration"], "p50_ms": o["p50_ms"],
                   "p99_ms": o["p99_ms"], "cpu_in_run": time.process_time() - cpu0, "errors": o["errors"],
-                  "sent": r["run"]["sent"], "late": r["run"]["late_sends"], "first_errors": r["run"]["first_errors"], "kinds": r["run"]["error_kinds"]}))
+                  "sent": r["run"]["sent"], "late": r["run"]["late_sends"], "first_errors": r["run"]["first_errors"], "kinds": r["run"]["error_kinds"],
+                  "last_intended": r["run"]["last_intended_s"], "verdict": r["verdict"]["summary"]}))
 """
 
 
@@ -207,7 +208,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--open-rate", type=float, default=50000)
+    ap.add_argument("--open-rates", default="50000,20000", help="comma-separated arrival rates for the open model")
     ap.add_argument("--skip-co", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="deploysafe-bench-"))
@@ -227,10 +228,11 @@ def main() -> None:
                     r["load"] = loadavg()
                     rows[name].append(r)
                     print(f"round {rnd + 1} {name}: {rps(r):,.0f} req/s, load {r['load']}", file=sys.stderr)
-        for label, kw in ((f"open model, {args.open_rate:,.0f} req/s target, 1 process pinned",
-                           dict(model="open", target=args.open_rate)),
+        rates = [float(r) for r in args.open_rates.split(",") if r]
+        for label, kw in [(f"open model, {rate:,.0f} req/s target, 1 process pinned", dict(model="open", target=rate))
+                          for rate in rates] + [
                           ("closed, 64 users, 1 worker process, unpinned", dict(pin=False)),
-                          ("closed, 64 users, 2 worker processes, unpinned", dict(pin=False, workers=2))):
+                          ("closed, 64 users, 2 worker processes, unpinned", dict(pin=False, workers=2))]:
             r = run_builtin(url, args.duration, **kw)
             r["load"] = loadavg()
             extra.append((label, r))
@@ -256,14 +258,13 @@ def main() -> None:
                   f"(rounds: {', '.join(f'{p:.2f}' for p in pairs)})")
     print()
     for label, r in extra:
-        late = f", late sends {r['late']} of {r['sent']} ({100 * r['late'] / max(r['sent'], 1):.2f} %)" \
-            if "open" in label else ""
+        late = (f", late sends {r['late']} of {r['sent']} ({100 * r['late'] / max(r['sent'], 1):.2f} %); "
+                f"verdict: {r['verdict']}") if "open" in label else ""
         print(f"{label}: {rps(r):,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
               f"CPU-ms/1k {1e6 * r['cpu'] / r['requests']:.1f}, errors {r['errors']}{late}; load {r['load']}")
         if r["errors"]:
             print(f"  error kinds: {r['kinds']}; first errors: {r['first_errors']}")
-    if len(extra) == 3:
-        print(f"2 workers / 1 worker: {rps(extra[2][1]) / rps(extra[1][1]):.2f}x")
+    print(f"2 workers / 1 worker: {rps(extra[-1][1]) / rps(extra[-2][1]):.2f}x")
     if not args.skip_co:
         co = coordinated_omission()
         print(f"\nstalls 1 s every 3 s over 8 s: open-model p99 {co['open']:.0f} ms (expected {co['expected']:.0f}), "

@@ -126,7 +126,7 @@ class OpenPool:
 
     def start(self, prep: Any, intended: float, ready: float) -> None:
         e = self.engine
-        now = e.now()
+        now = e.clock() - e.t0
         lag = now - ready if now > ready else 0.0
         if lag > LATE_S:
             e.info.late_sends += 1
@@ -139,7 +139,8 @@ class OpenPool:
         while idle:
             conn = idle.pop()
             if not conn.closed:
-                e.send(conn, request)
+                conn.request = request
+                conn.send(prep, now + e.timeout)
                 return
         if self.opening >= CONNECT_BURST:
             self.parked.append(request)
@@ -150,7 +151,13 @@ class OpenPool:
     def on_response(self, conn: Any, status: int, body: Optional[bytes], kind: str, message: str) -> None:
         request = conn.request
         self.engine.finish(request, status, body, kind, message)
-        self.reuse(conn, request[0].origin)
+        if self.parked or conn.closed:
+            self.reuse(conn, request[0].origin)
+        else:   # the common case, inlined
+            idle = self.idle.get(request[0].origin)
+            if idle is None:
+                idle = self.idle[request[0].origin] = []
+            idle.append(conn)
         self.done()
 
     def reuse(self, conn: Any, origin: Tuple[str, str, int]) -> None:

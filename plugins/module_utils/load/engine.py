@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .checks import describe
 from .http1 import Prepared, client_ssl_context, open_connection, prepare
-from .models import LATE_S, ClosedUser, OpenPool  # noqa: F401 (LATE_S: the engine's lateness bound)
+from .models import ClosedUser, OpenPool
 from .plan import Plan, Stage
 from .stats import Recorder
 
@@ -40,7 +40,7 @@ class RunInfo:
     aborted: str = ""                         # why the run stopped before its stages ended
     stage_windows: List[Tuple[str, float, float]] = field(default_factory=list)   # name, start, end (s)
     first_errors: Dict[str, str] = field(default_factory=dict)   # error kind -> first message
-    late_sends: int = 0                       # open model: sends the generator started > LATE_S late
+    late_sends: int = 0                       # open model: sends the generator started > models.LATE_S late
     generator_lag_s: float = 0.0              # open model: total generator lag, kept out of latencies
     last_send_s: float = 0.0                  # open model: when the last send actually started
     last_intended_s: float = 0.0              # open model: when the schedule wanted the last send

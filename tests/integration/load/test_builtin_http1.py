@@ -151,3 +151,25 @@ def test_open_model_on_the_raw_server(serve):
 def test_checks_and_bodies_are_refused_for_other_engines():
     with pytest.raises(LoadTestError, match="built-in engine"):
         run("http://127.0.0.1:9/", engine="k6", requests=[{"url": "http://127.0.0.1:9/", "expect_body": "x"}])
+
+
+def test_idle_keepalive_closed_by_the_server_is_reopened_not_failed(serve):
+    # keep-alive answers, but the server drops each connection once it has answered: the user finds its
+    # connection closed while thinking and opens another one; no request fails
+    server = serve(lambda req: (response(body=b"ok"), "close"))
+    result = run(server.url, think_time=0.05)
+    overall = result["stats"]["overall"]
+    assert result["verdict"]["status"] == "pass" and overall["errors"] == 0, result["run"]["first_errors"]
+    assert server.connections >= overall["requests"] >= 10
+
+
+def test_refused_connections_are_connect_errors():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]   # closed again before the run: nothing listens there
+    for model, target in (("closed", 2), ("open", 50)):
+        result = run(f"http://127.0.0.1:{port}/", model=model,
+                     stages=[{"duration": 0.5, "target": target, "start": target}])
+        assert set(kinds(result)) == {"connect"} and result["verdict"]["status"] == "fail"
+        assert str(port) in result["run"]["first_errors"]["connect"]

@@ -177,7 +177,10 @@ class Connection:
         self.head.clear()
         self.is_head = prepared.is_head
         self.body = [] if prepared.keep_body else None
-        self.transport.write(prepared.wire)
+        try:
+            self.transport.write(prepared.wire)
+        except (RuntimeError, OSError) as exc:   # the transport closed under us (uvloop raises on write)
+            self.fail("disconnected", f"the connection closed before the request was sent: {exc}")
 
     def fail(self, kind: str, message: str) -> None:
         """End the request in flight with a failure and drop the connection (its state is unknown)."""

@@ -204,6 +204,26 @@ def rps(r: dict) -> float:
     return r["requests"] / r["seconds"]
 
 
+def write_result(rows: dict, ours: str, extra: list, args) -> None:
+    """benchmarks/load/last.json for `make bench` (benchmarks/report.py, where that convention exists)."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.report import row, write_last
+    except ImportError:
+        return
+    work = "load, nginx 100-byte file, 64 connections, one core"
+    out = []
+    for peer, runs in rows.items():
+        if peer == ours or not runs or not rows[ours]:
+            continue
+        pairs = [rps(a) / rps(b) for a, b in zip(rows[ours], runs)]
+        out.append(row(work, peer, statistics.median(rps(r) for r in runs), statistics.median(rps(r) for r in rows[ours]),
+                       "req/s", round_ratios=[round(p, 3) for p in pairs]))
+    write_last("load", out, args=vars(args),
+               extra=[{"label": label, "rps": rps(r), "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "late": r["late"],
+                       "sent": r["sent"], "load": r["load"]} for label, r in extra])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=5)
@@ -265,6 +285,7 @@ def main() -> None:
         if r["errors"]:
             print(f"  error kinds: {r['kinds']}; first errors: {r['first_errors']}")
     print(f"2 workers / 1 worker: {rps(extra[-1][1]) / rps(extra[-2][1]):.2f}x")
+    write_result(rows, ours, extra, args)
     if not args.skip_co:
         co = coordinated_omission()
         print(f"\nstalls 1 s every 3 s over 8 s: open-model p99 {co['open']:.0f} ms (expected {co['expected']:.0f}), "

@@ -301,7 +301,9 @@ resources:
   sample: {"samples": 30, "cpu_percent_mean": 14.0, "memory_growth_mb_per_10min": 1.5}
 run:
   description:
-    - Duration, requests sent, why it stopped early (if it did), first error per kind.
+    - Duration, requests sent, why it stopped early (if it did), first error per kind and C(error_kinds) (count per
+      kind). Built-in engine kinds - C(http_<status>), C(check_body), C(check_json), C(timeout), C(connect),
+      C(tls), C(dns), C(disconnected) (closed or cut before the answer was complete), C(protocol) (not HTTP/1.1).
     - Built-in engine - C(reached_s) (how far into the stages it got), C(schedule_done); open model
       C(late_sends), C(generator_lag_s), C(last_send_s), C(last_intended_s). k6 - C(exit_code),
       C(engine_thresholds_failed).

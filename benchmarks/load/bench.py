@@ -1,13 +1,18 @@
-"""Load-generator throughput on one core: built-in engine vs wrk vs Locust FastHttpUser against nginx.
+"""Load-generator throughput on one core: built-in engine vs wrk, k6 and Locust FastHttpUser against nginx.
 
 nginx (Debian) serves a 100-byte file on 127.0.0.1 with one worker pinned to the last CPU; each
-generator is pinned to CPU 0 and runs closed-loop with 64 connections/users for DURATION seconds.
+generator is pinned to CPU 0 (`taskset`) and runs closed-loop with 64 connections/users for DURATION
+seconds. The tools run interleaved, ROUNDS times, so that a shared machine's load hits them alike:
+the table gives each tool's median and the median of the per-round ratios, with the load average.
 CPU-ms per 1k requests = (user+sys of the generator process tree) / requests * 1000.
 
-Also: coordinated-omission accuracy of the open model against the sample service stalling 1 s every
+Then: the open model at a fixed rate on one core (achieved rate and late sends), the built-in engine
+with 1 and 2 worker processes (unpinned; nginx shares the two cores), and
+
+coordinated-omission accuracy of the open model against the sample service stalling 1 s every
 3 s (expected p99 from the wrk2-style model: 1 - 0.01 * T / (n_stalls * 1 s)).
 
-Run: PYTHONPATH=.collection:. .venv/bin/python benchmarks/load/bench.py [--duration 10]
+Run: PYTHONPATH=.collection:. .venv/bin/python benchmarks/load/bench.py [--duration 5 --rounds 3]
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +44,8 @@ def free_port() -> int:
 
 def start_nginx(work: Path) -> tuple:
     port = free_port()
+    # nginx's worker runs as an unprivileged user: a 0700 mkdtemp made every answer a 403
+    os.chmod(work, 0o755)
     (work / "www").mkdir()
     (work / "www" / "small.txt").write_bytes(b"x" * 100)
     conf = work / "nginx.conf"
@@ -63,10 +71,11 @@ http {{
     return proc, f"http://127.0.0.1:{port}/small.txt"
 
 
-def timed(argv, env=None) -> tuple:
-    """Run argv pinned to GEN_CPU; return (stdout, cpu_seconds of the child tree)."""
+def timed(argv, env=None, pin: bool = True) -> tuple:
+    """Run argv (pinned to GEN_CPU unless told not to); return (stdout, cpu_seconds of the child tree)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(["taskset", "-c", GEN_CPU] + argv, capture_output=True, text=True, env=env)
+    out = subprocess.run((["taskset", "-c", GEN_CPU] if pin else []) + argv, capture_output=True, text=True, env=env,
+                         timeout=600)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if out.returncode not in (0, 1):
@@ -77,6 +86,8 @@ def timed(argv, env=None) -> tuple:
 def run_wrk(url: str, duration: int) -> dict:
     out, cpu = timed(["wrk", "-t1", "-c64", f"-d{duration}s", "--latency", url])
     reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk got error answers:\n{out}")
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -87,13 +98,17 @@ def run_wrk(url: str, duration: int) -> dict:
 BUILTIN = """
 import json, sys, time
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import run_load_test
+url, duration, model, target, workers = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
 cpu0 = time.process_time()
-r = run_load_test({"requests": [sys.argv[1]], "model": "closed", "thresholds": {},
-                   "stages": [{"duration": float(sys.argv[2]), "target": 64, "start": 64}]})
+r = run_load_test({"requests": [url], "model": model, "thresholds": {}, "workers": workers,
+                   "stages": [{"duration": duration, "target": target, "start": target}]})
 o = r["stats"]["overall"]
 print(json.dumps({"requests": o["requests"], "seconds": r["run"]["duration"], "p50_ms": o["p50_ms"],
-                  "p99_ms": o["p99_ms"], "cpu_in_run": time.process_time() - cpu0}))
+                  "p99_ms": o["p99_ms"], "cpu_in_run": time.process_time() - cpu0, "errors": o["errors"],
+                  "sent": r["run"]["sent"], "late": r["run"]["late_sends"], "first_errors": r["run"]["first_errors"], "kinds": r["run"]["error_kinds"],
+                  "last_intended": r["run"]["last_intended_s"], "verdict": r["verdict"]["summary"]}))
 """
+
 
 LOCUSTFILE = """
 from locust import constant, task
@@ -108,10 +123,15 @@ class Fast(FastHttpUser):
 """
 
 
-def run_builtin(url: str, duration: int) -> dict:
+def run_builtin(url: str, duration: int, model: str = "closed", target: float = 64, workers: int = 1,
+                pin: bool = True) -> dict:
     env = dict(os.environ, PYTHONPATH=f"{ROOT / '.collection'}:{ROOT}")
-    out, cpu = timed([sys.executable, "-c", BUILTIN, url, str(duration)], env=env)
-    return dict(json.loads(out.strip().splitlines()[-1]), cpu=cpu)
+    out, cpu = timed([sys.executable, "-c", BUILTIN, url, str(duration), model, str(target), str(workers)], env=env,
+                     pin=pin)
+    r = dict(json.loads(out.strip().splitlines()[-1]), cpu=cpu)
+    if r["errors"]:
+        raise RuntimeError(f"the built-in engine got errors: {r['kinds']} {r['first_errors']}")
+    return r
 
 
 def run_locust(url: str, duration: int, work: Path) -> dict:
@@ -176,38 +196,96 @@ def coordinated_omission() -> dict:
     return out
 
 
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def rps(r: dict) -> float:
+    return r["requests"] / r["seconds"]
+
+
+def write_result(rows: dict, ours: str, extra: list, args) -> None:
+    """benchmarks/load/last.json for `make bench` (benchmarks/report.py, where that convention exists)."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.report import row, write_last
+    except ImportError:
+        return
+    work = "load, nginx 100-byte file, 64 connections, one core"
+    out = []
+    for peer, runs in rows.items():
+        if peer == ours or not runs or not rows[ours]:
+            continue
+        pairs = [rps(a) / rps(b) for a, b in zip(rows[ours], runs)]
+        out.append(row(work, peer, statistics.median(rps(r) for r in runs), statistics.median(rps(r) for r in rows[ours]),
+                       "req/s", round_ratios=[round(p, 3) for p in pairs]))
+    write_last("load", out, args=vars(args),
+               extra=[{"label": label, "rps": rps(r), "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "late": r["late"],
+                       "sent": r["sent"], "load": r["load"]} for label, r in extra])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--open-rates", default="50000,20000", help="comma-separated arrival rates for the open model")
     ap.add_argument("--skip-co", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="deploysafe-bench-"))
     nginx, url = start_nginx(work)
-    rows = {}
+    tools = {"wrk -t1 -c64": lambda: run_wrk(url, args.duration),
+             "built-in (asyncio protocols + httptools), 64 users": lambda: run_builtin(url, args.duration),
+             "k6 v2.2.0, 64 VUs (GOMAXPROCS=1)": lambda: run_k6(url, args.duration, work),
+             "Locust FastHttpUser, 64 users": lambda: run_locust(url, args.duration, work)}
+    ours, wrk, k6 = list(tools)[1], list(tools)[0], list(tools)[2]
+    rows = {name: [] for name in tools}
+    extra = []
     try:
-        rows["wrk -t1 -c64"] = run_wrk(url, args.duration)
-        rows["built-in (aiohttp), 64 users"] = run_builtin(url, args.duration)
-        rows["Locust FastHttpUser, 64 users"] = run_locust(url, args.duration, work)
-        k6 = run_k6(url, args.duration, work)
-        if k6:
-            rows["k6 v2.2.0, 64 VUs (GOMAXPROCS=1)"] = k6
+        for rnd in range(args.rounds):
+            for name, run in tools.items():
+                r = run()
+                if r:
+                    r["load"] = loadavg()
+                    rows[name].append(r)
+                    print(f"round {rnd + 1} {name}: {rps(r):,.0f} req/s, load {r['load']}", file=sys.stderr)
+        rates = [float(r) for r in args.open_rates.split(",") if r]
+        for label, kw in [(f"open model, {rate:,.0f} req/s target, 1 process pinned", dict(model="open", target=rate))
+                          for rate in rates] + [
+                          ("closed, 64 users, 1 worker process, unpinned", dict(pin=False)),
+                          ("closed, 64 users, 2 worker processes, unpinned", dict(pin=False, workers=2))]:
+            r = run_builtin(url, args.duration, **kw)
+            r["load"] = loadavg()
+            extra.append((label, r))
     finally:
         nginx.terminate()
         nginx.wait()
         shutil.rmtree(work, ignore_errors=True)
-    print("| tool | req/s | p50 ms | p99 ms | CPU-ms/1k req (incl. start-up) | CPU-ms/1k in run |")
-    print("|---|---|---|---|---|---|")
-    for name, r in rows.items():
-        rps = r["requests"] / r["seconds"]
+    print(f"| tool (median of {args.rounds} interleaved rounds) | req/s | p50 ms | p99 ms | CPU-ms/1k req "
+          "(incl. start-up) | CPU-ms/1k in run | load average |")
+    print("|---|---|---|---|---|---|---|")
+    for name, runs in rows.items():
+        if not runs:
+            continue
+        r = sorted(runs, key=rps)[len(runs) // 2]
         in_run = f"{1e6 * r['cpu_in_run'] / r['requests']:.1f}" if "cpu_in_run" in r else "–"
-        print(f"| {name} | {rps:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {1e6 * r['cpu'] / r['requests']:.1f} "
-              f"| {in_run} |")
-    b, l = rows["built-in (aiohttp), 64 users"], rows["Locust FastHttpUser, 64 users"]
-    ratio = (b["requests"] / b["seconds"]) / (l["requests"] / l["seconds"])
-    print(f"\nbuilt-in / Locust FastHttpUser throughput: {ratio:.2f}x")
-    k = rows.get("k6 v2.2.0, 64 VUs (GOMAXPROCS=1)")
-    if k:
-        print(f"built-in / k6 throughput: {(b['requests'] / b['seconds']) / (k['requests'] / k['seconds']):.2f}x")
+        print(f"| {name} | {rps(r):,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {1e6 * r['cpu'] / r['requests']:.1f} "
+              f"| {in_run} | {r['load']} |")
+    print()
+    for peer in (wrk, k6, list(tools)[3]):
+        pairs = [rps(a) / rps(b) for a, b in zip(rows[ours], rows[peer])]
+        if pairs:
+            print(f"built-in / {peer}: median of per-round ratios {statistics.median(pairs):.2f}x "
+                  f"(rounds: {', '.join(f'{p:.2f}' for p in pairs)})")
+    print()
+    for label, r in extra:
+        late = (f", late sends {r['late']} of {r['sent']} ({100 * r['late'] / max(r['sent'], 1):.2f} %); "
+                f"verdict: {r['verdict']}") if "open" in label else ""
+        print(f"{label}: {rps(r):,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+              f"CPU-ms/1k {1e6 * r['cpu'] / r['requests']:.1f}, errors {r['errors']}{late}; load {r['load']}")
+        if r["errors"]:
+            print(f"  error kinds: {r['kinds']}; first errors: {r['first_errors']}")
+    print(f"2 workers / 1 worker: {rps(extra[-1][1]) / rps(extra[-2][1]):.2f}x")
+    write_result(rows, ours, extra, args)
     if not args.skip_co:
         co = coordinated_omission()
         print(f"\nstalls 1 s every 3 s over 8 s: open-model p99 {co['open']:.0f} ms (expected {co['expected']:.0f}), "

@@ -9,8 +9,9 @@ module: load_test
 short_description: Load-test an HTTP service and gate on latency, errors, throughput, CPU and memory growth
 version_added: 0.1.0
 description:
-  - Runs a bounded load test with the built-in async engine (aiohttp), or with Locust or k6, and evaluates
-    thresholds overall, per stage and per endpoint from HDR histograms.
+  - "Runs a bounded load test with the built-in async engine (asyncio protocols on uvloop with the llhttp
+    parser from httptools; keep-alive, chunked bodies, C(Connection: close), TLS), or with Locust or k6, and
+    evaluates thresholds overall, per stage and per endpoint from HDR histograms."
   - The closed model runs virtual users; the open model sends requests on a fixed arrival schedule and
     measures latency from each request's intended send time, so server stalls are not hidden
     (coordinated-omission correction, as wrk2 does).
@@ -40,6 +41,10 @@ options:
     description:
       - Weighted request mix. Each item is a URL string or a mapping with C(url), C(name), C(weight), C(method),
         C(json) and C(expect_status).
+      - "Built-in engine only: C(body) (a raw request body string; C(json) wins when both are given),
+        C(expect_body) (the response body must contain this string, else the request fails as C(check_body)) and
+        C(expect_json) (a mapping of JSON path such as C(data.items[0].id) to the value it must have, or null for
+        present with any value; else C(check_json))."
       - Headers are not accepted here (this list is logged in clear); use O(headers), O(request_headers) or
         O(auth_token).
     type: list
@@ -95,7 +100,10 @@ options:
     type: float
     default: 0.0
   timeout:
-    description: Per-request timeout, seconds.
+    description:
+      - Per-request timeout, seconds, for the connection (TCP and TLS handshake) and then for the whole answer.
+        The built-in engine checks deadlines every O(timeout)/5 seconds (at most every 50 ms); a timed-out
+        request counts as an error of kind C(timeout).
     type: float
     default: 10.0
   max_requests:
@@ -169,7 +177,7 @@ options:
     type: bool
     default: true
   ca_path:
-    description: CA bundle for HTTPS targets.
+    description: CA bundle (PEM) that HTTPS targets' certificates must chain to, instead of the system store.
     type: path
   report_dir:
     description: Directory for C(<report_name>.json), C(.md), C(.html) and C(.junit.xml); no files when empty.
@@ -215,13 +223,29 @@ attributes:
     support: full
     details: Validates the plan and the target allowlist; sends no request and returns a C(pending) verdict.
 requirements:
-  - aiohttp
+  - httptools
   - hdrhistogram
+  - uvloop (optional, about twice the requests per CPU second)
 author:
   - deploysafe.preflight contributors (@deploysafe)
 """
 
 EXAMPLES = r"""
+- name: Closed model over HTTPS with a private CA, checking what the answers say
+  deploysafe.preflight.load_test:
+    base_url: https://app.internal.example:8443
+    allowed_hosts: [app.internal.example]
+    ca_path: /etc/pki/internal-ca.pem
+    requests:
+      - {url: /healthz, name: health, expect_body: ok}
+      - url: /api/orders
+        name: create_order
+        method: POST
+        json: {sku: demo-1, quantity: 1}
+        expect_status: [201]
+        expect_json: {"order.state": created, "order.id": null}
+    stages: [{duration: 60, target: 32, start: 32}]
+
 - name: Short open-model run against the sample service
   deploysafe.preflight.load_test:
     base_url: http://127.0.0.1:8080
@@ -277,7 +301,9 @@ resources:
   sample: {"samples": 30, "cpu_percent_mean": 14.0, "memory_growth_mb_per_10min": 1.5}
 run:
   description:
-    - Duration, requests sent, why it stopped early (if it did), first error per kind.
+    - Duration, requests sent, why it stopped early (if it did), first error per kind and C(error_kinds) (count per
+      kind). Built-in engine kinds - C(http_<status>), C(check_body), C(check_json), C(timeout), C(connect),
+      C(tls), C(dns), C(disconnected) (closed or cut before the answer was complete), C(protocol) (not HTTP/1.1).
     - Built-in engine - C(reached_s) (how far into the stages it got), C(schedule_done); open model
       C(late_sends), C(generator_lag_s), C(last_send_s), C(last_intended_s). k6 - C(exit_code),
       C(engine_thresholds_failed).
@@ -348,7 +374,7 @@ def main():
             module.no_log_values.update(str(v) for v in item["headers"].values() if v not in (None, ""))
     params = {k: v for k, v in module.params.items() if k in DEFAULTS}
     if params["engine"] == "builtin":
-        requires(module, "aiohttp", "hdrh")
+        requires(module, "httptools", "hdrh")
     try:
         if module.check_mode:
             plan = build_plan({**DEFAULTS, **params})

@@ -16,7 +16,7 @@ from ..verdict import FAIL, PASS, PENDING, make_verdict, measurement, status_fro
 from .thresholds import Check
 
 # The open-model generator is saturated when more than 5 % of its sends (and at least 5) start late
-# (over engine.LATE_S, 50 ms, after they could have), or when it sent at less than 95 % of the rate its
+# (over models.LATE_S, 50 ms, after they could have), or when it sent at less than 95 % of the rate its
 # schedule asked for. Either way the target did not get the planned load, so nothing about that load is
 # proven. A generator that cannot keep up is late on most sends (99 % at a 10k req/s target, measured on
 # this project's machine, its backlog reaching seconds); a 600 ms stall of its event loop in a 3 s,

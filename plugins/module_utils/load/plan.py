@@ -41,6 +41,9 @@ class RequestSpec:
     headers: Dict[str, str] = field(default_factory=dict)
     json: Any = None
     expect_status: List[int] = field(default_factory=list)   # empty: any status < 400 is a success
+    body: Optional[str] = None            # raw request body (json, when given, wins)
+    expect_body: str = ""                 # built-in engine: the response body must contain this
+    expect_json: Dict[str, Any] = field(default_factory=dict)  # built-in engine: JSON path -> value (None: present)
 
 
 @dataclass
@@ -142,9 +145,18 @@ def build_requests(items: Iterable[Dict[str, Any]], base_url: str = "", headers:
             raise LoadTestError(f"request {i + 1}: weight must be > 0")
         name = str(item.get("name") or urlsplit(url).path or "/")
         own = _header_map(by_name.get(name), f"request_headers[{name}]")
+        where = f"request {i + 1} ({name})"
+        body, expect_body, expect_json = item.get("body"), item.get("expect_body") or "", item.get("expect_json") or {}
+        if body is not None and not isinstance(body, str):
+            raise LoadTestError(f"{where}: body must be a string (use json for structured data)")
+        if not isinstance(expect_body, str):
+            raise LoadTestError(f"{where}: expect_body must be a string")
+        if not isinstance(expect_json, dict):
+            raise LoadTestError(f"{where}: expect_json must be a mapping of JSON path to expected value")
         out.append(RequestSpec(name=name, method=str(item.get("method", "GET")).upper(), url=url, weight=weight,
                                headers={**common, **own}, json=item.get("json"),
-                               expect_status=[int(s) for s in item.get("expect_status") or []]))
+                               expect_status=[int(s) for s in item.get("expect_status") or []],
+                               body=body, expect_body=expect_body, expect_json=dict(expect_json)))
     if not out:
         raise LoadTestError("the request mix is empty: give at least one request")
     unknown = sorted(set(by_name) - {r.name for r in out})

@@ -106,8 +106,7 @@ async def _run_builtin(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sam
     engine = Engine(plan, recorder, verify_tls=opts["validate_certs"], ca_path=opts["ca_path"], seed=opts["seed"],
                     should_abort=_abort_check(recorder, plan, limits) if opts["abort_on_fail"] else None)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(sampler.run(lambda: loop.time() - engine.t0 if engine.t0 else 0.0, stop)) \
+    task = asyncio.ensure_future(sampler.run(lambda: engine.now() if engine.t0 else 0.0, stop)) \
         if sampler.enabled else None
     try:
         info = await engine.run()
@@ -128,6 +127,11 @@ def run_load_test(options: Dict[str, Any]) -> Dict[str, Any]:
     if opts["engine"] not in ENGINES:
         raise LoadTestError(f"engine must be one of {', '.join(ENGINES)}, not {opts['engine']!r}")
     plan = build_plan(opts)
+    if opts["engine"] != "builtin":
+        builtin_only = [r.name for r in plan.requests if r.body is not None or r.expect_body or r.expect_json]
+        if builtin_only:
+            raise LoadTestError(f"body, expect_body and expect_json are built-in engine features; requests "
+                                f"{', '.join(builtin_only)} use them with engine {opts['engine']}")
     limits = thresholds.resolve_limits(opts["thresholds"])
     interval = float(opts["sample_interval"]) or min(1.0, max(0.1, plan.duration / 60.0))
     sampler = resources.Sampler(metrics_url=opts["target_metrics_url"], pid=int(opts["target_pid"] or 0),

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
@@ -33,18 +34,49 @@ class Window:
     max_us: int = 0
     sample: List[int] = field(default_factory=list)
 
+    # Reservoir sampling with geometric skips (Li's algorithm L): one random draw per replacement, not
+    # one per request, so a window costs a few comparisons per response at 100k responses/s.
+    _next: int = 0
+    _w: float = 1.0
+
     def add(self, us: int, ok: bool) -> None:
         self.count += 1
         if not ok:
             self.errors += 1
         if us > self.max_us:
             self.max_us = us
-        if len(self.sample) < RESERVOIR:
+        if self.count <= RESERVOIR:
             self.sample.append(us)
-        else:
-            j = random.randrange(self.count)
-            if j < RESERVOIR:
-                self.sample[j] = us
+            if self.count == RESERVOIR:
+                self._w = math.exp(math.log(1.0 - random.random()) / RESERVOIR)
+                self._next = self.count + _skip(self._w)
+        elif self.count == self._next:
+            self.sample[random.randrange(RESERVOIR)] = us
+            self._w *= math.exp(math.log(1.0 - random.random()) / RESERVOIR)
+            self._next = self.count + _skip(self._w)
+
+    def add_many(self, values: Dict[int, int], errors: int) -> None:
+        """Add `n` latencies of `us` for each item: the same sample as n calls of add(), skipping ahead."""
+        self.errors += errors
+        for us, n in values.items():
+            if us > self.max_us:
+                self.max_us = us
+            while n > 0 and self.count < RESERVOIR:
+                self.count += 1
+                n -= 1
+                self.sample.append(us)
+                if self.count == RESERVOIR:
+                    self._w = math.exp(math.log(1.0 - random.random()) / RESERVOIR)
+                    self._next = self.count + _skip(self._w)
+            while n > 0:
+                if self._next - self.count > n:
+                    self.count += n
+                    break
+                n -= self._next - self.count
+                self.count = self._next
+                self.sample[random.randrange(RESERVOIR)] = us
+                self._w *= math.exp(math.log(1.0 - random.random()) / RESERVOIR)
+                self._next = self.count + _skip(self._w)
 
     def percentile(self, p: float) -> Optional[float]:
         if not self.sample:
@@ -53,32 +85,81 @@ class Window:
         return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100.0))] / 1000.0
 
 
+def _skip(w: float) -> int:
+    if w >= 1.0:
+        return 1
+    return int(math.log(1.0 - random.random()) / math.log(1.0 - w)) + 1
+
+
 class Recorder:
+    """Latencies per (stage, endpoint) and per time window. `record` is on the engine's hot path: it only
+    counts exact microsecond values in a dict per (stage, endpoint, window) and folds them into the HDR
+    histograms, totals and windows when something reads them (an HDR record_value costs about 1 us of
+    Python, a dict increment 0.06 us, and latencies repeat)."""
+
     def __init__(self, window_s: float = 1.0):
-        self.hists: Dict[Tuple[str, str], Any] = {}
-        self.counts: Dict[Tuple[str, str], List[int]] = {}     # [ok, errors, sum of latencies in us]
+        self._hists: Dict[Tuple[str, str], Any] = {}
+        self._counts: Dict[Tuple[str, str], List[int]] = {}     # [ok, errors, sum of latencies in us]
+        self._windows: List[Window] = []
+        self._pending: Dict[Tuple[str, str, int], Dict[int, int]] = {}
+        self._pending_errors: Dict[Tuple[str, str, int], int] = {}
         self.error_kinds: Dict[str, int] = {}
         self.window_s = window_s
-        self.windows: List[Window] = []
+
+    @property
+    def hists(self) -> Dict[Tuple[str, str], Any]:
+        self.flush()
+        return self._hists
+
+    @property
+    def counts(self) -> Dict[Tuple[str, str], List[int]]:
+        self.flush()
+        return self._counts
+
+    @property
+    def windows(self) -> List[Window]:
+        self.flush()
+        return self._windows
+
+    def flush(self) -> None:
+        """Fold the counted latencies into the HDR histograms, the totals and the windows."""
+        if not self._pending:
+            return
+        pending, errors = self._pending, self._pending_errors
+        self._pending, self._pending_errors = {}, {}
+        for (stage, endpoint, index), values in pending.items():
+            key = (stage, endpoint)
+            if key not in self._hists:
+                self._hists[key] = new_histogram()
+                self._counts[key] = [0, 0, 0]
+            hist, counts = self._hists[key], self._counts[key]
+            failed = errors.get((stage, endpoint, index), 0)
+            n_all = 0
+            for us, n in values.items():
+                hist.record_value(us, n)
+                n_all += n
+                counts[2] += us * n
+            counts[0] += n_all - failed
+            counts[1] += failed
+            while len(self._windows) <= index:
+                self._windows.append(Window(start=len(self._windows) * self.window_s))
+            self._windows[index].add_many(values, failed)
 
     def record(self, stage: str, endpoint: str, t: float, latency_s: float, ok: bool, kind: str = "") -> None:
         """t: seconds since the run started (intended send time); latency_s from that time."""
-        key = (stage, endpoint)
-        hist = self.hists.get(key)
-        if hist is None:
-            hist = self.hists[key] = new_histogram()
-            self.counts[key] = [0, 0, 0]
-        us = min(max(int(latency_s * 1_000_000), 1), MAX_US)
-        hist.record_value(us)
-        counts = self.counts[key]
-        counts[0 if ok else 1] += 1
-        counts[2] += us
+        key = (stage, endpoint, int(t / self.window_s))
+        values = self._pending.get(key)
+        if values is None:
+            values = self._pending[key] = {}
+        us = int(latency_s * 1_000_000)
+        if us < 1:
+            us = 1
+        elif us > MAX_US:
+            us = MAX_US
+        values[us] = values.get(us, 0) + 1
         if not ok:
+            self._pending_errors[key] = self._pending_errors.get(key, 0) + 1
             self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
-        index = int(t / self.window_s)
-        while len(self.windows) <= index:
-            self.windows.append(Window(start=len(self.windows) * self.window_s))
-        self.windows[index].add(us, ok)
 
     @property
     def total(self) -> int:

@@ -91,7 +91,7 @@ def test_ansible_builder_introspects_our_requirements(installed, tmp_path):
     pip_lines = pip_out.read_text()
     # every runtime library the modules require(...), as the ranges requirements.txt declares
     for req in ("psycopg[binary]>=3.1,<4", "boto3>=1.34,<2", "kubernetes>=29.0.0,<38", "python-dateutil>=2.8.2,<3",
-                "zstandard", "pyrage", "hdrhistogram", "aiohttp", "jsonschema", "cryptography"):
+                "zstandard", "pyrage", "hdrhistogram", "httptools", "jsonschema", "cryptography"):
         assert req in pip_lines, f"{req!r} missing from ansible-builder's pip requirements:\n{pip_lines}"
     assert "# from collection deploysafe.preflight" in pip_lines
     bindep = bindep_out.read_text()

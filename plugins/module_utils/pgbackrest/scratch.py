@@ -162,4 +162,4 @@ def stop_and_remove(runner: PgBackRest, scratch: Scratch, bindir: str, keep: boo
     if not keep:
         shutil.rmtree(scratch.root, ignore_errors=True)
     return {"stopped": stopped, "removed": keep or not os.path.exists(scratch.root),
-            "port_free": port_free(scratch.port), "postmaster_pid": pid, "kept": keep}
+            "port_free": port_free(scratch.port), "postmaster_pid": pid, "kept": keep, "root": scratch.root}

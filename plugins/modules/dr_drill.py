@@ -49,7 +49,7 @@ options:
   rpo_record:
     description:
       - With O(action=start_restore), the record of this run whose C(rpo) measurement is the RPO of a restore that
-        measures its own (C(pgbr_restore_verify), written from M(deploysafe.preflight.pgbackrest_restore_verify): the
+        measures its own (C(pgbr_restore_verify), written from M(deploysafe.preflight.pgbackrest_restore_verify) - the
         WAL not archived yet at the target). Read at O(action=restore_verified); the RPO is the worse of it and the
         age of O(backups). Only a record of this run computed by a module of the collection counts.
     type: str

@@ -17,7 +17,7 @@ description:
     reads C(pgbackrest info --output=json) for the new backup (label, type, sizes, WAL range, LSNs), and runs
     C(pgbackrest verify) (checksums of every file in the repository; the damaged files are named).
   - C(pass) only when archiving works, the backup completed without errors and, with O(verify), the repository
-    verified clean. Retention is pgBackRest's own (C(repo1-retention-*) in the configuration): the backup expires
+    verified clean. Retention is pgBackRest's own (C(repo1-retention-*) in the configuration) - the backup expires
     what it says.
 options:
   type:

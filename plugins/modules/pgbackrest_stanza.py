@@ -15,7 +15,7 @@ description:
   - C(archive_mode) and C(wal_level) take effect only after a restart, which this module never does; it returns
     C(restart_required) and a C(pending) verdict, and the role stops with that message.
   - Runs C(pgbackrest stanza-create) when the repository has no stanza yet, then C(pgbackrest check) (a forced WAL
-    switch must reach the repository): C(pass) when it does, C(fail) naming pgBackRest's error otherwise.
+    switch must reach the repository) - C(pass) when it does, C(fail) naming pgBackRest's error otherwise.
   - The configuration file itself is written by the M(deploysafe.preflight.pgbackrest) role (a template).
 options:
   archive_timeout:

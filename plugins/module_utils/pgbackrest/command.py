@@ -137,13 +137,14 @@ class VerifyReport:
 
 
 def verify_repository(runner: PgBackRest, timeout: float = 3600) -> VerifyReport:
-    """`pgbackrest verify`: checksums of every backup file and WAL segment in the repository.
-
-    verify exits 0 even when it finds damage (2.45): the text output's `status:` line decides, and the
-    info log lines name each damaged file.
-    """
+    """`pgbackrest verify`: checksums of every backup file and WAL segment in the repository."""
     # --verbose makes the text report appear also when all is well; info-level console logging names files.
-    run = runner.run("verify", "--output=text", "--verbose", "--log-level-console=info", timeout=timeout)
+    return parse_verify(runner.run("verify", "--output=text", "--verbose", "--log-level-console=info", timeout=timeout))
+
+
+def parse_verify(run: Run) -> VerifyReport:
+    """verify exits 0 even when it finds damage (2.45): the text report's `status:` line decides, and the
+    info log lines name each damaged file."""
     text = run.stdout + "\n" + run.stderr
     status = re.search(r"^\s*(?:\S+\s+\S+\s+P\d+\s+INFO:\s+)?status:\s*(\w+)", text, re.M)
     bad = [{"problem": m.group(1), "file": m.group(2)} for m in _VERIFY_FILE.finditer(text)]

@@ -113,3 +113,10 @@ class TlsMinioService(MinioService):
 
     name = "s3_tls"
     tls = True
+
+    def start(self) -> ServiceInfo:
+        info = super().start()
+        # Started next to the plain-HTTP MinIO: its exports must not replace S3_ENDPOINT_URL & co.
+        info.exports = {"DEPLOYSAFE_S3TLS_" + key: value for key, value in info.exports.items()}
+        info.exports["DEPLOYSAFE_S3TLS_CA_FILE"] = str(info.data["ca_file"])
+        return info

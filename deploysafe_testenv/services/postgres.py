@@ -107,3 +107,11 @@ class ArchivingPostgresService(PostgresService):
     name = "postgres_archiving"
     extra_settings = {"wal_level": "replica", "archive_mode": "on", "full_page_writes": "on",
                       "max_wal_senders": "2"}
+
+    def start(self) -> ServiceInfo:
+        info = super().start()
+        # Started next to the default PostgreSQL: its exports must not replace PGHOST & co.
+        info.exports = {"DEPLOYSAFE_PGARCHIVE_" + key.replace("DEPLOYSAFE_", "").replace("PG_", ""): value
+                        for key, value in info.exports.items()}
+        info.exports["DEPLOYSAFE_PGARCHIVE_DATA_DIR"] = str(info.data["data_dir"])
+        return info

@@ -41,8 +41,8 @@ options:
   scratch_dir:
     description: Directory in which the scratch cluster's directory is made; default the system temporary directory.
     type: path
-  port:
-    description: Port of the scratch cluster; 0 picks a free one.
+  scratch_port:
+    description: Port of the scratch cluster (its Unix socket's number; it listens on no TCP address); 0 picks a free one.
     type: int
     default: 0
   amcheck:
@@ -204,7 +204,7 @@ def main():
         target=dict(type="str", default=""),
         backup_set=dict(type="str", default=""),
         scratch_dir=dict(type="path"),
-        port=dict(type="int", default=0),
+        scratch_port=dict(type="int", default=0),
         amcheck=dict(type="bool", default=True),
         heapallindexed=dict(type="bool", default=True),
         verify_repository=dict(type="bool", default=True),
@@ -233,7 +233,8 @@ def main():
             module.exit_json(changed=False, target=shown, backup_label=label, verdict=make_verdict(
                 PENDING, f"check mode: would restore {label} of stanza {p['stanza']} to {target.kind} "
                          f"{target.value} into a scratch cluster and prove it"))
-        opts = DrillOptions(bindir=server_bindir(p["bindir"], runner), scratch_base=p["scratch_dir"], port=p["port"],
+        opts = DrillOptions(bindir=server_bindir(p["bindir"], runner), scratch_base=p["scratch_dir"],
+                            port=p["scratch_port"],
                             backup_set=p["backup_set"], amcheck=p["amcheck"], heapallindexed=p["heapallindexed"],
                             verify_repository=p["verify_repository"], recovery_timeout=p["recovery_timeout"],
                             archive_timeout=p["archive_wait"], process_max=p["process_max"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from ..pg.connection import ConnParams
 from ..verdict import FAIL, PASS, make_verdict, measurement
@@ -125,8 +125,4 @@ def backup_verdict(runner: PgBackRest, result: BackupResult) -> Dict[str, Any]:
             parts.append(f"repository verify status {result.verify.status}: {named}")
         else:
             parts.append("repository checksums verified")
-    else:
-        status = PASS
     return make_verdict(status, "; ".join(parts), findings=findings, measurements=measurements)
-
-

@@ -36,3 +36,17 @@ def test_second_run_changes_nothing(stanza, ansible_playbook):
     again = ansible_playbook(stanza["play"])
     assert again.returncode == 0, again.stdout[-3000:]
     assert _changed(again.stdout) == 0, again.stdout[-3000:]
+
+
+def test_harness_archiving_option_leaves_the_default_postgres_alone(testenv, pg, pg_archiving):
+    from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
+
+    def setting(data, name):
+        params = ConnParams(host="127.0.0.1", port=data["port"], user=data["superuser"],
+                            password=data["superpassword"], dbname="postgres")
+        return sql(params, f"SELECT current_setting('{name}')")[0][0]
+
+    assert (setting(pg_archiving, "archive_mode"), setting(pg_archiving, "wal_level")) == ("on", "replica")
+    assert setting(pg, "archive_mode") == "off"
+    assert testenv.exports()["PGPORT"] == str(pg["port"])  # the archiving cluster exports under its own names
+    assert testenv.exports()["DEPLOYSAFE_PGARCHIVE_PGPORT"] == str(pg_archiving["port"])

@@ -70,6 +70,8 @@ class PgBackRest:
         return {"user": ent.pw_uid, "group": ent.pw_gid, "extra_groups": []}
 
     def env(self) -> Dict[str, str]:
+        # The configuration file is the one source of settings: PGBACKREST_* variables of the calling environment
+        # would silently override it, and a PGHOST/PGPORT meant for another server would steer client programs.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PGBACKREST_", "PGHOST", "PGPORT"))}
         if self.password:
             env["PGPASSWORD"] = self.password

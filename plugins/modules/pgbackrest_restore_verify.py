@@ -62,7 +62,9 @@ options:
     type: str
     default: postgres
   write_marker:
-    description: Write a marker just before the restore (absent after a restore to an earlier time).
+    description:
+      - Write a marker just before the restore (absent after a restore to an earlier time). The row in the source is
+        the module's only change outside the scratch cluster (C(changed)).
     type: bool
     default: true
   archive_wait:
@@ -230,7 +232,7 @@ def main():
         shown = {"type": target.kind, "value": target.value}
         if module.check_mode:
             label = choose_backup(runner.info(), target, p["backup_set"])["label"]
-            module.exit_json(changed=False, target=shown, backup_label=label, verdict=make_verdict(
+            module.exit_json(changed=p["write_marker"], target=shown, backup_label=label, verdict=make_verdict(
                 PENDING, f"check mode: would restore {label} of stanza {p['stanza']} to {target.kind} "
                          f"{target.value} into a scratch cluster and prove it"))
         opts = DrillOptions(bindir=server_bindir(p["bindir"], runner), scratch_base=p["scratch_dir"],
@@ -245,7 +247,8 @@ def main():
         module.fail_json(msg=f"pgbackrest_restore_verify of stanza {p['stanza']} failed: {exc}")
     verdict = drill_verdict(result, f"stanza {p['stanza']} ({runner.config.repo_where()})",
                             rto_target=p["rto_target"] or None, rpo_target=p["rpo_target"] or None)
-    out = dict(changed=False, backup_label=result.backup_label, target=shown, rto_seconds=result.rto_s,
+    # the marker row is the only change outside the scratch cluster, which is gone again
+    out = dict(changed=result.marker is not None, backup_label=result.backup_label, target=shown, rto_seconds=result.rto_s,
                rpo_seconds=result.rpo_s, properties=drill_properties(result), markers=result.markers,
                cleanup=result.cleanup, timings=result.durations, wal=result.wal, verdict=verdict,
                row_counts=result.proof.row_counts if result.proof else {})

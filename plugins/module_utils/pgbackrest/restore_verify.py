@@ -64,6 +64,7 @@ class DrillResult:
     rto_s: Optional[float] = None
     durations: Dict[str, float] = field(default_factory=dict)
     scratch_port: int = 0
+    marker: Optional[Dict[str, Any]] = None  # the row written into the source just before the restore
 
 
 def _lsn(text: str) -> int:
@@ -142,7 +143,7 @@ def restore_verify(runner: PgBackRest, source: ConnParams, target: Target, opts:
             return result
     marker_params = source.with_db(opts.marker_db)
     if opts.write_marker:
-        write_marker(marker_params, "restore-drill")
+        result.marker = write_marker(marker_params, "restore-drill")
     before = archiver(source)
     result.wal = switch_and_wait(source, opts.archive_timeout)
     switched_at = time.time()

@@ -16,7 +16,11 @@ from deploysafe_testenv.process import ServiceError, pid_alive, stop_group
 # name -> "module:Class"; imported lazily so `testenv status` does not pay for kubernetes & co.
 SERVICES: Dict[str, str] = {
     "postgres": "deploysafe_testenv.services.postgres:PostgresService",
+    # opt-in: PostgreSQL with WAL archiving on (pgBackRest tests); never started by default
+    "postgres_archiving": "deploysafe_testenv.services.postgres:ArchivingPostgresService",
     "s3": "deploysafe_testenv.services.minio:MinioService",
+    # opt-in: the same over HTTPS with a throwaway CA (pgBackRest's S3 repository)
+    "s3_tls": "deploysafe_testenv.services.minio:TlsMinioService",
     "app": "deploysafe_testenv.services.sample_app:SampleAppService",
     "k8s": "deploysafe_testenv.services.k8s:KubernetesService",
     "prometheus": "deploysafe_testenv.services.prometheus:PrometheusService",

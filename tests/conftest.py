@@ -37,6 +37,13 @@ def pg(testenv):
 
 
 @pytest.fixture(scope="session")
+def pg_archiving(testenv):
+    """A second PostgreSQL with WAL archiving on (wal_level replica, archive_mode on, archive_command left for
+    ALTER SYSTEM), for pgBackRest; dict as `pg` plus data_dir, os_user (owner of the data directory), home."""
+    return _started(testenv, "postgres_archiving").data
+
+
+@pytest.fixture(scope="session")
 def s3(testenv):
     """Connection data of the harness S3 server (dict: endpoint_url, access_key, secret_key, bucket...)."""
     return _started(testenv, "s3").data
@@ -101,6 +108,12 @@ class PlaybookRun:
 def ansible_playbook(tmp_path):
     """ansible_playbook(play_text, *cli_args) -> CompletedProcess."""
     return PlaybookRun(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def session_ansible_playbook(tmp_path_factory):
+    """ansible_playbook for session-scoped fixtures (one shared work directory)."""
+    return PlaybookRun(tmp_path_factory.mktemp("play"))
 
 
 @pytest.fixture

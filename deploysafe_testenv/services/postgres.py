@@ -34,6 +34,8 @@ def pg_bindir() -> Path:
 
 class PostgresService(Service):
     name = "postgres"
+    # Server settings on top of the defaults below (the archiving variant adds WAL archiving).
+    extra_settings: dict = {}
 
     def start(self) -> ServiceInfo:
         import psycopg
@@ -64,7 +66,8 @@ class PostgresService(Service):
         port = free_port()
         settings = {"listen_addresses": "127.0.0.1", "port": str(port), "unix_socket_directories": str(sock),
                     "fsync": "off", "full_page_writes": "off", "max_connections": "100",
-                    "shared_preload_libraries": "pg_stat_statements", "log_min_messages": "warning"}
+                    "shared_preload_libraries": "pg_stat_statements", "log_min_messages": "warning",
+                    **self.extra_settings}
         argv = [str(bindir / "postgres"), "-D", str(data)] + [f"-c{k}={v}" for k, v in settings.items()]
         proc = spawn(argv, log, user=user, attached=self.env.attached)
         dsn = dict(host="127.0.0.1", port=port, user="postgres", password=super_pw, dbname="postgres",
@@ -87,5 +90,28 @@ class PostgresService(Service):
                      "DEPLOYSAFE_PG_BINDIR": str(bindir)},
             data={"host": "127.0.0.1", "port": port, "user": APP_USER, "password": app_pw, "dbname": APP_DB,
                   "superuser": "postgres", "superpassword": super_pw, "socket_dir": str(sock),
-                  "bindir": str(bindir), "log": str(log)},
+                  "bindir": str(bindir), "log": str(log), "data_dir": str(data), "os_user": user or "",
+                  "home": str(home)},
         )
+
+
+class ArchivingPostgresService(PostgresService):
+    """The same cluster with WAL archiving on (wal_level replica, archive_mode on), for pgBackRest.
+
+    archive_command is deliberately NOT set on the command line: a setting given there beats ALTER SYSTEM,
+    and the pgbackrest role sets it with ALTER SYSTEM as it would on a real server. Until then WAL
+    segments wait in pg_wal (archive_mode on with an empty command archives nothing and loses nothing).
+    Full page writes stay on: a physical backup replays WAL over pages copied while they changed.
+    """
+
+    name = "postgres_archiving"
+    extra_settings = {"wal_level": "replica", "archive_mode": "on", "full_page_writes": "on",
+                      "max_wal_senders": "2"}
+
+    def start(self) -> ServiceInfo:
+        info = super().start()
+        # Started next to the default PostgreSQL: its exports must not replace PGHOST & co.
+        info.exports = {"DEPLOYSAFE_PGARCHIVE_" + key.replace("DEPLOYSAFE_", "").replace("PG_", ""): value
+                        for key, value in info.exports.items()}
+        info.exports["DEPLOYSAFE_PGARCHIVE_DATA_DIR"] = str(info.data["data_dir"])
+        return info

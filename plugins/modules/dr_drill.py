@@ -14,9 +14,9 @@ description:
     M(deploysafe.preflight.record_verdict)).
   - O(action=start_restore) marks the start of the restore in C(<run_dir>/drill_clock.json) and records the
     backups the restore uses (path, sha256, size and C(started_at) from their sealed manifests).
-    O(action=restore_verified) marks the end. The marks are taken by this module when it runs (wall and monotonic
-    clocks, with the boot id), never passed in by the play, so a value computed early or late by a template
-    cannot stand for them.
+    O(action=restore_verified) marks the end (and reads the RPO of O(rpo_record)). The marks are taken by this
+    module when it runs (wall and monotonic clocks, with the boot id), never passed in by the play, so a value
+    computed early or late by a template cannot stand for them.
   - B(RTO) is the time from the start mark to the verified mark, on the monotonic clock when both marks come
     from the same boot of the same host; it includes everything between them (re-creating the targets,
     restoring, verifying, and the Ansible overhead between those tasks). B(RPO) is the age, at the start mark,
@@ -46,6 +46,15 @@ options:
     type: list
     elements: path
     default: []
+  rpo_record:
+    description:
+      - With O(action=start_restore), the record of this run whose C(rpo) measurement is the RPO of a restore that
+        measures its own (C(pgbr_restore_verify), written from M(deploysafe.preflight.pgbackrest_restore_verify) - the
+        WAL not archived yet at the target). Read at O(action=restore_verified); the RPO is the worse of it and the
+        age of O(backups). Only a record of this run computed by a module of the collection counts.
+    type: str
+    default: ""
+    version_added: 0.1.0
   rto_target:
     description: Longest acceptable RTO, in seconds (O(action=report)).
     type: float
@@ -56,12 +65,13 @@ options:
     default: 86400
   services:
     description:
-      - What the drill covers (O(action=report)). Each service adds its five items (backup, backup verified,
-        scratch copy, restore, restored data verified; C(pg_*) or C(s3_*)), each read from C(<run_dir>/<name>.json);
-        C(rto_rpo) is always an item. Every item is critical.
+      - What the drill covers (O(action=report)). C(postgresql) and C(s3) add five items each (backup, backup verified,
+        scratch copy, restore, restored data verified; C(pg_*) or C(s3_*)); C(pgbackrest) (PostgreSQL through
+        pgBackRest instead of C(pg_dump)) adds two (C(pgbr_backup), C(pgbr_restore_verify)). Each is read from
+        C(<run_dir>/<name>.json); C(rto_rpo) is always an item. Every item is critical.
     type: list
     elements: str
-    choices: [postgresql, s3]
+    choices: [postgresql, s3, pgbackrest]
     default: [postgresql, s3]
   stopped_after:
     description:
@@ -172,9 +182,11 @@ def main():
             run_id=dict(type="str", default=""),
             action=dict(type="str", choices=["start_restore", "restore_verified", "report"], required=True),
             backups=dict(type="list", elements="path", default=[]),
+            rpo_record=dict(type="str", default=""),
             rto_target=dict(type="float", default=900),
             rpo_target=dict(type="float", default=86400),
-            services=dict(type="list", elements="str", choices=["postgresql", "s3"], default=["postgresql", "s3"]),
+            services=dict(type="list", elements="str", choices=["postgresql", "s3", "pgbackrest"],
+                          default=["postgresql", "s3"]),
             stopped_after=dict(type="str", default=""),
             **report_argument_spec("Disaster-recovery drill"),
             fail_on=dict(type="str", choices=list(FAIL_ON), default="fail"),

@@ -17,7 +17,8 @@ def drill_action(params: Dict[str, Any], check: bool, now: Optional[float] = Non
     """(module result, message when the gate fails the task). Raises DrillError on bad input."""
     action, run_dir, run_id = params["action"], params["run_dir"], params.get("run_id") or ""
     if action == "start_restore":
-        clock = start_restore(run_dir, run_id, params.get("backups") or [], check=check)
+        clock = start_restore(run_dir, run_id, params.get("backups") or [], check=check,
+                              rpo_record=params.get("rpo_record") or "")
         return dict(changed=True, clock=clock, rto_seconds=None, rpo_seconds=rpo_seconds(clock)), None
     if action == "restore_verified":
         clock = stop_restore(run_dir, run_id, check=check)

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 from ..archive import ArchiveError, load_manifest, manifest_path
 from ..retention.inventory import parse_time
 from ..run import RunError, current_run
-from ..verdict import utc_iso, write_record
+from ..verdict import read_verdict, record_path, utc_iso, write_record
 from . import DrillError
 
 CLOCK_FILE = "drill_clock.json"
@@ -93,16 +93,20 @@ def _run_id(run_dir: str, run_id: str, create: bool) -> str:
 
 
 def start_restore(run_dir: str, run_id: str, backups: List[str], check: bool = False,
-                  mark: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                  mark: Optional[Dict[str, Any]] = None, rpo_record: str = "") -> Dict[str, Any]:
     """Mark the start of the restore (first, before anything else is read) and record the backups it uses.
+    rpo_record names the record of this run whose `rpo` measurement gives the RPO of a restore that measures
+    its own (a pgBackRest PITR restore: WAL not archived yet at the target); it is read at restore_verified.
     A new start replaces an earlier clock of the run: the drill restarted its restore."""
     mark = mark or take_mark()
-    if not backups:
-        raise DrillError("start_restore needs the backups the restore uses (backups), to measure the RPO")
+    if not backups and not rpo_record:
+        raise DrillError("start_restore needs the backups the restore uses (backups), or the record that measures "
+                         "the RPO (rpo_record), to measure the RPO")
     used = [backup_info(p) for p in backups]
     future = [b["path"] for b in used if b["started_epoch"] > mark["wall"]]
     clock = {"format": CLOCK_FORMAT, "run_id": _run_id(run_dir, run_id, not check), "restore_started": mark,
-             "restore_verified": None, "backups": used, "future_backups": future}
+             "restore_verified": None, "backups": used, "future_backups": future, "rpo_record": rpo_record or None,
+             "rpo_measured": None}
     if not check:
         write_record(os.path.join(run_dir, CLOCK_FILE), clock)
     return clock
@@ -120,6 +124,8 @@ def stop_restore(run_dir: str, run_id: str, check: bool = False,
         raise DrillError(f"drill clock {os.path.join(run_dir, CLOCK_FILE)} belongs to run {clock.get('run_id')}, "
                          f"not to run {expected}")
     clock = dict(clock, restore_verified=mark)
+    if clock.get("rpo_record"):
+        clock["rpo_measured"] = measured_rpo(run_dir, clock["rpo_record"], expected)
     if not check:
         write_record(os.path.join(run_dir, CLOCK_FILE), clock)
     return clock
@@ -132,9 +138,31 @@ def rto_seconds(clock: Dict[str, Any]) -> Optional[float]:
     return round(elapsed(clock["restore_started"], clock["restore_verified"]), 3)
 
 
-def rpo_seconds(clock: Dict[str, Any]) -> Optional[float]:
-    """Age at restore start of the oldest backup used; None without backups or with one from the future."""
-    backups = clock.get("backups") or []
-    if not backups or clock.get("future_backups"):
+def measured_rpo(run_dir: str, name: str, run_id: str) -> Optional[Dict[str, Any]]:
+    """{seconds, record} from the `rpo` measurement of <run_dir>/<name>.json when it is a verdict of this run
+    computed by a module of the collection (a hand-written record cannot give the RPO); None otherwise."""
+    path = record_path(run_dir, name)
+    try:
+        record = read_verdict(path)
+    except (OSError, ValueError):
         return None
-    return round(clock["restore_started"]["wall"] - min(b["started_epoch"] for b in backups), 3)
+    if record.get("run_id") != run_id or record.get("manual"):
+        return None
+    values = [m.get("value") for m in record["verdict"]["evidence"]["measurements"] if m.get("name") == "rpo"]
+    if not values or not isinstance(values[0], (int, float)):
+        return None
+    return {"seconds": float(values[0]), "record": name}
+
+
+def rpo_seconds(clock: Dict[str, Any]) -> Optional[float]:
+    """The worst of: the age at restore start of the oldest backup used, and the RPO the rpo_record measured.
+    None when neither is known, or with a backup from the future."""
+    backups = clock.get("backups") or []
+    if clock.get("future_backups"):
+        return None
+    values = [clock["restore_started"]["wall"] - min(b["started_epoch"] for b in backups)] if backups else []
+    if clock.get("rpo_measured"):
+        values.append(clock["rpo_measured"]["seconds"])
+    elif clock.get("rpo_record"):
+        return None  # asked for, not measured: an RPO from the backups alone would understate it
+    return round(max(values), 3) if values else None

@@ -19,7 +19,7 @@ from . import DrillError
 from .clock import read_clock, rpo_seconds, rto_seconds
 
 TIMING_ITEM = "rto_rpo"
-SERVICES = {"postgresql": "pg_", "s3": "s3_"}
+SERVICES = {"postgresql": "pg_", "s3": "s3_", "pgbackrest": "pgbr_"}
 # (name, title): the steps of playbooks/dr_drill.yml in order, each recorded as <run_dir>/<name>.json.
 DRILL_ITEMS = (
     ("pg_backup", "PostgreSQL backed up"),
@@ -31,6 +31,9 @@ DRILL_ITEMS = (
     ("pg_restore", "Scratch database destroyed, re-created and restored"),
     ("s3_restore", "Scratch bucket destroyed, re-created and restored"),
     ("pg_restore_verify", "Restored database equal to the source (row counts, content hashes)"),
+    ("pgbr_backup", "PostgreSQL backed up with pgBackRest, WAL archiving checked, repository verified"),
+    ("pgbr_restore_verify", "pgBackRest restore into a scratch cluster proven (recovery to the target, "
+                            "pg_amcheck, markers, row counts)"),
     ("s3_restore_verify", "Restored bucket equal to the source (keys, sha256)"),
     (TIMING_ITEM, "RTO and RPO within their targets"),
 )
@@ -51,6 +54,9 @@ def timing_verdict(clock: Optional[Dict[str, Any]], rto_target: float, rpo_targe
     rpo = rpo_seconds(clock)
     rto = rto_seconds(clock)
     parts, measurements = [], list(ages)
+    if rpo is None and clock.get("rpo_record") and not clock.get("future_backups"):
+        return make_verdict(PENDING, f"RPO not measured: {clock['rpo_record']} recorded no rpo measurement of this run "
+                            "(the restore was not verified)", artifacts=backups, measurements=measurements)
     if rpo is None:
         return make_verdict(PENDING, "RPO not measured: backups " + ", ".join(clock.get("future_backups") or ["(none)"])
                             + " start after the restore did (clock skew between hosts?)", artifacts=backups,

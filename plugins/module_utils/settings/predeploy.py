@@ -50,6 +50,12 @@ DEFAULTS: Dict[str, Any] = {
     "preflight_backup_audit_days": 7,
     "preflight_age_recipients": [],
     "preflight_age_identity_file": "",
+    # step 4's evidence: pg_dump (pg_backup role) or pgbackrest (a physical backup and a restore drill)
+    "preflight_pg_backup_method": "pg_dump",
+    "preflight_pgbackrest_config": "/etc/pgbackrest/pgbackrest.conf",
+    "preflight_pgbackrest_stanza": "main",
+    "preflight_pgbackrest_os_user": "",      # empty: the owner of the stanza's data directory
+    "preflight_pgbackrest_backup_type": "incr",
     # S3-compatible storage
     "preflight_s3_endpoint_url": "",
     "preflight_s3_region": "us-east-1",
@@ -80,8 +86,9 @@ OTHER_PLAYBOOKS = frozenset({
     "preflight_signoff_key_passphrase", "preflight_checklist_items",
 })
 # Set by the play itself; never configured.
-INTERNAL = frozenset({"preflight_run", "preflight_step_role", "preflight_checklist", "preflight_settings",
-                      "preflight_manifest_paths", "preflight_current_manifest_paths", "preflight_play_defaults"})
+INTERNAL = frozenset({"preflight_run", "preflight_step_role", "preflight_step_record", "preflight_checklist",
+                      "preflight_settings", "preflight_manifest_paths", "preflight_current_manifest_paths",
+                      "preflight_play_defaults"})
 SECRETS = frozenset({"preflight_pg_password", "preflight_pg_admin_password", "preflight_s3_secret_key",
                      "preflight_s3_access_key", "preflight_signoff_hmac_secret"})
 KNOWN = frozenset(DEFAULTS) | OTHER_PLAYBOOKS
@@ -174,6 +181,12 @@ def check_types(values: Dict[str, Any]) -> None:
     engine = values.get("preflight_load_engine")
     if engine not in (None, "builtin", "locust", "k6"):
         raise SettingsError(f"preflight_load_engine must be one of builtin, locust, k6, not {engine!r}")
+    method = values.get("preflight_pg_backup_method")
+    if method not in (None, "pg_dump", "pgbackrest"):
+        raise SettingsError(f"preflight_pg_backup_method must be pg_dump or pgbackrest, not {method!r}")
+    backup_type = values.get("preflight_pgbackrest_backup_type")
+    if backup_type not in (None, "full", "diff", "incr"):
+        raise SettingsError(f"preflight_pgbackrest_backup_type must be one of full, diff, incr, not {backup_type!r}")
     fail_on = values.get("preflight_fail_on")
     if fail_on not in (None, "pending", "fail", "never"):
         raise SettingsError(f"preflight_fail_on must be one of pending, fail, never, not {fail_on!r}")

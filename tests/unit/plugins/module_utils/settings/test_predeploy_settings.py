@@ -73,6 +73,8 @@ def test_lists_from_strings_or_lists(value, expected):
     ({"preflight_load_engine": "jmeter"}, "preflight_load_engine must be one of"),
     ({"preflight_load_requests": [{"name": "x"}]}, "preflight_load_requests must be a list of requests"),
     ({"preflight_release": "0.1.0"}, "preflight_release must be a mapping"),
+    ({"preflight_pg_backup_method": "barman"}, "preflight_pg_backup_method must be pg_dump or pgbackrest"),
+    ({"preflight_pgbackrest_backup_type": "weekly"}, "preflight_pgbackrest_backup_type must be one of"),
 ])
 def test_wrong_shapes_name_the_setting(values, message):
     with pytest.raises(predeploy.SettingsError, match=message):

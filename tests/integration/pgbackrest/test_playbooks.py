@@ -42,7 +42,7 @@ def test_predeploy_step_4_with_pgbackrest_records_the_pg_backup_item(stanza, tmp
 
 def test_dr_drill_with_pgbackrest_reports_rto_and_rpo(stanza, tmp_path):
     pg, config = stanza["pg"], stanza["runner"].config.path
-    proc = _run("playbooks/dr_drill.yml", pg, tmp_path / "drill", "-e", "dr_drill_pg_method=pgbackrest",
+    proc = _run("playbooks/dr_drill.yml", pg, tmp_path / "drill", "-i", "examples/testenv/inventory.yml", "-e", "dr_drill_pg_method=pgbackrest",
                 "-e", f"dr_drill_pgbackrest_config={config}", "-e", "S3_ENDPOINT_URL=",
                 "-e", "dr_drill_s3_endpoint_url=", "-e", "dr_drill_rpo_target=600")
     assert proc.returncode == 0, proc.stdout[-4000:]

@@ -41,7 +41,8 @@ def run_drill(pg: dict, s3: dict, bucket: str, run_dir: Path, *args: str) -> sub
     env.update(pg_env(pg), S3_ENDPOINT_URL=s3["endpoint_url"], AWS_ACCESS_KEY_ID=s3["access_key"],
                AWS_SECRET_ACCESS_KEY=s3["secret_key"], AWS_DEFAULT_REGION=s3["region"], DEPLOYSAFE_S3_BUCKET=bucket,
                DR_DRILL_RUN_DIR=str(run_dir), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".collection"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/dr_drill.yml", *args],
+    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/dr_drill.yml",
+                           "-i", "examples/testenv/inventory.yml", *args],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 

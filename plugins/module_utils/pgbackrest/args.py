@@ -9,6 +9,7 @@ from typing import Any, Dict, Tuple
 
 from ..pg.args import postgres_argument_spec
 from ..pg.connection import ConnParams
+from ..pg.tools import installed_bindirs
 from . import PgBackRestError
 from .command import PgBackRest, default_os_user
 from .config import read_config
@@ -42,11 +43,13 @@ def from_params(p: Dict[str, Any]) -> Tuple[PgBackRest, ConnParams]:
 
 
 def server_bindir(bindir: str, runner: PgBackRest) -> str:
-    """Where pg_ctl and pg_amcheck live: bindir, else the Debian layout of the stanza's major version
-    (pgbackrest info's db version)."""
+    """Where pg_ctl and pg_amcheck live: bindir, else the install of the stanza's major version (pgbackrest
+    info's db version) that pg/tools.py finds in the Debian or PGDG RPM layout, else the Debian path."""
     if bindir:
         return bindir
-    versions = [d.get("version") for d in runner.info().get("db") or [] if d.get("version")]
+    versions = [str(d.get("version")) for d in runner.info().get("db") or [] if d.get("version")]
     if not versions:
         raise PgBackRestError(f"stanza {runner.config.stanza} records no PostgreSQL version yet: set bindir")
-    return f"/usr/lib/postgresql/{versions[-1]}/bin"
+    # the cluster's own major only: a newer pg_ctl cannot start an older data directory
+    found = installed_bindirs().get(int(versions[-1])) if versions[-1].isdigit() else None
+    return found[0] if found else f"/usr/lib/postgresql/{versions[-1]}/bin"

@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any, Dict, List, Tuple
 
+from ..localhost import free_port
 from .locust_files import HOOKS, PLAN_MARK, PLAN_USERS
 from .plan import LoadTestError, Plan
 from .resources import Sampler
@@ -90,7 +91,7 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
             env["DEPLOYSAFE_LOAD_DRAIN"] = "1"   # see PlanShape.tick: remote samples arrive by message
         if expect:
             # Loopback unless told otherwise: the master port takes commands and code from whoever connects.
-            port = int(settings.get("master_port", 0)) or _free_port()
+            port = int(settings.get("master_port", 0)) or free_port()
             master += ["--master", "--expect-workers", str(expect), "--expect-workers-max-wait",
                        str(max(int(wait_workers), 1)), "--master-bind-host",
                        settings.get("master_bind_host") or "127.0.0.1", "--master-bind-port", str(port)]
@@ -145,13 +146,6 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
                 "workers_reporting": reporting if expect else 0}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stop(proc: subprocess.Popen) -> None:

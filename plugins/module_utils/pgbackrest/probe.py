@@ -10,10 +10,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from ..localhost import pid_alive
 from ..pg.connection import require_psycopg
 from . import PgBackRestError
 from .command import PgBackRest
-from .scratch import Scratch, log_tail, pid_alive, read_pid
+from .scratch import Scratch, log_tail, read_pid
 from .source import MARKER_TABLE
 
 

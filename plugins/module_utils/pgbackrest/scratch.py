@@ -21,16 +21,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from ..localhost import free_port, pid_alive
 from . import PgBackRestError
 from .command import PgBackRest
 
 HBA = "# deploysafe.preflight scratch cluster: Unix socket only, in a 0700 directory\nlocal all all trust\n"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def port_free(port: int) -> bool:
@@ -42,20 +37,6 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @dataclass

@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import xml.etree.ElementTree as ET
 from typing import Any, Dict, List
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+from ..markup import md_code, md_inline, xml_clean
+
 ICONS = {"pass": "PASS", "fail": "FAIL", "pending": "PENDING"}
 
 
@@ -59,84 +58,74 @@ def signoff_line(s: Dict[str, Any]) -> str:
     return text
 
 
-def _md(value: Any) -> str:
-    """Markdown-safe inline text: HTML escaped (viewers render raw HTML), no table breaks or newlines."""
-    text = html.escape(str(value), quote=False).replace("|", "\\|").replace("`", "'")
-    return " ".join(text.split())
-
-
 def render_markdown(model: Dict[str, Any]) -> bytes:
     c = model["counts"]
     lines: List[str] = [
-        f"# {_md(model['title'])}: {model['decision'].upper()}", "",
-        f"**Decision: {model['decision'].upper()}** - {_md(model['decision_reason'])}", "",
+        f"# {md_inline(model['title'])}: {model['decision'].upper()}", "",
+        f"**Decision: {model['decision'].upper()}** - {md_inline(model['decision_reason'])}", "",
         f"- Items: {c['pass']} pass, {c['fail']} fail, {c['pending']} pending of {c['total']}"
         f" (critical failed {c['critical_failed']}, critical open {c['critical_open']})",
-        f"- Sign-off: {_md(signoff_line(model['signoff']))}",
-        f"- Run: `{_md(model.get('run_id') or 'none')}` started {_md(model.get('run_started_at') or '-')}; "
-        f"release: {_md(release_text(model.get('release') or {}))}",
-        f"- Run directory: `{_md(model['run_dir'])}`; generated {model['generated_at']}", "",
+        f"- Sign-off: {md_inline(signoff_line(model['signoff']))}",
+        f"- Run: {md_code(model.get('run_id') or 'none')} started {md_inline(model.get('run_started_at') or '-')}; "
+        f"release: {md_inline(release_text(model.get('release') or {}))}",
+        f"- Run directory: {md_code(model['run_dir'])}; generated {model['generated_at']}", "",
     ]
     if model["signoff"]["override"]:
-        lines += [f"> **OVERRIDE**: {_md(model['signoff']['override_reason'])}", ""]
+        lines += [f"> **OVERRIDE**: {md_inline(model['signoff']['override_reason'])}", ""]
     if model["warnings"]:
-        lines += ["## Warnings", ""] + [f"- {_md(w)}" for w in model["warnings"]] + [""]
+        lines += ["## Warnings", ""] + [f"- {md_inline(w)}" for w in model["warnings"]] + [""]
     lines += ["## Checklist", "", "| # | Item | Critical | Status | Summary |", "|---|---|---|---|---|"]
     for r in model["items"]:
-        lines.append(f"| {_md(r['id'])} | {_md(r['title'])} (`{_md(r['name'])}`) | {'yes' if r['critical'] else 'no'} "
-                     f"| **{status_text(r)}** | {_md(r['summary'])} |")
+        lines.append(f"| {md_inline(r['id'])} | {md_inline(r['title'])} ({md_code(r['name'])}) | {'yes' if r['critical'] else 'no'} "
+                     f"| **{status_text(r)}** | {md_inline(r['summary'])} |")
     lines += ["", "## Evidence", ""]
     for r in model["items"]:
         ev = r["evidence"]
-        lines += [f"### {_md(r['id'])}. {_md(r['title'])}: {status_text(r)}", "", _md(r["summary"]) or "-", ""]
+        lines += [f"### {md_inline(r['id'])}. {md_inline(r['title'])}: {status_text(r)}", "", md_inline(r["summary"]) or "-", ""]
         if r["reason"]:
-            lines.append(f"- Reason: {_md(r['reason'])}")
-        lines.append(f"- Recorded: {_md(r['recorded_at'] or 'never')}; verified: {_md(r.get('verified_at') or 'never')}; "
-                     f"findings: {_md(findings_text(ev['findings']))}")
+            lines.append(f"- Reason: {md_inline(r['reason'])}")
+        lines.append(f"- Recorded: {md_inline(r['recorded_at'] or 'never')}; verified: {md_inline(r.get('verified_at') or 'never')}; "
+                     f"findings: {md_inline(findings_text(ev['findings']))}")
         for part in r.get("records") or []:
-            lines.append(f"- Verdict `{_md(part['name'])}`: {ICONS[part['status']]} - {_md(part['reason'] or part['summary'])}")
+            lines.append(f"- Verdict {md_code(part['name'])}: {ICONS[part['status']]} - {md_inline(part['reason'] or part['summary'])}")
         for h in r.get("hosts") or []:
             if h["host"]:
-                lines.append(f"- Host `{_md(h['host'])}`{_md(' (' + h['record'] + ')' if h.get('record') else '')}: "
-                             f"{ICONS[h['status']]} - {_md(h['reason'] or h['summary'])}")
+                lines.append(f"- Host {md_code(h['host'])}{md_inline(' (' + h['record'] + ')' if h.get('record') else '')}: "
+                             f"{ICONS[h['status']]} - {md_inline(h['reason'] or h['summary'])}")
         for ignored in r.get("ignored") or []:
-            lines.append(f"- Ignored `{_md(ignored['source'])}`: {_md(ignored['reason'])}")
+            lines.append(f"- Ignored {md_code(ignored['source'])}: {md_inline(ignored['reason'])}")
         for m in ev["measurements"]:
-            lines.append(f"- Measurement: {_md(measurement_text(m))}")
+            lines.append(f"- Measurement: {md_inline(measurement_text(m))}")
         for a in ev["artifacts"]:
-            lines.append(f"- Artifact: `{_md(a.get('path'))}` sha256 `{_md(a.get('sha256'))}` ({_md(a.get('size_bytes', '?'))} bytes)")
+            lines.append(f"- Artifact: {md_code(a.get('path'))} sha256 {md_code(a.get('sha256'))} ({md_inline(a.get('size_bytes', '?'))} bytes)")
         lines.append("")
     return ("\n".join(lines).rstrip() + "\n").encode()
-
-
-def _x(value: Any) -> str:
-    return _XML_INVALID.sub("?", str(value))
 
 
 def render_junit(model: Dict[str, Any]) -> bytes:
     """One testcase per item: fail is <failure type="fail">; pending is a <failure type="pending"> with the
     reason too, never passed or skipped, since a CI system shows skipped tests as green."""
     c = model["counts"]
-    attrs = {"name": _x(model["title"]), "tests": str(c["total"]), "failures": str(c["fail"] + c["pending"]),
+    attrs = {"name": xml_clean(model["title"]), "tests": str(c["total"]), "failures": str(c["fail"] + c["pending"]),
              "errors": "0", "skipped": "0", "timestamp": model["generated_at"]}
     suites = ET.Element("testsuites", {k: attrs[k] for k in ("name", "tests", "failures", "errors", "skipped")})
     suite = ET.SubElement(suites, "testsuite", attrs)
     props = ET.SubElement(suite, "properties")
     for name, value in (("decision", model["decision"]), ("decision_reason", model["decision_reason"]),
                         ("signoff", signoff_line(model["signoff"])), ("run_dir", model["run_dir"])):
-        ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+        ET.SubElement(props, "property", {"name": name, "value": xml_clean(value)})
     for r in model["items"]:
         case = ET.SubElement(suite, "testcase", {
             "classname": "preflight.checklist." + ("critical" if r["critical"] else "advisory"),
-            "name": _x(f"{r['id']} {r['name']}: {r['title']}"), "time": "0"})
+            "name": xml_clean(f"{r['id']} {r['name']}: {r['title']}"), "time": "0"})
         if r["status"] == "fail":
-            node = ET.SubElement(case, "failure", {"message": _x(r["summary"]), "type": "fail"})
-            node.text = _x(_evidence_text(r))
+            node = ET.SubElement(case, "failure", {"message": xml_clean(r["summary"]), "type": "fail"})
+            node.text = xml_clean(_evidence_text(r))
         elif r["status"] == "pending":
-            node = ET.SubElement(case, "failure", {"message": _x("pending (not decided): " + (r["reason"] or r["summary"] or "no verdict")),
+            node = ET.SubElement(case, "failure", {"message": xml_clean("pending (not decided): " + (r["reason"] or r["summary"] or "no verdict")),
                                                    "type": "pending"})
-            node.text = _x(_evidence_text(r))
-        ET.SubElement(case, "system-out").text = _x(_evidence_text(r))
+            node.text = xml_clean(_evidence_text(r))
+        ET.SubElement(case, "system-out").text = xml_clean(_evidence_text(r))
     ET.indent(suites)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
-from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.findings import (
     SEVERITIES, Check, Finding, Outcome, counts_by_severity, decide, sort_findings,
 )
+from ansible_collections.deploysafe.preflight.plugins.module_utils.markup import md_code, md_inline, xml_attr, xml_text
 from ansible_collections.deploysafe.preflight.plugins.module_utils.verdict import FAIL, PASS, PENDING, atomic_write_bytes
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -132,30 +132,26 @@ def render_junit(findings: Sequence[Finding], checks: Iterable[Check], threshold
             parts = [f"{len(failing)} finding(s) fail the gate (threshold {threshold})"] if failing else []
             parts += [f"pending: {len(pending)} input(s) could not be examined"] if pending else []
             text = "\n".join(f"[{f.severity}] {f.location.describe()}: {f.message}" for f in failing + pending)
-            body = f'<failure message={quoteattr("; ".join(parts))} ' \
-                   f'type="{escape(check_id)}">{escape(text)}</failure>'
+            body = f'<failure message={xml_attr("; ".join(parts))} ' \
+                   f'type="{xml_text(check_id)}">{xml_text(text)}</failure>'
         elif items and all(f.exempted_by for f in items):
             skipped += 1
-            body = f'<skipped message={quoteattr(f"{len(items)} finding(s) exempted")}/>'
+            body = f'<skipped message={xml_attr(f"{len(items)} finding(s) exempted")}/>'
         others = [f for f in items if id(f) not in fails and id(f) not in unsure]
         if others:
-            body += "<system-out>" + escape("\n".join(
+            body += "<system-out>" + xml_text("\n".join(
                 f"[{f.severity}{', exempted' if f.exempted_by else ''}] {f.location.describe()}: {f.message}"
                 for f in others)) + "</system-out>"
-        cases.append(f'  <testcase classname={quoteattr(suite)} name={quoteattr(check_id)}>{body}</testcase>')
+        cases.append(f'  <testcase classname={xml_attr(suite)} name={xml_attr(check_id)}>{body}</testcase>')
     if outcome.status == PENDING:
         failures += 1
-        cases.append(f'  <testcase classname={quoteattr(suite)} name="verdict"><failure '
-                     f'message={quoteattr("pending: " + outcome.reason)} type="pending">'
-                     f'{escape(outcome.summary)}</failure></testcase>')
-    head = (f'<testsuite name={quoteattr(suite)} tests="{len(cases)}" failures="{failures}" errors="0" '
+        cases.append(f'  <testcase classname={xml_attr(suite)} name="verdict"><failure '
+                     f'message={xml_attr("pending: " + outcome.reason)} type="pending">'
+                     f'{xml_text(outcome.summary)}</failure></testcase>')
+    head = (f'<testsuite name={xml_attr(suite)} tests="{len(cases)}" failures="{failures}" errors="0" '
             f'skipped="{skipped}">')
     return '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n' + head + "\n" + "\n".join(cases) + \
         "\n</testsuite>\n</testsuites>\n"
-
-
-def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(findings: Sequence[Finding], threshold: str, title: str = "Findings",
@@ -163,7 +159,7 @@ def render_markdown(findings: Sequence[Finding], threshold: str, title: str = "F
     outcome = outcome or decide(findings, threshold)
     counts = counts_by_severity(f for f in findings if not f.exempted_by)
     head = f"{len(outcome.failing)} finding(s) fail the gate at `{threshold}`" if outcome.status == FAIL else \
-        f"{_md(outcome.reason)}" if outcome.status == PENDING else f"0 finding(s) at or above `{threshold}`"
+        f"{md_inline(outcome.reason)}" if outcome.status == PENDING else f"0 finding(s) at or above `{threshold}`"
     lines = [f"# {title}", "",
              f"**{outcome.status.upper()}** — {head}; "
              + ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES)) + ".", ""]
@@ -172,7 +168,7 @@ def render_markdown(findings: Sequence[Finding], threshold: str, title: str = "F
         for f in sort_findings(findings):
             sev = f.severity + (" (exempted)" if f.exempted_by else "")
             msg = f.message + (f" `{f.evidence_redacted}`" if f.evidence_redacted else "")
-            lines.append(f"| {sev} | `{f.check_id}` | {_md(f.location.describe())} | {_md(msg)} | {_md(f.remediation)} |")
+            lines.append(f"| {sev} | {md_code(f.check_id)} | {md_inline(f.location.describe())} | {md_inline(msg)} | {md_inline(f.remediation)} |")
     else:
         lines.append("No findings.")
     return "\n".join(lines) + "\n"

@@ -8,8 +8,8 @@ import html
 import json
 import os
 from typing import Any, Dict, List
-from xml.sax.saxutils import escape, quoteattr
 
+from ..markup import xml_attr, xml_text
 from ..verdict import atomic_write_bytes
 from .stats import Recorder
 
@@ -133,8 +133,8 @@ def junit(result: Dict[str, Any]) -> str:
     failures = sum(1 for case in cases if case[1])
     body = []
     for name, msg in cases:
-        inner = f"<failure message={quoteattr(msg)}>{escape(msg)}</failure>" if msg else ""
-        body.append(f'  <testcase classname="load_test" name={quoteattr(name)}>{inner}</testcase>')
+        inner = f"<failure message={xml_attr(msg)}>{xml_text(msg)}</failure>" if msg else ""
+        body.append(f'  <testcase classname="load_test" name={xml_attr(name)}>{inner}</testcase>')
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="load_test" tests="{len(cases)}" '
             f'failures="{failures}" skipped="0" errors="0">\n' + "\n".join(body) + "\n</testsuite>\n")
 

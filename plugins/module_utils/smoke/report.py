@@ -7,16 +7,11 @@ from __future__ import annotations
 import json
 import os
 from typing import Any, Dict, List
-from xml.sax.saxutils import escape, quoteattr
 
+from ..markup import md_code, md_inline, xml_attr, xml_text
 from ..verdict import atomic_write_bytes
 
 EXTENSIONS = {"json": "json", "markdown": "md", "junit": "junit.xml"}
-
-
-def _cell(value: Any) -> str:
-    """Markdown table cell text: no pipes or newlines to break the table."""
-    return " ".join(str(value).replace("|", "\\|").split())
 
 
 def _latency(r: Dict[str, Any]) -> str:
@@ -27,18 +22,18 @@ def _latency(r: Dict[str, Any]) -> str:
 
 def markdown(result: Dict[str, Any]) -> str:
     v = result["verdict"]
-    out: List[str] = [f"# Smoke checks: {v['status'].upper()}", "", _cell(v["summary"]), ""]
+    out: List[str] = [f"# Smoke checks: {v['status'].upper()}", "", md_inline(v["summary"]), ""]
     if not result["checks"]:
         return "\n".join(out + ["No smoke check configured."]) + "\n"
     out += ["| check | request | HTTP | latency ms / budget | result |", "|---|---|---|---|---|"]
     for r in result["checks"]:
         state = {"passed": "pass", "failed": "**FAIL**", "skipped": "skipped (check mode)"}[r["outcome"]]
-        out.append(f"| {_cell(r['name'])} | `{_cell(r['method'])} {_cell(r['url'])}` | {r['http_status'] or '–'} "
+        out.append(f"| {md_inline(r['name'])} | {md_code(str(r['method']) + ' ' + str(r['url']))} | {r['http_status'] or '–'} "
                    f"| {_latency(r)} | {state} |")
     failing = [r for r in result["checks"] if r["reasons"]]
     if failing:
         out += ["", "## Why", ""]
-        out += [f"- **{_cell(r['name'])}**: {_cell(reason)}" for r in failing for reason in r["reasons"]]
+        out += [f"- **{md_inline(r['name'])}**: {md_inline(reason)}" for r in failing for reason in r["reasons"]]
     return "\n".join(out) + "\n"
 
 
@@ -52,15 +47,15 @@ def junit(result: Dict[str, Any]) -> str:
         if r["outcome"] != "passed":
             failures += 1
             kind = "fail" if r["outcome"] == "failed" else "pending"
-            body = f"<failure message={quoteattr(r['reasons'][0])} type={quoteattr(kind)}>" \
-                   f"{escape(chr(10).join(r['reasons']))}</failure>"
+            body = f"<failure message={xml_attr(r['reasons'][0])} type={xml_attr(kind)}>" \
+                   f"{xml_text(chr(10).join(r['reasons']))}</failure>"
         seconds = (r["latency_ms"] or 0) / 1000.0
-        cases.append(f'  <testcase classname="smoke_check" name={quoteattr(r["name"])} time="{seconds:.3f}">'
+        cases.append(f'  <testcase classname="smoke_check" name={xml_attr(r["name"])} time="{seconds:.3f}">'
                      f"{body}</testcase>")
     if verdict["status"] == "pending":
         failures += 1
         cases.append(f'  <testcase classname="smoke_check" name="verdict"><failure '
-                     f'message={quoteattr("pending: " + verdict["summary"])} type="pending"/></testcase>')
+                     f'message={xml_attr("pending: " + verdict["summary"])} type="pending"/></testcase>')
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="smoke_check" tests="{len(cases)}" '
             f'failures="{failures}" skipped="0" errors="0">\n' + "\n".join(cases) + "\n</testsuite>\n")
 

@@ -67,16 +67,16 @@ def run_mirror(client, conn, opts, name: str):
     finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-mirror-complete")
     pending: deque = deque()  # uploads (single PUTs, multipart completions) still running, oldest first
 
-    def put(dest: str, fetched: Fetched, data: bytes) -> None:
+    def put(dest: str, fetched: Fetched, data: bytes, sha: str) -> None:
         while pending and pending[0].done():
             pending.popleft().result()  # raises the first failure
         pending.append(uploads.submit(len(data), put_object, client, opts.dest_bucket, dest, data,
-                                      fetched.response.get("ContentType"), fetched.response.get("Metadata")))
+                                      fetched.response.get("ContentType"), fetched.response.get("Metadata"), sha))
 
     def store(fetched: Fetched, dest: str) -> str:
         """Start storing fetched as dest; returns its sha256 (the bytes are hashed in order here)."""
         if fetched.data is not None:
-            put(dest, fetched, fetched.data)
+            put(dest, fetched, fetched.data, fetched.sha256)
             return fetched.sha256
         try:
             if fetched.size >= opts.multipart_threshold:
@@ -89,8 +89,9 @@ def run_mirror(client, conn, opts, name: str):
             if len(data) != fetched.size or fetched.body.read(1):
                 raise S3Error(f"object {fetched.ref.key!r}: the server sent {len(data)} bytes, "
                               f"Content-Length said {fetched.size}")
-            put(dest, fetched, data)
-            return fetched.body.hash.hexdigest()
+            sha = fetched.body.hash.hexdigest()
+            put(dest, fetched, data, sha)
+            return sha
         finally:
             fetched.body.close()
 

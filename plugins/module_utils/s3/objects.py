@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, Iterator, List, Optional
 
 from . import S3Error
+from .lean import checksum_header
 
 CHUNK = 1 << 20
 # Backups (mirror uploads, ranged reads): one PUT per object up to 64 MiB costs MinIO and the client
@@ -166,7 +167,8 @@ def put_extra(content_type: Optional[str], metadata: Optional[Dict[str, str]]) -
 def upload_stream(client, bucket: str, key: str, reader, size: int, *, content_type: Optional[str],
                   metadata: Dict[str, str], threshold: int = MULTIPART_THRESHOLD, part_size: int = PART_SIZE) -> str:
     """Upload size bytes from reader to bucket/key, hashing them; multipart above threshold (one part in
-    memory at a time; the upload is aborted on any failure). Returns the sha256 of what was sent."""
+    memory at a time; the upload is aborted on any failure). Every PUT carries the sha256 of its bytes
+    (x-amz-checksum-sha256), which the server checks. Returns the sha256 of what was sent."""
     digest = hashlib.sha256()
     extra = put_extra(content_type, metadata)
     if size < threshold:
@@ -174,9 +176,9 @@ def upload_stream(client, bucket: str, key: str, reader, size: int, *, content_t
         if len(data) != size:
             raise S3Error(f"source of {key!r} ended after {len(data)} of {size} bytes")
         digest.update(data)
-        client.put_object(Bucket=bucket, Key=key, Body=data, **extra)
+        client.put_object(Bucket=bucket, Key=key, Body=data, ChecksumSHA256=checksum_header(digest.hexdigest()), **extra)
         return digest.hexdigest()
-    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256", **extra)["UploadId"]
     try:
         parts, number, left = [], 1, size
         while left > 0:
@@ -184,8 +186,10 @@ def upload_stream(client, bucket: str, key: str, reader, size: int, *, content_t
             if not data:
                 raise S3Error(f"source of {key!r} ended after {size - left} of {size} bytes")
             digest.update(data)
-            resp = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
-            parts.append({"PartNumber": number, "ETag": resp["ETag"]})
+            checksum = checksum_header(hashlib.sha256(data).hexdigest())
+            resp = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
+                                      ChecksumSHA256=checksum)
+            parts.append({"PartNumber": number, "ETag": resp["ETag"], "ChecksumSHA256": checksum})
             left -= len(data)
             number += 1
         client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,

@@ -134,8 +134,9 @@ class _Uploader:
             future.add_done_callback(lambda f, r=record: self._finished(f, r, None))
 
     def _put_small(self, dest: str, data: bytes, record: ObjectRecord) -> str:
-        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata)
-        return hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256(data).hexdigest()
+        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata, sha)
+        return sha
 
     def _finished(self, future, record: ObjectRecord, sha: Optional[str]) -> None:
         if future.cancelled():

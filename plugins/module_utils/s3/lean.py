@@ -142,9 +142,15 @@ class LeanS3Client:
         return out
 
     def put_object(self, **kwargs: Any) -> Dict[str, Any]:
-        if not PUT_ARGS.issuperset(kwargs) or not isinstance(kwargs.get("Body"), bytes) or not kwargs.get("ChecksumSHA256"):
+        """PutObject; Body may also be a tuple of bytes pieces, sent one after the other (no joined copy)."""
+        body = kwargs.get("Body")
+        if not PUT_ARGS.issuperset(kwargs) or not isinstance(body, (bytes, tuple)) or not kwargs.get("ChecksumSHA256"):
+            if isinstance(body, tuple):
+                kwargs["Body"] = b"".join(body)
             return self._client.put_object(**kwargs)
         headers = {"x-amz-checksum-sha256": kwargs["ChecksumSHA256"]}
+        if isinstance(body, tuple):
+            headers["Content-Length"] = str(sum(len(piece) for piece in body))
         if kwargs.get("ContentType"):
             headers["Content-Type"] = kwargs["ContentType"]
         for name, value in (kwargs.get("Metadata") or {}).items():
@@ -169,15 +175,20 @@ class LeanS3Client:
             url += "?" + "&".join(f"{quote(k, safe='')}={quote(v, safe='-_.~')}" for k, v in sorted(query.items()))
         return url
 
-    def _send(self, operation: str, method: str, url: str, headers: Dict[str, str], body: Optional[bytes],
+    def _send(self, operation: str, method: str, url: str, headers: Dict[str, str], body: Any,
               stream: bool = False):
         """Sign and send; retry connection errors and 5xx/throttling up to max_attempts; raise a
         ClientError like botocore's for any other status >= 300."""
         for attempt in range(1, self._attempts + 1):
-            request = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+            # pieces (a tuple) are not given to AWSRequest, which only knows one body; the payload is unsigned
+            # and Content-Length is set, so urllib3 sends them in turn
+            request = AWSRequest(method=method, url=url, headers=dict(headers),
+                                 data=None if isinstance(body, tuple) else body)
             _UnsignedPayloadAuth(self._credentials.get_frozen_credentials(), "s3", self._region).add_auth(request)
             prepared = request.prepare()
             prepared.stream_output = stream
+            if isinstance(body, tuple):
+                prepared.body = body
             try:
                 resp = self._http.send(prepared)
             except (botoexc.EndpointConnectionError, botoexc.ConnectionClosedError, botoexc.ReadTimeoutError,

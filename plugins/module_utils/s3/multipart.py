@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import S3Error
 from .client import describe, is_boto_error
-from .lean import checksum_header
+from .lean import LeanS3Client, checksum_header
 from .objects import put_extra, read_exact
 
 
@@ -72,11 +72,19 @@ def send_part(client, bucket: str, key: str, upload_id: str, number: int, data: 
         raise
 
 
-def put_object(client, bucket: str, key: str, data: bytes, content_type: Optional[str],
+def put_object(client, bucket: str, key: str, data: Union[bytes, Tuple[bytes, ...]], content_type: Optional[str],
                metadata: Optional[Dict[str, str]], sha256: Optional[str] = None) -> None:
     """One PUT carrying the sha256 of data (computed here unless given: the caller hashed it already), which
-    the server checks; an S3 error names the object."""
-    checksum = checksum_header(sha256 or hashlib.sha256(data).hexdigest())
+    the server checks; an S3 error names the object. data may be a tuple of pieces (sent without joining
+    them on the lean path)."""
+    if sha256 is None:
+        digest = hashlib.sha256()
+        for piece in (data,) if isinstance(data, bytes) else data:
+            digest.update(piece)
+        sha256 = digest.hexdigest()
+    checksum = checksum_header(sha256)
+    if not isinstance(data, bytes) and not isinstance(client, LeanS3Client):
+        data = b"".join(data)  # botocore sends one body
     try:
         client.put_object(Bucket=bucket, Key=key, Body=data, ChecksumSHA256=checksum, **put_extra(content_type, metadata))
     except Exception as exc:

@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import S3Error
 from .lean import checksum_header
@@ -144,8 +144,8 @@ def record_for(ref: ObjectRef, resp: Dict[str, Any], size: int, sha256: Optional
                         stored_as=stored_as)
 
 
-def read_exact(stream, n: int) -> bytes:
-    """Read n bytes (less only at EOF)."""
+def read_pieces(stream, n: int) -> Tuple[bytes, ...]:
+    """Read n bytes (less only at EOF) as the pieces the stream returned (no joined copy)."""
     parts, left = [], n
     while left > 0:
         data = stream.read(min(left, CHUNK * 16))  # a whole prefetched part at once: no slicing
@@ -153,7 +153,12 @@ def read_exact(stream, n: int) -> bytes:
             break
         parts.append(data)
         left -= len(data)
-    return b"".join(parts)
+    return tuple(parts)
+
+
+def read_exact(stream, n: int) -> bytes:
+    """Read n bytes (less only at EOF)."""
+    return b"".join(read_pieces(stream, n))
 
 
 def put_extra(content_type: Optional[str], metadata: Optional[Dict[str, str]]) -> Dict[str, Any]:

@@ -48,6 +48,12 @@ def test_lean_put_is_checked_by_the_server(conn, new_bucket):
     put_object(lean, bucket, "good", data, "application/x-test", {"k": "v"})
     assert hash_object(lean, bucket, "good") == {"size": len(data), "sha256": _sha(data),
                                                    "content_type": "application/x-test", "metadata": {"k": "v"}}
+    pieces = (data[:1000], data[1000:50_000], data[50_000:])  # sent in turn, never joined
+    put_object(lean, bucket, "pieces", pieces, None, None, _sha(data))
+    put_object(make_client(conn, lean=False), bucket, "pieces-botocore", pieces, None, None)
+    assert hash_object(lean, bucket, "pieces")["sha256"] == hash_object(lean, bucket, "pieces-botocore")["sha256"] == _sha(data)
+    with pytest.raises(S3Error):
+        put_object(lean, bucket, "pieces-bad", pieces[:2] + (b"!" + pieces[2][1:],), None, None, _sha(data))
     # the body changed on its way (here: one byte flipped after hashing): the server refuses it
     corrupted = bytes([data[0] ^ 1]) + data[1:]
     with pytest.raises(S3Error) as err:

@@ -98,10 +98,10 @@ class LeanBody:
         return data
 
     def close(self) -> None:
-        if self._left:  # not read to the end: the connection cannot be reused
-            self._raw.close()
-        else:
+        if self._left == 0:
             self._raw.release_conn()
+        else:  # not read to the end (or no length to know it): the connection cannot be reused
+            self._raw.close()
 
 
 class LeanS3Client:

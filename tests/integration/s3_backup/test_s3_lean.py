@@ -130,3 +130,15 @@ def test_lean_over_tls_with_the_harness_ca(s3_tls):
         untrusted.get_object(Bucket=bucket, Key="k")
     assert is_boto_error(err.value)
     assert "SSL" in describe(err.value, "reading", "s3://lean-tls/k") or "certificate" in str(err.value)
+
+
+def test_a_body_closed_mid_read_leaves_the_pool_usable(conn, new_bucket):
+    bucket = new_bucket()
+    lean = make_client(conn, pool=1)
+    data = os.urandom(3 * 1024 * 1024)
+    put_object(lean, bucket, "big", data, None, None)
+    for _ in range(3):  # the half-read connection is dropped, not handed to the next request
+        body = lean.get_object(Bucket=bucket, Key="big")["Body"]
+        assert body.read(1000) == data[:1000]
+        body.close()
+        assert hash_object(lean, bucket, "big")["sha256"] == _sha(data)

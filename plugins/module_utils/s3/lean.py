@@ -83,18 +83,15 @@ def checksum_header(sha256_hex: str) -> str:
 class LeanBody:
     """A GET response body: read(n) / close() like botocore's StreamingBody, with the length checked."""
 
-    def __init__(self, raw, length: Optional[int], url: str) -> None:
-        self._raw, self._left, self._url = raw, length, url
+    def __init__(self, raw, length: Optional[int]) -> None:
+        self._raw, self._length, self._left = raw, length, length
 
     def read(self, n: Optional[int] = -1) -> bytes:
-        if n is None or n < 0:
-            data = self._raw.read()
-        else:
-            data = self._raw.read(n)
+        data = self._raw.read() if n is None or n < 0 else self._raw.read(n)
         if self._left is not None:
             self._left -= len(data)
             if (not data and self._left > 0 and n != 0) or self._left < 0:
-                raise botoexc.IncompleteReadError(actual_bytes=-1, expected_bytes=-1)
+                raise botoexc.IncompleteReadError(actual_bytes=self._length - self._left, expected_bytes=self._length)
         return data
 
     def close(self) -> None:
@@ -133,7 +130,7 @@ class LeanS3Client:
         resp = self._send("GetObject", "GET", url, headers, None, stream=True)
         length = _int(resp.headers.get("Content-Length"))
         out = _common(resp.headers, resp.status_code)
-        out.update(Body=LeanBody(resp.raw, length, url), ContentLength=length if length is not None else 0,
+        out.update(Body=LeanBody(resp.raw, length), ContentLength=length if length is not None else 0,
                    LastModified=_date(resp.headers.get("Last-Modified")), ContentType=resp.headers.get("Content-Type"),
                    Metadata=_metadata(resp.headers))
         for header, name in (("Content-Range", "ContentRange"), ("x-amz-version-id", "VersionId")):

@@ -13,6 +13,8 @@ options:
     description:
       - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
       - Unset means AWS S3 in O(region).
+      - Every upload carries the SHA-256 of its bytes (C(x-amz-checksum-sha256)), which the server checks and refuses
+        on a mismatch, over HTTP as over HTTPS; the server must support these checksums (MinIO and AWS S3 do).
     type: str
     aliases: [s3_url]
   region:
@@ -80,6 +82,8 @@ options:
         description:
           - URL of an S3-compatible server (MinIO, Ceph RGW, Garage...), for example C(https://minio.example.com:9000).
           - Unset means AWS S3 in O(s3.region).
+          - Every upload carries the SHA-256 of its bytes (C(x-amz-checksum-sha256)), which the server checks and refuses
+            on a mismatch, over HTTP as over HTTPS; the server must support these checksums (MinIO and AWS S3 do).
         type: str
         aliases: [s3_url]
       region:

@@ -25,7 +25,7 @@ class _Discard:
 class ReadResult:
     """Hashes of what was read (stored side always complete, plaintext side up to any error)."""
     stored_bytes: int
-    sha256: str
+    sha256: str  # "" when read with hash_stored=False
     block_sha256: list
     plaintext_bytes: int
     plaintext_sha256: str
@@ -34,8 +34,11 @@ class ReadResult:
 
 
 def read_artifact(path: str, sink: Optional[BinaryIO] = None, *, encrypted: bool,
-                  identities: Sequence[Any] = (), block_size: int = BLOCK_SIZE) -> ReadResult:
+                  identities: Sequence[Any] = (), block_size: int = BLOCK_SIZE, hash_stored: bool = True) -> ReadResult:
     """Stream the artifact at path into sink (None: discard) as plaintext.
+
+    hash_stored=False skips the sha256 of the stored bytes (the result's sha256 is then ""): for a caller
+    that has just checked them against the manifest and only needs the plaintext side.
 
     Never raises for content problems: a decrypt/decompress error is returned in `error` and the rest
     of the file is still hashed, so the caller can say where the stored bytes differ. Raises
@@ -47,7 +50,7 @@ def read_artifact(path: str, sink: Optional[BinaryIO] = None, *, encrypted: bool
     except OSError as exc:
         raise ArchiveError(f"cannot read artifact {path}: {exc.strerror or exc}") from None
     with handle:
-        stored = HashingReader(handle, block_size=block_size)
+        stored = HashingReader(handle, block_size=block_size, whole=hash_stored)
         plain = HashingWriter(sink if sink is not None else _Discard(), block_size=0)  # no per-block plaintext hashes: nothing reads them
         error = stage = None
         dctx = zstd.ZstdDecompressor()

@@ -13,11 +13,12 @@ BLOCK_HASH_HEX = 16  # 64 bits per block: enough to locate a change; the full sh
 
 
 class BlockHasher:
-    """sha256 of the whole stream plus a short sha256 per block (block_size 0: no block hashes)."""
+    """sha256 of the whole stream plus a short sha256 per block (block_size 0: no block hashes; whole
+    False: only the byte count and the blocks, hexdigest() is "")."""
 
-    def __init__(self, block_size: int = BLOCK_SIZE) -> None:
+    def __init__(self, block_size: int = BLOCK_SIZE, whole: bool = True) -> None:
         self.block_size = block_size
-        self.total = hashlib.sha256()
+        self.total = hashlib.sha256() if whole else None
         self.blocks: List[str] = []
         self._block = hashlib.sha256()
         self._in_block = 0
@@ -25,7 +26,8 @@ class BlockHasher:
 
     def update(self, data) -> None:
         view = memoryview(data)
-        self.total.update(view)
+        if self.total is not None:
+            self.total.update(view)
         self.size += len(view)
         while self.block_size and len(view):
             take = min(len(view), self.block_size - self._in_block)
@@ -47,7 +49,7 @@ class BlockHasher:
         return self.blocks
 
     def hexdigest(self) -> str:
-        return self.total.hexdigest()
+        return self.total.hexdigest() if self.total is not None else ""
 
 
 class HashingReader:
@@ -57,9 +59,9 @@ class HashingReader:
     from a Python reader into a string inside its own EncryptError.
     """
 
-    def __init__(self, raw: BinaryIO, block_size: int = 0) -> None:
+    def __init__(self, raw: BinaryIO, block_size: int = 0, whole: bool = True) -> None:
         self.raw = raw
-        self.hasher = BlockHasher(block_size)
+        self.hasher = BlockHasher(block_size, whole)
         self.error: Optional[BaseException] = None
 
     @property

@@ -18,6 +18,7 @@ from ..files import plan_destination, sha256_file
 from . import S3Error
 from .client import S3Conn, check_bucket, describe, is_boto_error, make_client
 from .fetch import Fetched, drain, fetch_error
+from .lean import responsive_threads
 from .prefetch import fetch_in_order
 from .mirror import run_mirror
 from .objects import MULTIPART_THRESHOLD, OBJECTS_SUFFIX, PART_SIZE, ObjectRef, ObjectRecord, fsync_close, list_objects, record_for
@@ -170,6 +171,11 @@ def backup_name(opts: BackupOptions, when: Optional[float] = None) -> str:
 
 def run_backup(conn: S3Conn, opts: BackupOptions, client=None) -> BackupResult:
     """Back up opts.bucket/opts.prefix; raises S3Error (nothing that looks complete is left behind)."""
+    with responsive_threads():
+        return _run_backup(conn, opts, client)
+
+
+def _run_backup(conn: S3Conn, opts: BackupOptions, client=None) -> BackupResult:
     client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     check_bucket(client, opts.bucket, conn.where)
     if opts.mode == "archive":

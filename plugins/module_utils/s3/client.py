@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from . import S3Error
+from .lean import LeanS3Client
 
 try:
     import boto3
@@ -62,8 +63,10 @@ class S3Conn:
         return self.endpoint_url or f"AWS S3 ({self.region})"
 
 
-def make_client(conn: S3Conn, pool: int = 0):
-    """A boto3 S3 client with at least `pool` pooled connections (a worker may hold two).
+def make_client(conn: S3Conn, pool: int = 0, lean: bool = True):
+    """A boto3 S3 client with at least `pool` pooled connections (a worker may hold two); for an
+    S3-compatible endpoint with path-style buckets, wrapped so that the per-object GET/PUT calls take
+    the lean path (lean.py) unless lean is False.
 
     Checksums only when required: newer botocore otherwise sends CRC headers that many S3-compatible
     servers reject; integrity comes from the sha256 computed while streaming anyway."""
@@ -83,7 +86,14 @@ def make_client(conn: S3Conn, pool: int = 0):
         verify = conn.ca_bundle
     session = boto3.session.Session(aws_access_key_id=conn.access_key, aws_secret_access_key=conn.secret_key,
                                     aws_session_token=conn.session_token, region_name=conn.region)
-    return session.client("s3", endpoint_url=conn.endpoint_url, verify=verify, config=config)
+    client = session.client("s3", endpoint_url=conn.endpoint_url, verify=verify, config=config)
+    credentials = session.get_credentials()
+    if not lean or not conn.endpoint_url or not conn.path_style or credentials is None \
+            or getattr(getattr(client, "_endpoint", None), "http_session", None) is None:
+        # AWS itself (virtual-hosted buckets, region redirects) and anonymous access stay on botocore
+        return client
+    return LeanS3Client(client, credentials, conn.endpoint_url, client.meta.region_name or conn.region,
+                        conn.max_attempts)
 
 
 def error_code(exc: BaseException) -> Optional[str]:

@@ -21,7 +21,7 @@ from . import S3Error
 from .client import check_bucket, describe, is_boto_error
 from .fetch import Fetched
 from .multipart import BoundedPool, put_object, start_upload_in_parts
-from .objects import CHUNK, ObjectRef, list_objects, read_exact, record_for, upload_stream
+from .objects import CHUNK, ObjectRef, list_objects, read_pieces, record_for, upload_stream
 from .prefetch import MEMORY_BUDGET, fetch_in_order
 from .results import BackupResult, ObjectCounter
 
@@ -67,16 +67,16 @@ def run_mirror(client, conn, opts, name: str):
     finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-mirror-complete")
     pending: deque = deque()  # uploads (single PUTs, multipart completions) still running, oldest first
 
-    def put(dest: str, fetched: Fetched, data: bytes) -> None:
+    def put(dest: str, fetched: Fetched, data, sha: str, size: int) -> None:
         while pending and pending[0].done():
             pending.popleft().result()  # raises the first failure
-        pending.append(uploads.submit(len(data), put_object, client, opts.dest_bucket, dest, data,
-                                      fetched.response.get("ContentType"), fetched.response.get("Metadata")))
+        pending.append(uploads.submit(size, put_object, client, opts.dest_bucket, dest, data,
+                                      fetched.response.get("ContentType"), fetched.response.get("Metadata"), sha))
 
     def store(fetched: Fetched, dest: str) -> str:
         """Start storing fetched as dest; returns its sha256 (the bytes are hashed in order here)."""
         if fetched.data is not None:
-            put(dest, fetched, fetched.data)
+            put(dest, fetched, fetched.data, fetched.sha256, len(fetched.data))
             return fetched.sha256
         try:
             if fetched.size >= opts.multipart_threshold:
@@ -85,12 +85,14 @@ def run_mirror(client, conn, opts, name: str):
                                                   metadata=fetched.response.get("Metadata"), part_size=opts.part_size)
                 pending.append(done)
                 return sha
-            data = read_exact(fetched.body, fetched.size)
-            if len(data) != fetched.size or fetched.body.read(1):
-                raise S3Error(f"object {fetched.ref.key!r}: the server sent {len(data)} bytes, "
+            pieces = read_pieces(fetched.body, fetched.size)  # the ranged parts as they came: no joined copy
+            got = sum(len(piece) for piece in pieces)
+            if got != fetched.size or fetched.body.read(1):
+                raise S3Error(f"object {fetched.ref.key!r}: the server sent {got} bytes, "
                               f"Content-Length said {fetched.size}")
-            put(dest, fetched, data)
-            return fetched.body.hash.hexdigest()
+            sha = fetched.body.hash.hexdigest()
+            put(dest, fetched, pieces, sha, got)
+            return sha
         finally:
             fetched.body.close()
 

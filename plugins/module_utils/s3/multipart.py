@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import S3Error
 from .client import describe, is_boto_error
+from .lean import LeanS3Client, checksum_header
 from .objects import put_extra, read_exact
 
 
@@ -57,20 +58,35 @@ class BoundedPool:
         self.pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-def _send_part(client, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> str:
+def send_part(client, bucket: str, key: str, upload_id: str, number: int, data: bytes) -> Dict[str, Any]:
+    """UploadPart with the part's own sha256 (the server refuses a part whose bytes do not match);
+    returns the entry CompleteMultipartUpload needs for it."""
+    checksum = checksum_header(hashlib.sha256(data).hexdigest())
     try:
-        return client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)["ETag"]
+        resp = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
+                                  ChecksumSHA256=checksum)
+        return {"PartNumber": number, "ETag": resp["ETag"], "ChecksumSHA256": checksum}
     except Exception as exc:
         if is_boto_error(exc):
             raise S3Error(describe(exc, f"uploading part {number} of", f"s3://{bucket}/{key}")) from None
         raise
 
 
-def put_object(client, bucket: str, key: str, data: bytes, content_type: Optional[str],
-               metadata: Optional[Dict[str, str]]) -> None:
-    """One PUT; an S3 error names the object."""
+def put_object(client, bucket: str, key: str, data: Union[bytes, Tuple[bytes, ...]], content_type: Optional[str],
+               metadata: Optional[Dict[str, str]], sha256: Optional[str] = None) -> None:
+    """One PUT carrying the sha256 of data (computed here unless given: the caller hashed it already), which
+    the server checks; an S3 error names the object. data may be a tuple of pieces (sent without joining
+    them on the lean path)."""
+    if sha256 is None:
+        digest = hashlib.sha256()
+        for piece in (data,) if isinstance(data, bytes) else data:
+            digest.update(piece)
+        sha256 = digest.hexdigest()
+    checksum = checksum_header(sha256)
+    if not isinstance(data, bytes) and not isinstance(client, LeanS3Client):
+        data = b"".join(data)  # botocore sends one body
     try:
-        client.put_object(Bucket=bucket, Key=key, Body=data, **put_extra(content_type, metadata))
+        client.put_object(Bucket=bucket, Key=key, Body=data, ChecksumSHA256=checksum, **put_extra(content_type, metadata))
     except Exception as exc:
         if is_boto_error(exc):
             raise S3Error(describe(exc, "uploading", f"s3://{bucket}/{key}")) from None
@@ -93,7 +109,7 @@ def start_upload_in_parts(client, pool: BoundedPool, finisher: ThreadPoolExecuto
     meanwhile. On any failure the upload is aborted (no object appears) and the error names the key."""
     digest = hashlib.sha256()
     try:
-        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key,
+        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256",
                                                    **put_extra(content_type, metadata))["UploadId"]
     except Exception as exc:
         if is_boto_error(exc):
@@ -109,7 +125,7 @@ def start_upload_in_parts(client, pool: BoundedPool, finisher: ThreadPoolExecuto
                 raise S3Error(f"source of {key!r} ended after {size - left + len(data)} of {size} bytes")
             digest.update(data)
             raise_first_error(futures)
-            futures.append(pool.submit(len(data), _send_part, client, bucket, key, upload_id, number, data))
+            futures.append(pool.submit(len(data), send_part, client, bucket, key, upload_id, number, data))
             left -= want
             number += 1
         return digest.hexdigest(), finisher.submit(_complete, client, bucket, key, upload_id, futures)
@@ -120,7 +136,7 @@ def start_upload_in_parts(client, pool: BoundedPool, finisher: ThreadPoolExecuto
 
 def _complete(client, bucket: str, key: str, upload_id: str, futures: List[Future]) -> None:
     try:
-        parts = [{"PartNumber": n, "ETag": f.result()} for n, f in enumerate(futures, 1)]
+        parts = [f.result() for f in futures]
         client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
     except BaseException as exc:
         _abort(client, bucket, key, upload_id, futures)

@@ -9,9 +9,10 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import S3Error
+from .lean import checksum_header
 
 CHUNK = 1 << 20
 # Backups (mirror uploads, ranged reads): one PUT per object up to 64 MiB costs MinIO and the client
@@ -143,8 +144,8 @@ def record_for(ref: ObjectRef, resp: Dict[str, Any], size: int, sha256: Optional
                         stored_as=stored_as)
 
 
-def read_exact(stream, n: int) -> bytes:
-    """Read n bytes (less only at EOF)."""
+def read_pieces(stream, n: int) -> Tuple[bytes, ...]:
+    """Read n bytes (less only at EOF) as the pieces the stream returned (no joined copy)."""
     parts, left = [], n
     while left > 0:
         data = stream.read(min(left, CHUNK * 16))  # a whole prefetched part at once: no slicing
@@ -152,7 +153,12 @@ def read_exact(stream, n: int) -> bytes:
             break
         parts.append(data)
         left -= len(data)
-    return b"".join(parts)
+    return tuple(parts)
+
+
+def read_exact(stream, n: int) -> bytes:
+    """Read n bytes (less only at EOF)."""
+    return b"".join(read_pieces(stream, n))
 
 
 def put_extra(content_type: Optional[str], metadata: Optional[Dict[str, str]]) -> Dict[str, Any]:
@@ -166,7 +172,8 @@ def put_extra(content_type: Optional[str], metadata: Optional[Dict[str, str]]) -
 def upload_stream(client, bucket: str, key: str, reader, size: int, *, content_type: Optional[str],
                   metadata: Dict[str, str], threshold: int = MULTIPART_THRESHOLD, part_size: int = PART_SIZE) -> str:
     """Upload size bytes from reader to bucket/key, hashing them; multipart above threshold (one part in
-    memory at a time; the upload is aborted on any failure). Returns the sha256 of what was sent."""
+    memory at a time; the upload is aborted on any failure). Every PUT carries the sha256 of its bytes
+    (x-amz-checksum-sha256), which the server checks. Returns the sha256 of what was sent."""
     digest = hashlib.sha256()
     extra = put_extra(content_type, metadata)
     if size < threshold:
@@ -174,9 +181,9 @@ def upload_stream(client, bucket: str, key: str, reader, size: int, *, content_t
         if len(data) != size:
             raise S3Error(f"source of {key!r} ended after {len(data)} of {size} bytes")
         digest.update(data)
-        client.put_object(Bucket=bucket, Key=key, Body=data, **extra)
+        client.put_object(Bucket=bucket, Key=key, Body=data, ChecksumSHA256=checksum_header(digest.hexdigest()), **extra)
         return digest.hexdigest()
-    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256", **extra)["UploadId"]
     try:
         parts, number, left = [], 1, size
         while left > 0:
@@ -184,8 +191,10 @@ def upload_stream(client, bucket: str, key: str, reader, size: int, *, content_t
             if not data:
                 raise S3Error(f"source of {key!r} ended after {size - left} of {size} bytes")
             digest.update(data)
-            resp = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
-            parts.append({"PartNumber": number, "ETag": resp["ETag"]})
+            checksum = checksum_header(hashlib.sha256(data).hexdigest())
+            resp = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
+                                      ChecksumSHA256=checksum)
+            parts.append({"PartNumber": number, "ETag": resp["ETag"], "ChecksumSHA256": checksum})
             left -= len(data)
             number += 1
         client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,

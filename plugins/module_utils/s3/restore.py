@@ -20,6 +20,7 @@ from ..files import sha256_file
 from . import S3Error
 from .backup import TAR_MANIFEST_MEMBER
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client, prefix_is_empty
+from .lean import responsive_threads
 from .objects import (RESTORE_MULTIPART_THRESHOLD, RESTORE_PART_SIZE, ObjectRecord, list_objects, read_exact,
                       read_manifest_lines, target_key, upload_stream)
 from .multipart import BoundedPool, put_object, start_upload_in_parts
@@ -134,8 +135,9 @@ class _Uploader:
             future.add_done_callback(lambda f, r=record: self._finished(f, r, None))
 
     def _put_small(self, dest: str, data: bytes, record: ObjectRecord) -> str:
-        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata)
-        return hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256(data).hexdigest()
+        put_object(self.client, self.opts.bucket, dest, data, record.content_type, record.metadata, sha)
+        return sha
 
     def _finished(self, future, record: ObjectRecord, sha: Optional[str]) -> None:
         if future.cancelled():
@@ -231,6 +233,11 @@ def extra_keys(client, conn: S3Conn, bucket: str, prefix: str, final_state: Dict
 def run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResult:
     """Restore opts.source into opts.bucket/prefix. Raises S3Error when the restore could not finish;
     per-object problems (rejected keys, sha256 mismatches) are returned in the result."""
+    with responsive_threads():
+        return _run_restore(conn, opts, client)
+
+
+def _run_restore(conn: S3Conn, opts: RestoreOptions, client=None) -> RestoreResult:
     client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="s3-restore-") as tmp:
@@ -277,9 +284,11 @@ def _from_archive(src: BackupSource, opts: RestoreOptions, prefix: str, result: 
 
     def pump() -> None:
         try:
-            # block_size=0: per-block hashes only locate damage, which verify_first (or s3_verify) reports
+            # block_size=0: per-block hashes only locate damage, which verify_first (or s3_verify) reports;
+            # hash_stored=False: nothing here reads the stored sha256 (verify_first checks it before any
+            # write); the plaintext sha256, the zstd frame checksum and age authentication still run
             outcome["read"] = read_artifact(src.location, writer, encrypted=encrypted, identities=identities,
-                                            block_size=0)
+                                            block_size=0, hash_stored=False)
         except BaseException as exc:
             outcome["error"] = exc
         finally:

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from . import S3Error
 from .client import S3Conn, check_bucket, describe, error_code, is_boto_error, make_client
+from .lean import responsive_threads
 from .objects import ObjectRecord, hash_object, list_objects, read_manifest_lines, target_key
 from .source import open_backup
 
@@ -70,6 +71,11 @@ def _compare(record: ObjectRecord, actual: Dict[str, Any], compare_metadata: boo
 def run_verify(conn: S3Conn, opts: VerifyOptions, client=None) -> VerifyResult:
     """Hash every object the manifest expects (latest versions) at opts.bucket/prefix, and list the
     prefix for objects the manifest does not know. Raises S3Error only when it cannot run at all."""
+    with responsive_threads():
+        return _run_verify(conn, opts, client)
+
+
+def _run_verify(conn: S3Conn, opts: VerifyOptions, client=None) -> VerifyResult:
     client = client or make_client(conn, pool=2 * opts.concurrency + 4)
     started = time.monotonic()
     check_bucket(client, opts.bucket, conn.where)

@@ -36,7 +36,7 @@ KINDS = {"custom": "dump", "plain": "dump", "directory": "dir.tar"}
 class BackupOptions:
     dest: str
     prefix: str = "pg"
-    format: str = "custom"
+    format: str = "directory"  # pg_dump -Fd into a scratch dir inside dest; "custom" streams with no scratch copy
     schema_only: bool = False
     data_only: bool = False
     include_tables: Sequence[str] = ()
@@ -132,9 +132,15 @@ def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: D
         try:
             command.stream.read()  # -Fd writes files, not stdout; EOF comes when pg_dump exits
             command.finish()
-        except BaseException:
+        except BaseException as exc:
             if follower is not None:
                 follower.abort()
+            full = next((phrase for phrase in ("No space left on device", "Disk quota exceeded") if phrase in str(exc)),
+                        None)
+            if full:
+                raise ArchiveError(f"destination full: {full.lower()} while pg_dump wrote its temporary uncompressed "
+                                   f"dump in {opts.dest} (format directory needs room for it; format custom "
+                                   f"streams without a temporary copy): {exc}") from None
             raise
         producer.warnings = command.warnings
         if follower is not None:  # most of the hashing happened while pg_dump ran; finish() does the rest
@@ -365,6 +371,11 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
         if free < estimate // 3:
             problems.append(f"destination {opts.dest} has {free} bytes free, less than a third of the "
                             f"{estimate} bytes of table data")
+        elif opts.format == "directory" and free < estimate:
+            # the uncompressed scratch dump (about the table data) sits in dest until it is packed
+            problems.append(f"destination {opts.dest} has {free} bytes free, less than the {estimate} bytes of "
+                            f"table data that the directory format's temporary uncompressed dump may need; "
+                            f"free space or use format custom (streams with no temporary copy)")
     name = artifact_name(opts.prefix, dbname, clock(), kind=KINDS.get(opts.format, "dump"),
                          encrypted=bool(opts.encrypt_recipients))
     return {"would_write": os.path.join(opts.dest, name), "manifest": os.path.join(opts.dest, name) + ".manifest.json",

@@ -100,6 +100,8 @@ def _unpack_directory(path: str, dest: str, encrypted: bool, identities) -> Any:
         except OSError:
             pass
         thread.join()
+    if result is not None and result.error:  # undecryptable or corrupt: the cause of any tar error that follows
+        raise PgError(f"cannot restore {path}: {result.error}")
     if "error" in outcome:
         raise PgError(f"cannot unpack {path} into {dest}: {outcome['error']}")
     if feed_error:

@@ -45,8 +45,8 @@ options:
         directly. It needs free space in O(dest) for the uncompressed dump (about the size of the table
         data) while it runs; check mode reports it.
       - C(custom) streams C(pg_dump -Fc) straight into zstd with no temporary copy (for a destination with little
-        free space; it costs more CPU: the per-row framing of the custom format is stripped in Python), C(plain) is
-        SQL replayed with psql.
+        free space; it costs more CPU, because the per-row framing of the custom format is stripped in Python),
+        C(plain) is SQL replayed with psql.
       - Artifacts of every format stay restorable and verifiable: the manifest records the format.
     type: str
     choices: [custom, plain, directory]

@@ -161,38 +161,162 @@ def _unsafe(name: str) -> Optional[str]:
     return None
 
 
+class TarSink:
+    """Writable: unpacks the tar stream written to it into the existing directory dest as it arrives (in
+    the writer's thread: no pipe, no second thread). Only regular files and directories with relative
+    paths and no `..` are accepted (0600 files, 0700 dirs); anything else raises ArchiveError before it is
+    written. Understands ustar headers and the PAX extended headers ('x': path, size) that tarfile's PAX
+    format writes; close() checks the stream ended between members and returns the number of members."""
+
+    def __init__(self, dest: str) -> None:
+        self.dest = dest
+        self.members = 0
+        self._buf = bytearray()
+        self._left = 0  # data bytes of the current member still to come
+        self._pad = 0  # then zero padding to the next 512-byte block
+        self._out = None  # file being written, or None to skip the data (a PAX header is collected in _pax)
+        self._pax: Optional[bytearray] = None
+        self._override: dict = {}
+        self._name = ""
+        self._ended = False
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        pass
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        size = len(view)
+        try:
+            while len(view):
+                if self._left:
+                    take = view[:self._left]
+                    if self._out is not None:
+                        self._out.write(take)
+                    elif self._pax is not None:
+                        self._pax += take
+                    self._left -= len(take)
+                    view = view[len(take):]
+                    if not self._left:
+                        self._end_member()
+                elif self._pad:
+                    skip = min(self._pad, len(view))
+                    self._pad -= skip
+                    view = view[skip:]
+                elif self._ended:
+                    return size  # zero blocks and record padding after the end-of-archive marker
+                else:
+                    need = tarfile.BLOCKSIZE - len(self._buf)
+                    self._buf += view[:need]
+                    view = view[need:]
+                    if len(self._buf) == tarfile.BLOCKSIZE:
+                        block, self._buf = bytes(self._buf), bytearray()
+                        self._header(block)
+        except OSError as exc:
+            raise ArchiveError(f"cannot unpack into {self.dest}: {exc.strerror or exc}") from None
+        return size
+
+    def _header(self, block: bytes) -> None:
+        if block == tarfile.NUL * tarfile.BLOCKSIZE:
+            self._ended = True
+            return
+        try:
+            info = tarfile.TarInfo.frombuf(block, tarfile.ENCODING, "surrogateescape")
+        except tarfile.HeaderError as exc:
+            raise ArchiveError(f"not a valid tar stream: {exc}") from None
+        if info.type == tarfile.XHDTYPE:  # PAX extended header: its records apply to the next member
+            self._pax, self._out, self._name = bytearray(), None, info.name
+            self._start_data(info.size)
+            return
+        name = self._override.pop("path", info.name)
+        size = self._override.pop("size", info.size)
+        self._override = {}
+        problem = _unsafe(name)
+        if problem is None and not (info.isreg() or info.isdir()):
+            problem = "link or special file"
+        if problem:
+            raise ArchiveError(f"refusing to unpack tar member {name!r}: {problem}")
+        target = os.path.join(self.dest, os.path.normpath(name))
+        self._name = name
+        if info.isdir():
+            os.makedirs(target, mode=0o700, exist_ok=True)
+            self.members += 1
+            return
+        parent = os.path.dirname(target)
+        if parent:
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._out = os.fdopen(fd, "wb", buffering=0)
+        self._start_data(size)
+
+    def _start_data(self, size: int) -> None:
+        self._left, self._pad = size, -size % tarfile.BLOCKSIZE
+        if not size:
+            self._end_member()
+
+    def _end_member(self) -> None:
+        if self._pax is not None:
+            self._override, self._pax = _pax_records(bytes(self._pax)), None
+            return
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        self.members += 1
+
+    def discard(self) -> None:
+        """Close the file being written, if any (the stream failed; the caller removes dest)."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def close(self) -> int:
+        """The number of members; ArchiveError if the stream stopped inside a member or header."""
+        self.discard()
+        if self._left or self._pad or self._buf or self._pax is not None or self._override:
+            raise ArchiveError(f"not a valid tar stream: it ends inside member {self._name!r}"
+                               if self._left or self._pad else "not a valid tar stream: it ends inside a header")
+        if not self.members and not self._ended:
+            raise ArchiveError("not a valid tar stream: empty file")
+        return self.members
+
+
+def _pax_records(payload: bytes) -> dict:
+    """path and size from a PAX extended header ("<len> <key>=<value>\n" records)."""
+    out: dict = {}
+    pos = 0
+    while pos < len(payload):
+        space = payload.find(b" ", pos)
+        try:
+            length = int(payload[pos:space])
+        except ValueError:
+            raise ArchiveError("not a valid tar stream: bad PAX extended header") from None
+        record = payload[space + 1:pos + length]
+        if length <= 0 or not record.endswith(b"\n") or b"=" not in record:
+            raise ArchiveError("not a valid tar stream: bad PAX extended header")
+        key, _eq, value = record[:-1].partition(b"=")
+        if key == b"path":
+            out["path"] = value.decode("utf-8", "surrogateescape")
+        elif key == b"size":
+            out["size"] = int(value)
+        pos += length
+    return out
+
+
 def untar_safely(stream: BinaryIO, dest: str) -> int:
     """Unpack a tar stream into the existing directory dest (0600 files, 0700 dirs). Only regular files
     and directories with relative paths and no `..` are accepted; anything else raises ArchiveError
     before it is written. Returns the number of members."""
-    count = 0
+    sink = TarSink(dest)
     try:
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
-            for info in tar:
-                problem = _unsafe(info.name)
-                if problem is None and not (info.isreg() or info.isdir()):
-                    problem = "link or special file"
-                if problem:
-                    raise ArchiveError(f"refusing to unpack tar member {info.name!r}: {problem}")
-                target = os.path.join(dest, os.path.normpath(info.name))
-                if info.isdir():
-                    os.makedirs(target, mode=0o700, exist_ok=True)
-                else:
-                    parent = os.path.dirname(target)
-                    if parent:
-                        os.makedirs(parent, mode=0o700, exist_ok=True)
-                    source = tar.extractfile(info)
-                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd, "wb") as handle:
-                        while True:
-                            chunk = source.read(1 << 20)
-                            if not chunk:
-                                break
-                            handle.write(chunk)
-                tar.members = []
-                count += 1
-    except tarfile.TarError as exc:
-        raise ArchiveError(f"not a valid tar stream: {exc}") from None
+        while True:
+            data = stream.read(1 << 20)
+            if not data:
+                break
+            sink.write(data)
     except OSError as exc:
         raise ArchiveError(f"cannot unpack into {dest}: {exc.strerror or exc}") from None
-    return count
+    finally:
+        sink.discard()
+    return sink.close()

@@ -18,7 +18,7 @@ import threading
 from typing import Dict, Optional
 
 from . import PgError
-from .dumpstream import CHUNK, FORMAT_DIRECTORY, DumpToc, _Incomplete, _TableHasher, read_toc
+from .dumpstream import CHUNK, FORMAT_DIRECTORY, DumpToc, Incomplete, TableHasher, read_toc
 
 _TABLE_FILE = re.compile(r"[0-9]+\.dat")
 
@@ -28,7 +28,7 @@ class _Followed:
 
     def __init__(self, path: str) -> None:
         self.handle = open(path, "rb", buffering=0)
-        self.hasher = _TableHasher()
+        self.hasher = TableHasher()
         self.newlines = 0
         self.read = 0
 
@@ -109,7 +109,7 @@ class DirectoryFollower:
                               f"{exc.filename}: {exc.strerror or exc}") from None
             try:
                 toc, _used = read_toc(head, FORMAT_DIRECTORY)
-            except _Incomplete:
+            except Incomplete:
                 raise PgError(f"{self.directory}/toc.dat is truncated") from None
             for entry in toc.tables.values():
                 name = entry.filename or f"{entry.dump_id}.dat"

@@ -45,6 +45,14 @@ def test_check_mode_writes_nothing(app_db, tmp_path):
     assert plan["would_write"].startswith(str(tmp_path)) and _leftovers(tmp_path) == []
 
 
+def test_check_mode_says_when_the_scratch_dump_would_not_fit(app_db, tmpfs):
+    """format directory keeps the uncompressed dump in dest while it runs; custom streams without it."""
+    estimate = plan_backup(app_db, BackupOptions(dest=str(tmpfs(size="4m"))))["estimated_table_bytes"]
+    dest = tmpfs(size=f"{estimate // 2 // 1024}k")  # more than the third custom needs, less than the scratch dump
+    assert any("temporary uncompressed dump" in p for p in plan_backup(app_db, BackupOptions(dest=str(dest)))["problems"])
+    assert plan_backup(app_db, BackupOptions(dest=str(dest), format="custom"))["problems"] == []
+
+
 def test_check_mode_reports_missing_privilege(app_db, superuser, pg, tmp_path, run_sql):
     run_sql(superuser, "DROP ROLE IF EXISTS limited", "CREATE ROLE limited LOGIN PASSWORD 'limited-pw'")
     try:

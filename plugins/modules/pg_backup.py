@@ -47,7 +47,7 @@ options:
       - C(custom) streams C(pg_dump -Fc) straight into zstd with no temporary copy (for a destination with little
         free space; it costs more CPU, because the per-row framing of the custom format is stripped in Python),
         C(plain) is SQL replayed with psql.
-      - Artifacts of every format stay restorable and verifiable: the manifest records the format.
+      - Artifacts of every format stay restorable and verifiable, because the manifest records the format.
     type: str
     choices: [custom, plain, directory]
     default: directory

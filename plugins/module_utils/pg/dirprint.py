@@ -18,31 +18,44 @@ import threading
 from typing import Dict, Optional
 
 from . import PgError
-from .dumpstream import CHUNK, FORMAT_DIRECTORY, DumpToc, Incomplete, TableHasher, read_toc
+from .dumpstream import CHUNK, END_MARKER, FORMAT_DIRECTORY, DumpToc, Incomplete, TableHasher, read_toc
 
 _TABLE_FILE = re.compile(r"[0-9]+\.dat")
 
 
 class _Followed:
-    """One growing .dat file: open handle, running hash, newline count, bytes read."""
+    """One growing .dat file: open handle, running hash, newline count, bytes read. Once the file ends
+    with pg_dump's end-of-data line `\\.` (then two newlines) it is complete, because COPY text escapes a
+    backslash, so no row is that line, and its handle is closed: a dump of thousands of tables holds few
+    descriptors. (A row ending in an escaped backslash + '.' followed by two empty rows ends in the same five
+    bytes, which is why the byte before them must be a row's newline; finish() checks sizes anyway.)"""
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self.handle = open(path, "rb", buffering=0)
         self.hasher = TableHasher()
         self.newlines = 0
         self.read = 0
+        self.last = b""  # the last 6 bytes read
 
     def drain(self) -> bool:
         """Hash whatever pg_dump has appended since the last call; True if anything was new."""
         grew = False
-        while True:
+        while not self.handle.closed:
             data = self.handle.read(CHUNK)
             if not data:
+                if self.last == b"\n" + END_MARKER or (self.read == len(END_MARKER) and self.last == END_MARKER):
+                    self.handle.close()
                 return grew
             grew = True
+            self.last = (self.last + data[-6:])[-6:]
             self.hasher.update(data)
             self.newlines += data.count(b"\n")
             self.read += len(data)
+        return grew
+
+    def size(self) -> int:
+        return os.stat(self.path).st_size if self.handle.closed else os.fstat(self.handle.fileno()).st_size
 
 
 class DirectoryFollower:
@@ -116,7 +129,7 @@ class DirectoryFollower:
                 followed = self._files.get(name)
                 if followed is None:
                     raise PgError(f"pg_dump's TOC names {name} but {self.directory} has no such table file")
-                size = os.fstat(followed.handle.fileno()).st_size
+                size = followed.size()
                 if size != followed.read:  # the file changed under us: never publish a partial hash
                     raise PgError(f"{name} is {size} bytes but {followed.read} were fingerprinted")
                 followed.hasher.finish(entry, followed.newlines, followed.newlines - 3)

@@ -92,3 +92,24 @@ def test_abort_stops_the_thread_and_closes_the_files(tmp_path):
     follower.abort()
     assert not follower._thread.is_alive() and all(f.handle.closed for f in follower._files.values())
     assert os.listdir(out) == ["3001.dat"]
+
+
+def test_a_file_is_closed_at_its_end_marker_and_not_at_rows_that_look_like_it(tmp_path):
+    out = tmp_path / "dump"
+    out.mkdir()
+    follower = DirectoryFollower(str(out), poll_s=0.001).start()
+    tricky = b"x\\\\.\n\n\n"  # a row ending in an escaped backslash + '.', then two empty rows: the marker's bytes
+    with open(out / "3001.dat", "wb", buffering=0) as handle:
+        handle.write(tricky)
+        _wait_for(follower, "3001.dat", len(tricky))
+        assert not follower._files["3001.dat"].handle.closed  # not mistaken for the end
+        handle.write(b"more\n" + END_MARKER)
+        _wait_for(follower, "3001.dat", len(tricky) + 5 + len(END_MARKER))
+    deadline = time.monotonic() + 10
+    while not follower._files["3001.dat"].handle.closed and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert follower._files["3001.dat"].handle.closed  # complete: its descriptor is released before the end
+    (out / "toc.dat").write_bytes(_toc([(3001, "a")]))
+    followed = fingerprints_by_table(follower.finish())
+    assert followed == fingerprints_by_table(directory_fingerprints(str(out)))
+    assert followed["public.a"]["rows"] == 4

@@ -57,8 +57,11 @@ def parse_load(text: str) -> List[Dict[str, Any]]:
 
 def parse_pg_backup(text: str) -> List[Dict[str, Any]]:
     runs = {d["label"]: d["median_s"] for d in json_docs(text) if "label" in d and "median_s" in d}
-    ours_backup = next((v for k, v in runs.items() if k.startswith("pg_backup content_hash=md5")), None)
-    ours_verify = next((v for k, v in runs.items() if k.startswith("pg_restore_verify") and "md5" in k), None)
+    # ours: the module's defaults (content_hash=copy_sha256, default format), else the first variant timed
+    ours_backup = next((v for k, v in runs.items() if k.startswith("pg_backup content_hash=copy_sha256 (")),
+                       next((v for k, v in runs.items() if k.startswith("pg_backup content_hash=")), None))
+    ours_verify = next((v for k, v in runs.items() if k == "pg_restore_verify --jobs 2 (content_hash=copy_sha256)"),
+                       next((v for k, v in runs.items() if k.startswith("pg_restore_verify")), None))
     rows = []
     for peer in ("pg_dump -Fc -Z0 > file", "pg_dump -Fc > file"):
         if peer in runs and ours_backup:

@@ -30,8 +30,9 @@ import sys, json
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.connection import ConnParams
 from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.backup import BackupOptions, run_backup
 conn, dest, recipient, content_hash = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+fmt = {"format": sys.argv[5]} if sys.argv[5] != "default" else {}
 r = run_backup(ConnParams(**conn), BackupOptions(dest=dest, prefix="bench", encrypt_recipients=[recipient],
-                                                 content_hash=content_hash))
+                                                 content_hash=content_hash, **fmt))
 print(json.dumps({"path": r.path, "stored": r.stored_bytes, "plain": r.plaintext_bytes}))
 """
 
@@ -89,8 +90,12 @@ def main():
     ap.add_argument("--scale", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--hashes", default="copy_sha256", help="content_hash values of pg_backup to time, comma-separated")
+    ap.add_argument("--formats", default="default",
+                    help="pg_backup formats to time with each hash, comma-separated (default: the module's default)")
     args = ap.parse_args()
-    hashes = [h for h in args.hashes.split(",") if h]
+    # one pg_backup variant per (content_hash, format); a variant's key is "hash" or "hash/format"
+    hashes = [h if f == "default" else f"{h}/{f}" for h in args.hashes.split(",") if h
+              for f in args.formats.split(",") if f]
     work = tempfile.mkdtemp(prefix="pg-bench-")
     env_py = dict(os.environ, PYTHONPATH=f"{ROOT}/.collection:{ROOT}")
     with TestEnv() as testenv:
@@ -121,15 +126,16 @@ def main():
                     return timed([f"{bindir}/pg_dump", "-Fc", *extra], env=dumpenv, stdout=out)
             return run
 
-        def backup(content_hash):
-            dest = os.path.join(outdir, content_hash)
+        def backup(variant):
+            content_hash, _slash, fmt = variant.partition("/")
+            dest = os.path.join(outdir, variant.replace("/", "-"))
             os.mkdir(dest)
 
             def run():
                 for old in os.listdir(dest):  # the last run's artifact is the one restore-verify reads
                     os.unlink(os.path.join(dest, old))
                 return timed([sys.executable, "-c", BACKUP_RUNNER, json.dumps({**su, "dbname": "bench"}), dest,
-                              str(ident.to_public()), content_hash], env=env_py)
+                              str(ident.to_public()), content_hash, fmt or "default"], env=env_py)
             return run
 
         backup_labels = {h: f"pg_backup content_hash={h} (zstd-3 + age + sha256, fsync)" for h in hashes}

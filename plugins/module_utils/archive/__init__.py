@@ -49,7 +49,7 @@ from .errors import ArchiveError
 from .manifest import MANIFEST_FORMAT, MANIFEST_SUFFIX, MANIFEST_VERSION, load_manifest, manifest_path, write_manifest
 from .producer import CommandProducer, StreamProducer, split_stderr
 from .reader import ReadResult, read_artifact
-from .tardir import CONTENT_TYPE_TAR, DirectoryProducer, tar_directory, untar_safely
+from .tardir import CONTENT_TYPE_TAR, DirectoryProducer, TarSink, tar_directory, untar_safely
 from .verify import Check, VerifyReport, verify_artifact, verify_verdict
 from .writer import PARTIAL_SUFFIX, ArtifactResult, artifact_name, utc_stamp, write_artifact
 
@@ -58,5 +58,6 @@ __all__ = [
     "MANIFEST_FORMAT", "MANIFEST_SUFFIX",
     "MANIFEST_VERSION", "PARTIAL_SUFFIX", "ReadResult", "StreamProducer", "VerifyReport", "artifact_name",
     "fingerprint", "identity_fingerprints", "load_identities", "load_manifest", "manifest_path",
-    "parse_recipients", "read_artifact", "split_stderr", "tar_directory", "untar_safely", "utc_stamp", "verify_artifact", "verify_verdict", "write_artifact",
+    "parse_recipients", "read_artifact", "split_stderr", "TarSink", "tar_directory", "untar_safely", "utc_stamp",
+    "verify_artifact", "verify_verdict", "write_artifact",
 ]

@@ -21,7 +21,8 @@ from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
 from .content import HASH_ALGORITHMS, choose_algorithm, list_tables, run_fingerprints, work_units
 from .copyprint import DUMP_PGOPTIONS, METHOD as COPY_METHOD
-from .dumpstream import CustomArchiveTap, TappedStream, directory_fingerprints, fingerprints_by_table
+from .dirprint import DirectoryFollower
+from .dumpstream import CustomArchiveTap, TappedStream, fingerprints_by_table
 from .tools import find_tool
 
 FORMATS = {"custom": ("-Fc", "application/vnd.postgresql.pg-dump.custom"),
@@ -35,7 +36,7 @@ KINDS = {"custom": "dump", "plain": "dump", "directory": "dir.tar"}
 class BackupOptions:
     dest: str
     prefix: str = "pg"
-    format: str = "custom"
+    format: str = "directory"  # pg_dump -Fd into a scratch dir inside dest; "custom" streams with no scratch copy
     schema_only: bool = False
     data_only: bool = False
     include_tables: Sequence[str] = ()
@@ -74,7 +75,8 @@ def _quoted_pattern(name: str, default_schema: Optional[str] = "public") -> str:
     return f"{quote_ident(schema or default_schema)}.{quote_ident(table)}"
 
 
-def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str], out_dir: Optional[str] = None) -> List[str]:
+def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str], out_dir: Optional[str] = None,
+              server_major: int = 10) -> List[str]:
     if opts.format not in FORMATS:
         raise PgError(f"format {opts.format!r} is not supported here; use one of {sorted(FORMATS)}")
     if opts.content_hash not in HASH_ALGORITHMS + (COPY_METHOD,):
@@ -88,6 +90,8 @@ def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str], out_di
         if opts.jobs < 1:
             raise PgError(f"jobs must be at least 1, not {opts.jobs}")
         argv += [f"--jobs={opts.jobs}", "-f", out_dir or "<directory>"]
+        if server_major >= 10:  # the scratch directory is deleted after packing; the artifact itself is fsynced
+            argv.append("--no-sync")
     if snapshot:
         argv.append(f"--snapshot={snapshot}")
     if opts.schema_only:
@@ -102,9 +106,10 @@ def dump_argv(pg_dump: str, opts: BackupOptions, snapshot: Optional[str], out_di
 
 
 def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: Dict[str, str],
-                        fingerprints: Optional[Dict[str, Any]] = None):
+                        fingerprints: Optional[Dict[str, Any]] = None, server_major: int = 10):
     """pg_dump -Fd --jobs N into a private (0700) temporary directory inside dest, so the dump stays on
-    the destination's filesystem; once it exits cleanly the directory streams out as a tar."""
+    the destination's filesystem; once it exits cleanly the directory streams out as a tar. With
+    fingerprints, the table files are hashed while pg_dump writes them (dirprint.DirectoryFollower)."""
     if not os.path.isdir(opts.dest):
         raise ArchiveError(f"destination {opts.dest} does not exist or is not a directory")
     try:
@@ -113,20 +118,40 @@ def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: D
         raise ArchiveError(f"destination not writable: cannot create a work directory in {opts.dest}: "
                            f"{exc.strerror or exc}") from None
     out_dir = os.path.join(work_dir, "dump")
+    follower = DirectoryFollower(out_dir) if fingerprints is not None else None
     try:
-        command = CommandProducer(dump_argv(pg_dump, opts, snapshot, out_dir), env=env, name="pg_dump")
+        command = CommandProducer(dump_argv(pg_dump, opts, snapshot, out_dir, server_major), env=env,
+                                  name="pg_dump")
+        if follower is not None:
+            follower.start()
     except BaseException:
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
 
     def prepare() -> None:
-        command.stream.read()  # -Fd writes files, not stdout; EOF comes when pg_dump exits
-        command.finish()
+        try:
+            command.stream.read()  # -Fd writes files, not stdout; EOF comes when pg_dump exits
+            command.finish()
+        except BaseException as exc:
+            if follower is not None:
+                follower.abort()
+            full = next((phrase for phrase in ("No space left on device", "Disk quota exceeded") if phrase in str(exc)),
+                        None)
+            if full:
+                raise ArchiveError(f"destination full: {full.lower()} while pg_dump wrote its temporary uncompressed "
+                                   f"dump in {opts.dest} (format directory needs room for it; format custom "
+                                   f"streams without a temporary copy): {exc}") from None
+            raise
         producer.warnings = command.warnings
-        if fingerprints is not None:  # the .dat files are in the page cache now: hash them before the tar
-            fingerprints["toc"] = directory_fingerprints(out_dir)
+        if follower is not None:  # most of the hashing happened while pg_dump ran; finish() does the rest
+            fingerprints["toc"] = follower.finish()
 
-    producer = DirectoryProducer(out_dir, prepare, cancel=command.abort, name="pg_dump directory")
+    def cancel() -> None:
+        command.abort()
+        if follower is not None:
+            follower.abort()
+
+    producer = DirectoryProducer(out_dir, prepare, cancel=cancel, name="pg_dump directory")
     return producer, work_dir
 
 
@@ -212,7 +237,7 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
         tap, tapped, from_dir = None, None, None
         if opts.format == "directory":
             from_dir = {} if from_dump else None
-            producer, work_dir = _directory_producer(pg_dump, opts, snapshot, dump_env, from_dir)
+            producer, work_dir = _directory_producer(pg_dump, opts, snapshot, dump_env, from_dir, version["major"])
         else:
             producer = CommandProducer(dump_argv(pg_dump, opts, snapshot), env=dump_env, name="pg_dump")
             if from_dump:
@@ -346,12 +371,17 @@ def plan_backup(params: ConnParams, opts: BackupOptions, clock=time.time) -> Dic
         if free < estimate // 3:
             problems.append(f"destination {opts.dest} has {free} bytes free, less than a third of the "
                             f"{estimate} bytes of table data")
+        elif opts.format == "directory" and free < estimate:
+            # the uncompressed scratch dump (about the table data) sits in dest until it is packed
+            problems.append(f"destination {opts.dest} has {free} bytes free, less than the {estimate} bytes of "
+                            f"table data that the directory format's temporary uncompressed dump may need; "
+                            f"free space or use format custom (streams with no temporary copy)")
     name = artifact_name(opts.prefix, dbname, clock(), kind=KINDS.get(opts.format, "dump"),
                          encrypted=bool(opts.encrypt_recipients))
     return {"would_write": os.path.join(opts.dest, name), "manifest": os.path.join(opts.dest, name) + ".manifest.json",
             "server_version": version["text"], "pg_dump": pg_dump, "tables": len(tables),
             "estimated_table_bytes": estimate, "free_bytes": free, "problems": problems, "notes": notes,
-            "argv": dump_argv(pg_dump or "pg_dump", opts, "<snapshot>")}
+            "argv": dump_argv(pg_dump or "pg_dump", opts, "<snapshot>", server_major=version["major"])}
 
 
 def plan_verdict(plan: Dict[str, Any]) -> Dict[str, Any]:

@@ -37,7 +37,7 @@ END_MARKER = b"\\.\n\n\n"  # pg_dump's end-of-data line and blank lines; not par
 CHUNK = 1 << 20
 
 
-class _Incomplete(Exception):
+class Incomplete(Exception):
     """More bytes are needed."""
 
 
@@ -70,7 +70,7 @@ class _Reader:
 
     def take(self, n: int) -> bytes:
         if self.pos + n > len(self.buf):
-            raise _Incomplete()
+            raise Incomplete()
         out = bytes(self.buf[self.pos:self.pos + n])
         self.pos += n
         return out
@@ -89,7 +89,7 @@ class _Reader:
 
 
 def read_toc(buf, expect_format) -> Tuple[DumpToc, int]:
-    """(TOC, bytes used) of an archive header + TOC at the start of buf; _Incomplete if buf is too short."""
+    """(TOC, bytes used) of an archive header + TOC at the start of buf; Incomplete if buf is too short."""
     r = _Reader(buf)
     if r.take(5) != MAGIC:
         raise PgError("pg_dump output does not start with the archive magic PGDMP")
@@ -145,7 +145,7 @@ def read_toc(buf, expect_format) -> Tuple[DumpToc, int]:
     return toc, r.pos
 
 
-class _TableHasher:
+class TableHasher:
     """sha256 + line count of a table's COPY text, holding back the last bytes until the end so that
     pg_dump's end marker (when present) is left out. pg_dump 9.0-18 always writes it, so the last 5 bytes
     are the marker; were it ever dropped, data ending in an escaped backslash + '.' and two empty rows would
@@ -190,7 +190,7 @@ class CustomArchiveTap:
         self._buf = bytearray()
         self._state = "toc"
         self._table: Optional[TableData] = None
-        self._hasher: Optional[_TableHasher] = None
+        self._hasher: Optional[TableHasher] = None
         self._newlines = 0
         self._scanned = 0
         self._blob_left = 0
@@ -217,7 +217,7 @@ class CustomArchiveTap:
             if self._state == "toc":
                 try:
                     self.toc, used = read_toc(self._buf, FORMAT_CUSTOM)
-                except _Incomplete:
+                except Incomplete:
                     return
                 self._setup_patterns(self.toc.int_size)
                 del self._buf[:used]
@@ -237,7 +237,7 @@ class CustomArchiveTap:
                 if kind == BLK_DATA:
                     first = r.int()
                     self._table = self.toc.tables.get(dump_id) or TableData(dump_id, "", "")
-                    self._hasher, self._newlines, self._scanned = _TableHasher(), 0, 0
+                    self._hasher, self._newlines, self._scanned = TableHasher(), 0, 0
                     if first == 0:
                         self._table.sha256 = hashlib.sha256().hexdigest()
                         self._state = "block"
@@ -257,7 +257,7 @@ class CustomArchiveTap:
                 else:
                     length = r.int()
                     self._state, self._blob_left = ("blob_chunk", length) if length else ("blob", 0)
-        except _Incomplete:
+        except Incomplete:
             return False
         del self._buf[:r.pos]
         return bool(self._buf)
@@ -361,10 +361,10 @@ def directory_fingerprints(directory: str) -> DumpToc:
         raise PgError(f"cannot read {directory}/toc.dat: {exc.strerror or exc}") from None
     try:
         toc, _used = read_toc(head, FORMAT_DIRECTORY)
-    except _Incomplete:
+    except Incomplete:
         raise PgError(f"{directory}/toc.dat is truncated") from None
     for entry in toc.tables.values():
-        hasher, newlines = _TableHasher(), 0
+        hasher, newlines = TableHasher(), 0
         path = os.path.join(directory, entry.filename or f"{entry.dump_id}.dat")
         try:
             with open(path, "rb") as handle:

@@ -23,7 +23,7 @@ def _leftovers(path):
 
 def test_encrypted_backup_matches_the_database(app_db, keys, tmp_path):
     result = run_backup(app_db, BackupOptions(dest=str(tmp_path), prefix="it", encrypt_recipients=[keys["recipient"]]))
-    assert os.path.basename(result.path).startswith("it-app-") and result.path.endswith(".dump.zst.age")
+    assert os.path.basename(result.path).startswith("it-app-") and result.path.endswith(".dir.tar.zst.age")  # the default format
     assert oct(os.stat(result.path).st_mode & 0o777) == "0o600"
     manifest = load_manifest(result.manifest_path)
     tables = manifest["source"]["tables"]
@@ -43,6 +43,14 @@ def test_check_mode_writes_nothing(app_db, tmp_path):
     plan = plan_backup(app_db, BackupOptions(dest=str(tmp_path)))
     assert plan["problems"] == [] and plan["tables"] == 5
     assert plan["would_write"].startswith(str(tmp_path)) and _leftovers(tmp_path) == []
+
+
+def test_check_mode_says_when_the_scratch_dump_would_not_fit(app_db, tmpfs):
+    """format directory keeps the uncompressed dump in dest while it runs; custom streams without it."""
+    estimate = plan_backup(app_db, BackupOptions(dest=str(tmpfs(size="4m"))))["estimated_table_bytes"]
+    dest = tmpfs(size=f"{estimate // 2 // 1024}k")  # more than the third custom needs, less than the scratch dump
+    assert any("temporary uncompressed dump" in p for p in plan_backup(app_db, BackupOptions(dest=str(dest)))["problems"])
+    assert plan_backup(app_db, BackupOptions(dest=str(dest), format="custom"))["problems"] == []
 
 
 def test_check_mode_reports_missing_privilege(app_db, superuser, pg, tmp_path, run_sql):
@@ -91,10 +99,11 @@ def test_destination_read_only(app_db, tmpfs):
     assert _leftovers(dest) == []
 
 
-def test_destination_full(app_db, tmpfs):
-    dest = tmpfs(size="16k")  # the seed database compresses to ~45 kB
+@pytest.mark.parametrize("fmt", ["directory", "custom"])
+def test_destination_full(app_db, tmpfs, fmt):
+    dest = tmpfs(size="16k")  # the seed database compresses to ~45 kB (directory: pg_dump's scratch copy fills it)
     with pytest.raises(ArchiveError, match="destination full"):
-        run_backup(app_db, BackupOptions(dest=str(dest)))
+        run_backup(app_db, BackupOptions(dest=str(dest), format=fmt))
     assert _leftovers(dest) == []
 
 
@@ -144,7 +153,8 @@ def test_pg_dump_killed_mid_stream(new_db, tmp_path):
     thread = threading.Thread(target=killer)
     thread.start()
     with pytest.raises(ArchiveError, match="pg_dump was killed by SIGKILL"):
-        run_backup(db, BackupOptions(dest=str(tmp_path), compression_threads=0), opener=Held)
+        # the streaming (custom) format; test_directory.py kills pg_dump -Fd
+        run_backup(db, BackupOptions(dest=str(tmp_path), format="custom", compression_threads=0), opener=Held)
     thread.join()
     assert _leftovers(tmp_path) == []  # no artifact, no manifest, no .partial
 

@@ -89,6 +89,18 @@ def test_dump_fingerprints_equal_copy_on_source_and_restored(typed_db, superuser
         assert comparison.differing_tables == [] and comparison.tables_compared == len(TABLES)
 
 
+def test_directory_and_custom_captures_give_the_same_fingerprints(typed_db, tmp_path):
+    """The directory path (files hashed while pg_dump -Fd writes them) and the streaming custom path (chunk
+    headers stripped from the -Fc stream) fingerprint the same COPY text: a manifest of either compares."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "c").mkdir()
+    by_dir = run_backup(typed_db, BackupOptions(dest=str(tmp_path / "d"), format="directory", jobs=2))
+    by_custom = run_backup(typed_db, BackupOptions(dest=str(tmp_path / "c"), format="custom"))
+    assert by_dir.manifest["source"]["format"] == "directory" and by_custom.manifest["source"]["format"] == "custom"
+    assert by_dir.manifest["source"]["tables"] == by_custom.manifest["source"]["tables"]
+    assert by_dir.manifest["source"]["copy_settings"] == by_custom.manifest["source"]["copy_settings"]
+
+
 def test_psql_psycopg_and_block_ranges_agree(typed_db, monkeypatch):
     from ansible_collections.deploysafe.preflight.plugins.module_utils.pg import copyprint
     settings = {"client_encoding": "UTF8", "lc_monetary": "C"}

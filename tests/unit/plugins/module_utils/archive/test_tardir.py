@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.archive import (
-    ArchiveError, DirectoryProducer, load_manifest, read_artifact, tar_directory, untar_safely, write_artifact)
+    ArchiveError, DirectoryProducer, TarSink, load_manifest, read_artifact, tar_directory, untar_safely, write_artifact)
 
 
 def _tree(root):
@@ -111,3 +111,38 @@ def test_failed_prepare_publishes_nothing(tmp_path):
     with pytest.raises(ArchiveError, match="boom"):
         write_artifact(DirectoryProducer(str(tmp_path / "x"), prepare), str(tmp_path / "out"), "t.dir.tar.zst")
     assert os.listdir(tmp_path / "out") == []
+
+
+def _pax_tar() -> bytes:
+    """A tarfile-written PAX archive with what needs extended headers: a long and a non-ASCII name."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        sub = tarfile.TarInfo("sub")
+        sub.type = tarfile.DIRTYPE
+        tar.addfile(sub)
+        for name, data in (("sub/" + "n" * 150 + ".dat", b"x" * 1300), ("tablé.dat", b"\n" * 512), ("empty", b"")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("piece", [1, 7, 511, 512, 513, 4096, 1 << 20])
+def test_tar_sink_unpacks_pax_archives_written_in_any_pieces(tmp_path, piece):
+    stream = _pax_tar()
+    sink = TarSink(str(tmp_path))
+    for start in range(0, len(stream), piece):
+        sink.write(stream[start:start + piece])
+    assert sink.close() == 4
+    assert (tmp_path / "sub" / ("n" * 150 + ".dat")).read_bytes() == b"x" * 1300
+    assert (tmp_path / "tablé.dat").read_bytes() == b"\n" * 512 and (tmp_path / "empty").read_bytes() == b""
+
+
+def test_tar_sink_refuses_a_truncated_stream(tmp_path):
+    stream = _pax_tar()
+    sink = TarSink(str(tmp_path))
+    sink.write(stream[:2048 + 700])  # inside the long-named member's data
+    with pytest.raises(ArchiveError, match="ends inside member"):
+        sink.close()
+    with pytest.raises(ArchiveError, match="empty file"):
+        TarSink(str(tmp_path / "x")).close()

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import os
+import tarfile
 
 import psycopg
 import pyrage
@@ -14,7 +15,7 @@ BASE = "/tmp/molecule-pg_backup"
 
 
 def _artifact():
-    found = glob.glob(f"{BASE}/backups/molecule-*-*.dump.zst.age")
+    found = glob.glob(f"{BASE}/backups/molecule-*-*.dir.tar.zst.age")
     assert len(found) == 1, found  # converge starts from an empty directory
     return found[0]
 
@@ -42,7 +43,11 @@ def test_decrypts_with_the_identity_to_a_pg_dump():
     with open(path, "rb") as src:
         pyrage.decrypt_io(src, compressed, [ident])
     plain = zstandard.ZstdDecompressor().decompressobj().decompress(compressed.getvalue())
-    assert plain[:5] == b"PGDMP"
+    # the directory format's tar: pg_dump's toc.dat (a custom-format header) and one .dat file per table
+    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
+        names = tar.getnames()
+        assert tar.extractfile(next(n for n in names if n.endswith("toc.dat"))).read(5) == b"PGDMP"
+    assert any(n.endswith(".dat") and not n.endswith("toc.dat") for n in names), names
     manifest = json.load(open(path + ".manifest.json"))
     assert hashlib.sha256(plain).hexdigest() == manifest["plaintext"]["sha256"]
 

@@ -19,6 +19,7 @@ import asyncio
 import bisect
 import gc
 import random
+import resource
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -40,7 +41,10 @@ class RunInfo:
     aborted: str = ""                         # why the run stopped before its stages ended
     stage_windows: List[Tuple[str, float, float]] = field(default_factory=list)   # name, start, end (s)
     first_errors: Dict[str, str] = field(default_factory=dict)   # error kind -> first message
-    late_sends: int = 0                       # open model: sends the generator started > models.LATE_S late
+    late_sends: int = 0                       # open model: sends the generator reached > models.LATE_S late
+    dropped: int = 0                          # open model: sends that found no free slot within the timeout
+    peak_connections: int = 0                 # most connections open at once
+    generator_cpu_s: float = 0.0              # CPU seconds (user + system) of this process during the run
     generator_lag_s: float = 0.0              # open model: total generator lag, kept out of latencies
     last_send_s: float = 0.0                  # open model: when the last send actually started
     last_intended_s: float = 0.0              # open model: when the schedule wanted the last send
@@ -171,6 +175,8 @@ class Engine:
             owner.connect_failed(request, "", "")
             return
         self.conns.add(conn)
+        if len(self.conns) > self.info.peak_connections:
+            self.info.peak_connections = len(self.conns)
         owner.connected(conn, request)
 
     def send(self, conn: Any, request: Tuple[Prepared, float, float]) -> None:
@@ -266,6 +272,7 @@ class Engine:
                 await asyncio.wait_for(pool.drained.wait(), timeout=self.plan.timeout + 1)
             except asyncio.TimeoutError:
                 pass
+        pool.abandon()
 
     async def _watch(self) -> None:
         while not self.stop.is_set():
@@ -281,13 +288,18 @@ class Engine:
             await asyncio.sleep(period)
             self.sweep()
 
-    async def run(self) -> RunInfo:
+    async def run(self, start_at: Optional[float] = None) -> RunInfo:
+        """Play the plan. `start_at` (a time.perf_counter() value, the same clock in every process of the
+        host) makes worker processes start their schedules together, after their own set-up."""
         self.loop = asyncio.get_running_loop()
         gc_was_enabled = gc.isenabled()
         gc.collect()
         gc.disable()   # cyclic-GC pauses would show up as generator lateness
         try:
-            self.t0 = time.perf_counter()
+            if start_at is not None:
+                await asyncio.sleep(max(start_at - time.perf_counter(), 0.0))
+            cpu0 = _cpu_seconds()
+            self.t0 = time.perf_counter() if start_at is None else start_at
             helpers = [asyncio.ensure_future(self._watch()), asyncio.ensure_future(self._sweeper())]
             model = self._open if self.plan.model == "open" else self._closed
             try:
@@ -302,6 +314,7 @@ class Engine:
                 self.close_all()
                 await asyncio.sleep(0)   # let the cancelled tasks finish before the loop closes
             self.info.duration = self.now()
+            self.info.generator_cpu_s = _cpu_seconds() - cpu0
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -320,6 +333,11 @@ def run_async(coro):
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _error_kind(exc: BaseException) -> str:

@@ -1,0 +1,82 @@
+"""The open model's bounds against real loopback targets: a stalled target gets at most `max_in_flight`
+connections and sends that cannot start within the timeout are dropped and counted; a starved generator
+is counted late even when its sends queue behind the in-flight cap."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import asdict
+
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.engine import Engine
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.resources import Sampler
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import (
+    DEFAULTS, build_plan, evaluate, run_load_test)
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.stats import Recorder
+
+from raw_http import RawServer, response
+
+
+def test_stalled_target_gets_capped_connections_and_late_sends_are_dropped():
+    """The server answers nothing from 0.5 s to 2.0 s of a 3 s, 200 req/s run (timeout 1 s, cap 20). The
+    20 requests in flight time out; the ~280 arrivals behind them wait for a slot, and those that waited
+    past the timeout are dropped, each a failed request. Opening a connection per arrival would have
+    opened ~300 during the stall."""
+    stalled = threading.Event()
+
+    def respond(_request):
+        while stalled.is_set():
+            time.sleep(0.01)
+        return response(body=b"ok")
+    server = RawServer(respond)
+    timers = [threading.Timer(0.5, stalled.set), threading.Timer(2.0, stalled.clear)]
+    try:
+        for timer in timers:
+            timer.start()
+        result = run_load_test({"requests": [server.url + "/"], "model": "open", "timeout": 1.0, "max_in_flight": 20,
+                                "max_duration": 30, "stages": [{"duration": 3, "target": 200, "start": 200}]})
+    finally:
+        stalled.clear()
+        for timer in timers:
+            timer.cancel()
+        server.stop()
+    run = result["run"]
+    print(f"connections {server.connections} (peak {run['peak_connections']}), dropped {run['dropped']}, "
+          f"kinds {run['error_kinds']}, late {run['late_sends']} of {run['sent']}")
+    assert run["peak_connections"] <= 20
+    assert server.connections <= 3 * 20   # the cap, plus replacements of the connections that timed out
+    assert run["dropped"] >= 20 and run["error_kinds"].get("dropped") == run["dropped"]
+    assert run["error_kinds"].get("timeout", 0) >= 1
+    assert "max_in_flight" in run["first_errors"]["dropped"]
+    # every scheduled send is accounted for: answered, failed or dropped
+    assert result["stats"]["overall"]["requests"] == run["sent"]
+    assert result["verdict"]["status"] == "fail" and "error_rate" in result["verdict"]["summary"]
+
+
+def test_starved_generator_is_late_even_behind_the_in_flight_cap(app, faults):
+    """Block the generator's event loop for 600 ms while every in-flight slot is taken (cap 2, the target
+    answering in 5 ms). The sends due during the block find no free slot and queue. Measured when they
+    finally started, their lateness looked like the target's back-pressure: 2 late sends of 301, and the
+    block charged to the target (p99 570 ms, a pass under the default limits). Counted when the schedule
+    reaches them, they are late, the verdict is pending, and the target's latency keeps to the queue
+    behind 2 slots."""
+    faults(latency_ms=5, latency_paths=["/livez"])
+    opts = dict(DEFAULTS, base_url=app["url"], requests=["/livez"], model="open", max_duration=60, max_in_flight=2,
+                stages=[{"name": "steady", "duration": 3, "target": 100, "start": 100}])
+    plan = build_plan(opts)
+    recorder = Recorder(window_s=0.1)
+    stall_s = 0.6
+
+    async def go():
+        asyncio.get_running_loop().call_later(1.2, time.sleep, stall_s)   # the generator, not the target, stops
+        return await Engine(plan, recorder).run()
+    info = asyncio.run(go())
+    result = evaluate(plan, opts, recorder, asdict(info), Sampler())
+    verdict = result["verdict"]
+    overall = result["stats"]["overall"]
+    print(f"late {info.late_sends} of {info.sent}, p95 {overall['p95_ms']:.1f} ms, p99 {overall['p99_ms']:.1f} ms")
+    assert info.late_sends >= 0.5 * 100 * stall_s, info
+    assert verdict["status"] == "pending" and "load generator saturated" in verdict["summary"], verdict["summary"]
+    assert overall["p99_ms"] < 0.5 * stall_s * 1000, overall
+    assert overall["errors"] == 0 and info.dropped == 0

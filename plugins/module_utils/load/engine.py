@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import gc
+import os
 import random
 import resource
 import ssl
@@ -45,6 +46,9 @@ class RunInfo:
     dropped: int = 0                          # open model: sends that found no free slot within the timeout
     peak_connections: int = 0                 # most connections open at once
     generator_cpu_s: float = 0.0              # CPU seconds (user + system) of this process during the run
+    max_lag_s: float = 0.0                    # open model: the latest send, seconds after it could have started
+    max_lag_host_wait_s: float = -1.0         # ...and how long the host kept the generator off the CPU meanwhile
+    host_wait_s: float = -1.0                 # time the loop's thread waited for a CPU (run queue); -1: unknown
     generator_lag_s: float = 0.0              # open model: total generator lag, kept out of latencies
     last_send_s: float = 0.0                  # open model: when the last send actually started
     last_intended_s: float = 0.0              # open model: when the schedule wanted the last send
@@ -89,6 +93,8 @@ class Engine:
             acc += r.weight / total
             self.cum_weights.append(acc)
         self._stage: Tuple[str, float, float] = ("", 0.0, -1.0)   # cached (name, start, end) of stage_name()
+        self.schedstat = -1                   # fd of the loop thread's /proc schedstat, -1 when there is none
+        self.gap_wait = -1.0                  # run-queue wait since the schedule's previous turn (open model)
 
     # -- helpers -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -236,8 +242,12 @@ class Engine:
         intended = 0.0
         stage, stage_start, stage_end = None, 0.0, -1.0
         played = False
+        last_wait = self.run_queue_wait()
         while not self.stopping and not played:
             now = self.now()
+            if last_wait >= 0:   # what the host took from this turn of the schedule (0.7 us a read)
+                wait = self.run_queue_wait()
+                self.gap_wait, last_wait = wait - last_wait, wait
             while intended <= now and not self.stopping:
                 if info.sent >= max_requests and not self.budget_left():
                     break
@@ -299,6 +309,11 @@ class Engine:
             if start_at is not None:
                 await asyncio.sleep(max(start_at - time.perf_counter(), 0.0))
             cpu0 = _cpu_seconds()
+            try:
+                self.schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            except OSError:
+                self.schedstat = -1
+            wait0 = self.run_queue_wait()
             self.t0 = time.perf_counter() if start_at is None else start_at
             helpers = [asyncio.ensure_future(self._watch()), asyncio.ensure_future(self._sweeper())]
             model = self._open if self.plan.model == "open" else self._closed
@@ -315,10 +330,28 @@ class Engine:
                 await asyncio.sleep(0)   # let the cancelled tasks finish before the loop closes
             self.info.duration = self.now()
             self.info.generator_cpu_s = _cpu_seconds() - cpu0
+            wait1 = self.run_queue_wait()
+            if wait0 >= 0 and wait1 >= 0:
+                self.info.host_wait_s = wait1 - wait0
         finally:
+            if self.schedstat >= 0:
+                os.close(self.schedstat)
+                self.schedstat = -1
             if gc_was_enabled:
                 gc.enable()
         return self.info
+
+    def run_queue_wait(self) -> float:
+        """Seconds the loop's thread has spent runnable but waiting for a CPU (Linux schedstat), -1 if unknown.
+
+        Tells a busy host from a slow generator: a thread the host keeps off the CPU waits in the run queue;
+        one busy with its own work, or blocked in a call, does not."""
+        if self.schedstat < 0:
+            return -1.0
+        try:
+            return int(os.pread(self.schedstat, 128, 0).split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return -1.0
 
 
 def run_async(coro):

@@ -137,6 +137,9 @@ class OpenPool:
         if lag > LATE_S:
             e.info.late_sends += 1
             e.info.generator_lag_s += lag
+            if lag > e.info.max_lag_s:
+                e.info.max_lag_s = lag
+                e.info.max_lag_host_wait_s = e.gap_wait
         if self.in_flight >= e.plan.max_in_flight:
             self.waiting.append((prep, intended, lag))   # the target's back-pressure: counted as latency
             if now - self.waiting[0][1] > e.timeout:

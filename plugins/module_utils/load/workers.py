@@ -145,6 +145,10 @@ def run_workers(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: S
             "dropped": sum(i["dropped"] for i in infos),
             "peak_connections": sum(i["peak_connections"] for i in infos),
             "generator_cpu_s": sum(i["generator_cpu_s"] for i in infos),
+            "host_wait_s": sum(i["host_wait_s"] for i in infos) if all(i["host_wait_s"] >= 0 for i in infos) else -1.0,
+            # the latest send of all, with the run-queue wait of the worker that sent it
+            **{k: v for k, v in max(infos, key=lambda i: i["max_lag_s"]).items()
+               if k in ("max_lag_s", "max_lag_host_wait_s")},
             "worker_runs": [{"requests": r["requests"], "cpu_s": round(r["info"]["generator_cpu_s"], 3),
                              "process_cpu_s": round(r["process_cpu_s"], 3), "duration": round(r["info"]["duration"], 3)}
                             for r in results]}

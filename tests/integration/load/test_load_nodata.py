@@ -72,18 +72,28 @@ def test_generator_stall_is_pending_and_never_charged_to_the_target(app):
           f"{values['generator_achieved_rps']} of {values['generator_target_rps']} req/s, "
           f"p99 {result['stats']['overall']['p99_ms']:.1f} ms")
     assert verdict["status"] == "pending" and "load generator saturated" in verdict["summary"], verdict["summary"]
+    # the loop blocked itself (it was not waiting for a CPU): the generator's own lateness, not a busy host
+    assert "use more workers" in verdict["summary"] and "busy host" not in verdict["summary"]
     assert values["generator_late_sends_pct"] >= 10 and info.late_sends >= 0.5 * 100 * stall_s
     assert result["stats"]["overall"]["p99_ms"] < 0.5 * stall_s * 1000, result["stats"]["overall"]
     assert result["stats"]["overall"]["errors"] == 0
 
 
 def test_open_model_that_keeps_up_passes_with_generator_measurements(app):
+    """100 req/s costs the engine ~1 % of a core: it keeps its schedule, and passes. On a busy host (load
+    average 10 on 2 cores) the host itself can keep the generator off the CPU for 100+ ms, a tenth of the
+    sends of a 2 s run are then late, and the verdict is rightly pending - but it must say that the host did
+    it, measured (the generator's run-queue wait covers the lateness). Late sends with no such wait are the
+    engine's own slowness and fail this test."""
     result = run(app, model="open", stages=[{"name": "steady", "duration": 2, "target": 100, "start": 100}])
     verdict = result["verdict"]
     values = {m["name"]: m["value"] for m in verdict["evidence"]["measurements"]}
     print(f"clean: late {values['generator_late_sends_pct']}% ({result['run']['late_sends']} sends), "
-          f"{values['generator_achieved_rps']} of {values['generator_target_rps']} req/s")
-    assert verdict["status"] == "pass", verdict["summary"]
+          f"{values['generator_achieved_rps']} of {values['generator_target_rps']} req/s, host wait "
+          f"{values.get('generator_host_wait_ms')} ms, latest send {1000 * result['run']['max_lag_s']:.0f} ms late")
+    assert "generator_host_wait_ms" in values   # Linux: the run-queue wait is measured
+    if verdict["status"] != "pass":
+        assert verdict["status"] == "pending" and "a busy host" in verdict["summary"], verdict["summary"]
     assert values["generator_achieved_rps"] >= 0.95 * values["generator_target_rps"]
 
 

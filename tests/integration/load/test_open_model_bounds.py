@@ -5,9 +5,14 @@ is counted late even when its sends queue behind the in-flight cap."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict
+
+import pytest
 
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.engine import Engine
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.resources import Sampler
@@ -80,3 +85,34 @@ def test_starved_generator_is_late_even_behind_the_in_flight_cap(app, faults):
     assert verdict["status"] == "pending" and "load generator saturated" in verdict["summary"], verdict["summary"]
     assert overall["p99_ms"] < 0.5 * stall_s * 1000, overall
     assert overall["errors"] == 0 and info.dropped == 0
+
+
+def test_generator_kept_off_the_cpu_is_named_a_busy_host(app):
+    """A real busy host: for 0.6 s of a 3 s, 100 req/s run a spinning process at nice -20 shares the
+    generator's one CPU, so the kernel keeps the generator waiting in its run queue. Its sends are late
+    (pending, as for any late generator) and the verdict names the host, with the measured wait, instead
+    of asking for more workers. (The planted loop block in test_load_nodata is the opposite case.)"""
+    opts = dict(DEFAULTS, base_url=app["url"], requests=["/livez"], model="open", max_duration=60,
+                stages=[{"name": "steady", "duration": 3, "target": 100, "start": 100}])
+    plan = build_plan(opts)
+    recorder = Recorder(window_s=0.1)
+    cpu = min(os.sched_getaffinity(0))
+    hog = "import os, time\ntime.sleep(1.2)\nend = time.monotonic() + 0.6\nwhile time.monotonic() < end: pass\n"
+    before = os.sched_getaffinity(0)
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", hog], preexec_fn=lambda: (os.sched_setaffinity(0, {cpu}),
+                                                                                 os.nice(-20)))
+    except (PermissionError, subprocess.SubprocessError):
+        pytest.skip("raising a process's priority needs root (CAP_SYS_NICE)")
+    os.sched_setaffinity(0, {cpu})   # this thread runs the generator's loop
+    try:
+        info = asyncio.run(Engine(plan, recorder).run())
+    finally:
+        os.sched_setaffinity(0, before)
+        proc.wait(10)
+    result = evaluate(plan, opts, recorder, asdict(info), Sampler())
+    summary = result["verdict"]["summary"]
+    print(f"late {info.late_sends} of {info.sent}, latest {1000 * info.max_lag_s:.0f} ms with "
+          f"{1000 * info.max_lag_host_wait_s:.0f} ms in the run queue; {summary}")
+    assert info.late_sends >= 5 and info.max_lag_host_wait_s >= 0.5 * info.max_lag_s
+    assert result["verdict"]["status"] == "pending" and "a busy host" in summary, summary

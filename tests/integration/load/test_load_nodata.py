@@ -3,23 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import time
 import xml.etree.ElementTree as ET
-from dataclasses import asdict
 
 import pytest
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.engine import Engine
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.k6 import k6_executable
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.plan import LoadTestError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.resources import Sampler
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import (
-    DEFAULTS, build_plan, evaluate, run_load_test)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.stats import Recorder
-from load_helpers import ansible
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import run_load_test
+from load_helpers import ansible, open_run_here
 
 MIX = [{"url": "/api/workspaces", "name": "workspaces", "weight": 2}, {"url": "/healthz", "name": "healthz"}]
 
@@ -55,17 +48,8 @@ def test_generator_stall_is_pending_and_never_charged_to_the_target(app):
     stays healthy, so its latency must stay well under the stall while the generator reports its late
     sends and the verdict is pending. Charged to the target, the ~60 delayed sends gave a p99 near 600 ms
     and a pass (under the default 1000 ms limit)."""
-    opts = dict(DEFAULTS, base_url=app["url"], requests=["/livez"], model="open", max_duration=60,
-                stages=[{"name": "steady", "duration": 3, "target": 100, "start": 100}])
-    plan = build_plan(opts)
-    recorder = Recorder(window_s=0.1)
     stall_s = 0.6
-
-    async def go():
-        asyncio.get_running_loop().call_later(1.2, time.sleep, stall_s)   # the generator, not the target, stops
-        return await Engine(plan, recorder).run()
-    info = asyncio.run(go())
-    result = evaluate(plan, opts, recorder, asdict(info), Sampler())
+    info, result = open_run_here(app, stall_s)
     verdict = result["verdict"]
     values = {m["name"]: m["value"] for m in verdict["evidence"]["measurements"]}
     print(f"stall {stall_s}s: late {values['generator_late_sends_pct']}%, "

@@ -4,7 +4,6 @@ is counted late even when its sends queue behind the in-flight cap."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -14,12 +13,9 @@ from dataclasses import asdict
 
 import pytest
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.engine import Engine
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.resources import Sampler
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import (
-    DEFAULTS, build_plan, evaluate, run_load_test)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.stats import Recorder
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import run_load_test
 
+from load_helpers import open_run_here
 from raw_http import RawServer, response
 
 
@@ -67,17 +63,8 @@ def test_starved_generator_is_late_even_behind_the_in_flight_cap(app, faults):
     reaches them, they are late, the verdict is pending, and the target's latency keeps to the queue
     behind 2 slots."""
     faults(latency_ms=5, latency_paths=["/livez"])
-    opts = dict(DEFAULTS, base_url=app["url"], requests=["/livez"], model="open", max_duration=60, max_in_flight=2,
-                stages=[{"name": "steady", "duration": 3, "target": 100, "start": 100}])
-    plan = build_plan(opts)
-    recorder = Recorder(window_s=0.1)
     stall_s = 0.6
-
-    async def go():
-        asyncio.get_running_loop().call_later(1.2, time.sleep, stall_s)   # the generator, not the target, stops
-        return await Engine(plan, recorder).run()
-    info = asyncio.run(go())
-    result = evaluate(plan, opts, recorder, asdict(info), Sampler())
+    info, result = open_run_here(app, stall_s, max_in_flight=2)
     verdict = result["verdict"]
     overall = result["stats"]["overall"]
     print(f"late {info.late_sends} of {info.sent}, p95 {overall['p95_ms']:.1f} ms, p99 {overall['p99_ms']:.1f} ms")
@@ -92,10 +79,6 @@ def test_generator_kept_off_the_cpu_is_named_a_busy_host(app):
     generator's one CPU, so the kernel keeps the generator waiting in its run queue. Its sends are late
     (pending, as for any late generator) and the verdict names the host, with the measured wait, instead
     of asking for more workers. (The planted loop block in test_load_nodata is the opposite case.)"""
-    opts = dict(DEFAULTS, base_url=app["url"], requests=["/livez"], model="open", max_duration=60,
-                stages=[{"name": "steady", "duration": 3, "target": 100, "start": 100}])
-    plan = build_plan(opts)
-    recorder = Recorder(window_s=0.1)
     cpu = min(os.sched_getaffinity(0))
     hog = "import os, time\ntime.sleep(1.2)\nend = time.monotonic() + 0.6\nwhile time.monotonic() < end: pass\n"
     before = os.sched_getaffinity(0)
@@ -106,11 +89,10 @@ def test_generator_kept_off_the_cpu_is_named_a_busy_host(app):
         pytest.skip("raising a process's priority needs root (CAP_SYS_NICE)")
     os.sched_setaffinity(0, {cpu})   # this thread runs the generator's loop
     try:
-        info = asyncio.run(Engine(plan, recorder).run())
+        info, result = open_run_here(app)
     finally:
         os.sched_setaffinity(0, before)
         proc.wait(10)
-    result = evaluate(plan, opts, recorder, asdict(info), Sampler())
     summary = result["verdict"]["summary"]
     print(f"late {info.late_sends} of {info.sent}, latest {1000 * info.max_lag_s:.0f} ms with "
           f"{1000 * info.max_lag_host_wait_s:.0f} ms in the run queue; {summary}")

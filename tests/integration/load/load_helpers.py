@@ -47,3 +47,20 @@ def open_run_here(app, stall_s: float = 0.0, **extra):
         return await Engine(plan, recorder).run()
     info = asyncio.run(go())
     return info, evaluate(plan, opts, recorder, asdict(info), Sampler())
+
+
+def assert_passed(result) -> None:
+    """The verdict is a pass - or, on a busy host, pending only because the host kept the open-model
+    generator off the CPU, measured (its run-queue wait covers the latest send's lag: "a busy host" in the
+    summary), with no limit failed and none undecided for another reason. Late sends that the host does
+    not explain are the engine's own slowness and fail. (A 1-3 s run at load average 10 on 2 cores can
+    lose 100+ ms to the scheduler, which is 5 % of its sends.)"""
+    verdict = result["verdict"]
+    if verdict["status"] == "pass":
+        return
+    findings = verdict["evidence"]["findings"]
+    busy_host = (verdict["status"] == "pending" and "a busy host" in verdict["summary"]
+                 and not findings.get("run_cut_short") and not findings.get("thresholds_failed")
+                 and all(c["ok"] is not None or "load generator saturated" in (c.get("note") or "")
+                         for c in result["checks"]))
+    assert busy_host, verdict["summary"]

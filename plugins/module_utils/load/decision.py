@@ -26,9 +26,9 @@ LATE_SHARE_MAX = 0.05
 LATE_SENDS_MIN = 5
 ACHIEVED_RATE_MIN = 0.95
 # The latest send is the host's doing when the generator spent at least this share of its lag waiting in the
-# run queue for a CPU. Measured: a nice -20 process spinning on the generator's CPU, 427 ms late with 366 ms
-# waiting (the rest it ran, in the short slices the host gave it); a loop blocked by a call, 600 ms late with
-# a few ms waiting.
+# run queue for a CPU. Measured: a nice -20 process spinning on the generator's CPU, 123-571 ms late with
+# 77-100 % of it waiting (the rest it ran, in the short slices the host gave it); a real-time one, ~600 ms
+# late, all of it waiting; a loop blocked by a call, 600 ms late with a few ms waiting.
 HOST_SHARE_MIN = 0.5
 # Failures that a saturated generator can cause by itself: slow reading of responses, throughput.
 GENERATOR_BOUND_LIMITS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "min_rps")

@@ -6,11 +6,10 @@ seconds. The tools run interleaved, ROUNDS times, so that a shared machine's loa
 the table gives each tool's median and the median of the per-round ratios, with the load average.
 CPU-ms per 1k requests = (user+sys of the generator process tree) / requests * 1000.
 
-Then: the open model at a fixed rate on one core (achieved rate and late sends), the built-in engine
-with 1 and 2 worker processes (unpinned; nginx shares the two cores), and
-
-coordinated-omission accuracy of the open model against the sample service stalling 1 s every
-3 s (expected p99 from the wrk2-style model: 1 - 0.01 * T / (n_stalls * 1 s)).
+Then: the open model at a fixed rate on one core (achieved rate and late sends); worker processes
+(1 vs 2, interleaved per round, see `workers_section`); and coordinated-omission accuracy of the open
+model against the sample service stalling 1 s every 3 s (expected p99 from the wrk2-style model:
+1 - 0.01 * T / (n_stalls * 1 s)).
 
 Run: PYTHONPATH=.collection:. .venv/bin/python benchmarks/load/bench.py [--duration 5 --rounds 3]
 """
@@ -71,10 +70,12 @@ http {{
     return proc, f"http://127.0.0.1:{port}/small.txt"
 
 
-def timed(argv, env=None, pin: bool = True) -> tuple:
-    """Run argv (pinned to GEN_CPU unless told not to); return (stdout, cpu_seconds of the child tree)."""
+def timed(argv, env=None, pin=True) -> tuple:
+    """Run argv pinned to GEN_CPU (or to the CPU list `pin`, or unpinned if False); return (stdout, cpu_seconds
+    of the child tree)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run((["taskset", "-c", GEN_CPU] if pin else []) + argv, capture_output=True, text=True, env=env,
+    cpus = GEN_CPU if pin is True else pin
+    out = subprocess.run((["taskset", "-c", cpus] if cpus else []) + argv, capture_output=True, text=True, env=env,
                          timeout=600)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -106,7 +107,9 @@ o = r["stats"]["overall"]
 print(json.dumps({"requests": o["requests"], "seconds": r["run"]["duration"], "p50_ms": o["p50_ms"],
                   "p99_ms": o["p99_ms"], "cpu_in_run": time.process_time() - cpu0, "errors": o["errors"],
                   "sent": r["run"]["sent"], "late": r["run"]["late_sends"], "first_errors": r["run"]["first_errors"], "kinds": r["run"]["error_kinds"],
-                  "last_intended": r["run"]["last_intended_s"], "verdict": r["verdict"]["summary"]}))
+                  "last_intended": r["run"]["last_intended_s"], "verdict": r["verdict"]["summary"],
+                  "generator_cpu_s": r["run"].get("generator_cpu_s"), "worker_runs": r["run"].get("worker_runs"),
+                  "dropped": r["run"].get("dropped", 0)}))
 """
 
 
@@ -124,7 +127,7 @@ class Fast(FastHttpUser):
 
 
 def run_builtin(url: str, duration: int, model: str = "closed", target: float = 64, workers: int = 1,
-                pin: bool = True) -> dict:
+                pin=True) -> dict:
     env = dict(os.environ, PYTHONPATH=f"{ROOT / '.collection'}:{ROOT}")
     out, cpu = timed([sys.executable, "-c", BUILTIN, url, str(duration), model, str(target), str(workers)], env=env,
                      pin=pin)
@@ -196,6 +199,70 @@ def coordinated_omission() -> dict:
     return out
 
 
+# Worker processes on a 2-core machine whose second core runs nginx: 2 generator processes cannot raise the
+# throughput (they compete with the target), so what is measured is what the split costs:
+# - requests per generator CPU-second (user + system of the generator processes inside the measured window,
+#   from their own rusage): the engine is shared-nothing while it runs, so with a core per process the
+#   throughput of N processes is N x one process's as long as this figure holds and the target keeps up;
+# - the same core budget: 1 process, or 2 processes together, pinned to CPU 0 (nginx on CPU 1) - the ratio
+#   of throughputs is what splitting costs, 1.0 ideal;
+# - the open model at a fixed rate the target absorbs (pinned to CPU 0): the same work, so CPU per request
+#   compares directly;
+# - unpinned, as a user would run it: nginx shares the cores, shown for the record.
+WORKER_CONFIGS = [
+    ("closed 64 users, 1 process pinned to CPU 0", dict(workers=1, pin=True)),
+    ("closed 64 users, 2 processes pinned to CPU 0", dict(workers=2, pin=True)),
+    ("open {rate} req/s, 1 process pinned to CPU 0", dict(workers=1, pin=True, model="open")),
+    ("open {rate} req/s, 2 processes pinned to CPU 0", dict(workers=2, pin=True, model="open")),
+    ("closed 64 users, 1 process unpinned", dict(workers=1, pin=False)),
+    ("closed 64 users, 2 processes unpinned", dict(workers=2, pin=False)),
+]
+
+
+def per_cpu_s(r: dict) -> float:
+    return r["requests"] / r["generator_cpu_s"] if r.get("generator_cpu_s") else 0.0
+
+
+def workers_section(url: str, duration: int, rounds: int, rate: float) -> dict:
+    """{label: [result per round]}, the configurations interleaved within each round."""
+    out = {}
+    for rnd in range(rounds):
+        for label, kw in WORKER_CONFIGS:
+            kw = dict(kw)
+            if kw.get("model") == "open":
+                kw["target"] = rate
+            r = run_builtin(url, duration, **kw)
+            r["load"] = loadavg()
+            out.setdefault(label.format(rate=f"{rate:,.0f}"), []).append(r)
+            print(f"round {rnd + 1} {label.format(rate=f'{rate:,.0f}')}: {rps(r):,.0f} req/s, "
+                  f"{per_cpu_s(r):,.0f} req per generator CPU-s, load {r['load']}", file=sys.stderr)
+    return out
+
+
+def print_workers(rows: dict) -> list:
+    """Print the table and the 2-vs-1 ratios (median of per-round ratios); return report rows."""
+    print("| workers (median of interleaved rounds) | req/s | req per generator CPU-s | CPU-ms/1k (whole tree) "
+          "| per worker: requests / CPU-s | late / dropped | load average |")
+    print("|---|---|---|---|---|---|---|")
+    for label, runs in rows.items():
+        r = sorted(runs, key=per_cpu_s)[len(runs) // 2]
+        per = ", ".join(f"{w['requests']:,} / {w['cpu_s']:.2f}" for w in r["worker_runs"] or []) or "–"
+        print(f"| {label} | {rps(r):,.0f} | {per_cpu_s(r):,.0f} | {1e6 * r['cpu'] / r['requests']:.1f} | {per} "
+              f"| {r['late']} / {r['dropped']} | {r['load']} |")
+    print()
+    labels = list(rows)
+    report = []
+    for one, two in zip(labels[0::2], labels[1::2]):
+        eff = [per_cpu_s(b) / per_cpu_s(a) for a, b in zip(rows[one], rows[two]) if per_cpu_s(a)]
+        thr = [rps(b) / rps(a) for a, b in zip(rows[one], rows[two])]
+        print(f"{two} / {one}: requests per generator CPU-s {statistics.median(eff):.2f}x "
+              f"(rounds {', '.join(f'{x:.2f}' for x in eff)}); req/s {statistics.median(thr):.2f}x "
+              f"(rounds {', '.join(f'{x:.2f}' for x in thr)})")
+        report.append((one, two, eff, thr, statistics.median(per_cpu_s(r) for r in rows[one]),
+                       statistics.median(per_cpu_s(r) for r in rows[two])))
+    return report
+
+
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -204,7 +271,7 @@ def rps(r: dict) -> float:
     return r["requests"] / r["seconds"]
 
 
-def write_result(rows: dict, ours: str, extra: list, args) -> None:
+def write_result(rows: dict, ours: str, extra: list, args, workers: list = ()) -> None:
     """benchmarks/load/last.json for `make bench` (benchmarks/report.py, where that convention exists)."""
     sys.path.insert(0, str(ROOT))
     try:
@@ -219,6 +286,9 @@ def write_result(rows: dict, ours: str, extra: list, args) -> None:
         pairs = [rps(a) / rps(b) for a, b in zip(rows[ours], runs)]
         out.append(row(work, peer, statistics.median(rps(r) for r in runs), statistics.median(rps(r) for r in rows[ours]),
                        "req/s", round_ratios=[round(p, 3) for p in pairs]))
+    for one, two, eff, thr, one_value, two_value in workers:
+        out.append(row(f"load, requests per generator CPU-second: {two} vs 1", "1 process", one_value, two_value,
+                       "req/cpu-s", round_ratios=[round(x, 3) for x in eff], throughput_ratio=round(statistics.median(thr), 3)))
     write_last("load", out, args=vars(args),
                extra=[{"label": label, "rps": rps(r), "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "late": r["late"],
                        "sent": r["sent"], "load": r["load"]} for label, r in extra])
@@ -230,6 +300,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--open-rates", default="50000,20000", help="comma-separated arrival rates for the open model")
     ap.add_argument("--skip-co", action="store_true")
+    ap.add_argument("--skip-tools", action="store_true", help="no wrk/k6/Locust comparison (workers and open model only)")
+    ap.add_argument("--workers-rate", type=float, default=40000, help="open-model rate of the workers comparison")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="deploysafe-bench-"))
     nginx, url = start_nginx(work)
@@ -241,7 +313,7 @@ def main() -> None:
     rows = {name: [] for name in tools}
     extra = []
     try:
-        for rnd in range(args.rounds):
+        for rnd in range(0 if args.skip_tools else args.rounds):
             for name, run in tools.items():
                 r = run()
                 if r:
@@ -250,12 +322,11 @@ def main() -> None:
                     print(f"round {rnd + 1} {name}: {rps(r):,.0f} req/s, load {r['load']}", file=sys.stderr)
         rates = [float(r) for r in args.open_rates.split(",") if r]
         for label, kw in [(f"open model, {rate:,.0f} req/s target, 1 process pinned", dict(model="open", target=rate))
-                          for rate in rates] + [
-                          ("closed, 64 users, 1 worker process, unpinned", dict(pin=False)),
-                          ("closed, 64 users, 2 worker processes, unpinned", dict(pin=False, workers=2))]:
+                          for rate in rates]:
             r = run_builtin(url, args.duration, **kw)
             r["load"] = loadavg()
             extra.append((label, r))
+        worker_rows = workers_section(url, args.duration, args.rounds, args.workers_rate)
     finally:
         nginx.terminate()
         nginx.wait()
@@ -284,8 +355,8 @@ def main() -> None:
               f"CPU-ms/1k {1e6 * r['cpu'] / r['requests']:.1f}, errors {r['errors']}{late}; load {r['load']}")
         if r["errors"]:
             print(f"  error kinds: {r['kinds']}; first errors: {r['first_errors']}")
-    print(f"2 workers / 1 worker: {rps(extra[-1][1]) / rps(extra[-2][1]):.2f}x")
-    write_result(rows, ours, extra, args)
+    print()
+    write_result(rows, ours, extra, args, print_workers(worker_rows))
     if not args.skip_co:
         co = coordinated_omission()
         print(f"\nstalls 1 s every 3 s over 8 s: open-model p99 {co['open']:.0f} ms (expected {co['expected']:.0f}), "

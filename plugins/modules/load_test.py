@@ -117,7 +117,12 @@ options:
     type: float
     default: 3600.0
   max_in_flight:
-    description: Open model cap on outstanding requests (waiting for a slot counts as latency).
+    description:
+      - Open model cap on outstanding requests, which also caps its connections (per origin); a stalled target
+        gets at most this many, not one per arrival.
+      - Arrivals beyond it wait for a slot, and that wait counts as their latency (the target's back-pressure).
+        One that cannot start within O(timeout) is dropped, and recorded as a failed request of kind
+        C(dropped), so the queue holds at most about rate x O(timeout) sends.
     type: int
     default: 1024
   thresholds:
@@ -194,6 +199,9 @@ options:
     description:
       - Processes for the built-in engine (one core each). Each runs the stages at 1/N of the users or rate;
         their HDR histograms are merged. O(abort_on_fail) then applies within each worker.
+      - The workers share nothing while the load runs and start their schedules together, after their set-up.
+        Throughput grows with them only while each has a core of its own and the target keeps up; on a host
+        whose cores also run the target, more workers compete with it (see C(worker_runs) in RV(run)).
     type: int
     default: 1
   locust:
@@ -303,12 +311,18 @@ run:
   description:
     - Duration, requests sent, why it stopped early (if it did), first error per kind and C(error_kinds) (count per
       kind). Built-in engine kinds - C(http_<status>), C(check_body), C(check_json), C(timeout), C(connect),
-      C(tls), C(dns), C(disconnected) (closed or cut before the answer was complete), C(protocol) (not HTTP/1.1).
-    - Built-in engine - C(reached_s) (how far into the stages it got), C(schedule_done); open model
-      C(late_sends), C(generator_lag_s), C(last_send_s), C(last_intended_s). k6 - C(exit_code),
-      C(engine_thresholds_failed).
+      C(tls), C(dns), C(disconnected) (closed or cut before the answer was complete), C(protocol) (not HTTP/1.1),
+      C(dropped) (open model - not sent, no free slot within O(timeout); see O(max_in_flight)).
+    - Built-in engine - C(reached_s) (how far into the stages it got), C(schedule_done), C(peak_connections),
+      C(generator_cpu_s) (CPU seconds of the generator processes during the run), C(host_wait_s) (seconds the
+      generator waited for a CPU, Linux; -1 unknown); open model C(late_sends) (sends the schedule reached more
+      than 50 ms late, also those that then waited for a slot), C(dropped), C(generator_lag_s), C(max_lag_s) and
+      C(max_lag_host_wait_s) (the latest send, and how long the host kept the generator off the CPU meanwhile -
+      when that is most of it, the verdict names a busy host), C(last_send_s), C(last_intended_s).
+      k6 - C(exit_code), C(engine_thresholds_failed).
     - C(workers) is the number of worker processes; with Locust C(workers_reporting) counts the processes
-      whose request samples arrived.
+      whose request samples arrived. Built-in engine with O(workers) > 1 - C(worker_runs), per worker
+      C(requests), C(cpu_s) (CPU during the run), C(process_cpu_s) (the whole process) and C(duration).
   returned: success
   type: dict
   sample: {"duration": 150.0, "sent": 30000, "aborted": "", "first_errors": {}}

@@ -25,6 +25,11 @@ from .thresholds import Check
 LATE_SHARE_MAX = 0.05
 LATE_SENDS_MIN = 5
 ACHIEVED_RATE_MIN = 0.95
+# The latest send is the host's doing when the generator spent at least this share of its lag waiting in the
+# run queue for a CPU. Measured: a nice -20 process spinning on the generator's CPU, 123-571 ms late with
+# 77-100 % of it waiting (the rest it ran, in the short slices the host gave it); a real-time one, ~600 ms
+# late, all of it waiting; a loop blocked by a call, 600 ms late with a few ms waiting.
+HOST_SHARE_MIN = 0.5
 # Failures that a saturated generator can cause by itself: slow reading of responses, throughput.
 GENERATOR_BOUND_LIMITS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "min_rps")
 
@@ -61,19 +66,33 @@ def generator_saturation(run: Dict[str, Any], model: str) -> Tuple[str, List[Dic
     share = late / sent
     target = sent / run["last_intended_s"] if run.get("last_intended_s") else None
     achieved = sent / run["last_send_s"] if run.get("last_send_s") else None
+    host_wait = run.get("host_wait_s", -1.0)
     found = [measurement("generator_late_sends_pct", round(100.0 * share, 3), "%"),
              measurement("generator_target_rps", None if target is None else round(target, 1), "req/s"),
              measurement("generator_achieved_rps", None if achieved is None else round(achieved, 1), "req/s"),
              measurement("generator_lag_mean_ms", round(1000.0 * run.get("generator_lag_s", 0.0) / late, 2)
                          if late else 0.0, "ms")]
+    if host_wait is not None and host_wait >= 0:
+        found.append(measurement("generator_host_wait_ms", round(1000.0 * host_wait, 1), "ms"))
     short = target is not None and achieved is not None and achieved < ACHIEVED_RATE_MIN * target
     if (share <= LATE_SHARE_MAX or late < LATE_SENDS_MIN) and not short:
         return "", found
     reason = (f"load generator saturated: {100.0 * share:.1f}% of {sent} sends started late (limit "
               f"{100 * LATE_SHARE_MAX:g}%), {achieved or 0:.0f} of {target or 0:.0f} req/s achieved (limit "
               f"{100 * ACHIEVED_RATE_MIN:g}%); its lag is not counted as target latency, and the target did not get "
-              "the planned load: use more workers or a lower rate")
+              f"the planned load: {_advice(run, short)}")
     return reason, found
+
+
+def _advice(run: Dict[str, Any], short: bool) -> str:
+    """A busy host or a slow generator: a generator kept off the CPU spent most of the lag of its latest send
+    in the run queue (between two turns of its schedule); one too slow for its rate, or blocked in a call,
+    did not (it was running, or asleep)."""
+    waited, max_lag = run.get("max_lag_host_wait_s", -1.0), run.get("max_lag_s", 0.0)
+    if not short and waited is not None and waited >= 0 and max_lag and waited >= HOST_SHARE_MIN * max_lag:
+        return (f"a busy host: its latest send was {1000 * max_lag:.0f} ms late while the host kept the generator "
+                f"waiting {1000 * waited:.0f} ms for a CPU; rerun when the host is quieter or give the generator a core")
+    return "use more workers or a lower rate"
 
 
 def discount_for_generator(checks: List[Check], saturation: str) -> List[Check]:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import bisect
 import gc
+import os
 import random
+import resource
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -40,7 +42,13 @@ class RunInfo:
     aborted: str = ""                         # why the run stopped before its stages ended
     stage_windows: List[Tuple[str, float, float]] = field(default_factory=list)   # name, start, end (s)
     first_errors: Dict[str, str] = field(default_factory=dict)   # error kind -> first message
-    late_sends: int = 0                       # open model: sends the generator started > models.LATE_S late
+    late_sends: int = 0                       # open model: sends the generator reached > models.LATE_S late
+    dropped: int = 0                          # open model: sends that found no free slot within the timeout
+    peak_connections: int = 0                 # most connections open at once
+    generator_cpu_s: float = 0.0              # CPU seconds (user + system) of this process during the run
+    max_lag_s: float = 0.0                    # open model: the latest send, seconds after it could have started
+    max_lag_host_wait_s: float = -1.0         # ...and how long the host kept the generator off the CPU meanwhile
+    host_wait_s: float = -1.0                 # time the loop's thread waited for a CPU (run queue); -1: unknown
     generator_lag_s: float = 0.0              # open model: total generator lag, kept out of latencies
     last_send_s: float = 0.0                  # open model: when the last send actually started
     last_intended_s: float = 0.0              # open model: when the schedule wanted the last send
@@ -85,6 +93,8 @@ class Engine:
             acc += r.weight / total
             self.cum_weights.append(acc)
         self._stage: Tuple[str, float, float] = ("", 0.0, -1.0)   # cached (name, start, end) of stage_name()
+        self.schedstat = -1                   # fd of the loop thread's /proc schedstat, -1 when there is none
+        self.gap_wait = -1.0                  # run-queue wait since the schedule's previous turn (open model)
 
     # -- helpers -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -171,6 +181,8 @@ class Engine:
             owner.connect_failed(request, "", "")
             return
         self.conns.add(conn)
+        if len(self.conns) > self.info.peak_connections:
+            self.info.peak_connections = len(self.conns)
         owner.connected(conn, request)
 
     def send(self, conn: Any, request: Tuple[Prepared, float, float]) -> None:
@@ -230,8 +242,12 @@ class Engine:
         intended = 0.0
         stage, stage_start, stage_end = None, 0.0, -1.0
         played = False
+        last_wait = self.run_queue_wait()
         while not self.stopping and not played:
             now = self.now()
+            if last_wait >= 0:   # what the host took from this turn of the schedule (0.7 us a read)
+                wait = self.run_queue_wait()
+                self.gap_wait, last_wait = wait - last_wait, wait
             while intended <= now and not self.stopping:
                 if info.sent >= max_requests and not self.budget_left():
                     break
@@ -266,6 +282,7 @@ class Engine:
                 await asyncio.wait_for(pool.drained.wait(), timeout=self.plan.timeout + 1)
             except asyncio.TimeoutError:
                 pass
+        pool.abandon()
 
     async def _watch(self) -> None:
         while not self.stop.is_set():
@@ -281,13 +298,23 @@ class Engine:
             await asyncio.sleep(period)
             self.sweep()
 
-    async def run(self) -> RunInfo:
+    async def run(self, start_at: Optional[float] = None) -> RunInfo:
+        """Play the plan. `start_at` (a time.perf_counter() value, the same clock in every process of the
+        host) makes worker processes start their schedules together, after their own set-up."""
         self.loop = asyncio.get_running_loop()
         gc_was_enabled = gc.isenabled()
         gc.collect()
         gc.disable()   # cyclic-GC pauses would show up as generator lateness
         try:
-            self.t0 = time.perf_counter()
+            if start_at is not None:
+                await asyncio.sleep(max(start_at - time.perf_counter(), 0.0))
+            cpu0 = _cpu_seconds()
+            try:
+                self.schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            except OSError:
+                self.schedstat = -1
+            wait0 = self.run_queue_wait()
+            self.t0 = time.perf_counter() if start_at is None else start_at
             helpers = [asyncio.ensure_future(self._watch()), asyncio.ensure_future(self._sweeper())]
             model = self._open if self.plan.model == "open" else self._closed
             try:
@@ -302,10 +329,29 @@ class Engine:
                 self.close_all()
                 await asyncio.sleep(0)   # let the cancelled tasks finish before the loop closes
             self.info.duration = self.now()
+            self.info.generator_cpu_s = _cpu_seconds() - cpu0
+            wait1 = self.run_queue_wait()
+            if wait0 >= 0 and wait1 >= 0:
+                self.info.host_wait_s = wait1 - wait0
         finally:
+            if self.schedstat >= 0:
+                os.close(self.schedstat)
+                self.schedstat = -1
             if gc_was_enabled:
                 gc.enable()
         return self.info
+
+    def run_queue_wait(self) -> float:
+        """Seconds the loop's thread has spent runnable but waiting for a CPU (Linux schedstat), -1 if unknown.
+
+        Tells a busy host from a slow generator: a thread the host keeps off the CPU waits in the run queue;
+        one busy with its own work, or blocked in a call, does not."""
+        if self.schedstat < 0:
+            return -1.0
+        try:
+            return int(os.pread(self.schedstat, 128, 0).split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return -1.0
 
 
 def run_async(coro):
@@ -320,6 +366,11 @@ def run_async(coro):
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _error_kind(exc: BaseException) -> str:

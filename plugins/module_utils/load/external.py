@@ -12,6 +12,7 @@ import csv
 import glob
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -55,7 +56,12 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
                                  for r in plan.requests]}
         # Embedded so that workers on other hosts, which download these files from the master, have the plan.
         embedded = repr(json.dumps(plan_doc))
-        hooks = os.path.join(work, "deploysafe_hooks.py")
+        # Names unique to this run: workers that download the files from the master (`-f -`) write them under
+        # those names into their temporary directory, shared by every Locust run of that host. With fixed names
+        # a concurrent run truncated, rewrote or (at its exit) deleted the file a worker was importing, and that
+        # worker never connected.
+        tag = secrets.token_hex(4)
+        hooks = os.path.join(work, f"deploysafe_hooks_{tag}.py")
         with open(hooks, "w") as fh:
             fh.write(HOOKS.replace(PLAN_MARK, embedded))
         if settings.get("locustfile"):
@@ -63,7 +69,7 @@ def run_locust(plan: Plan, recorder: Recorder, opts: Dict[str, Any], sampler: Sa
                 raise LoadTestError(f"locustfile {settings['locustfile']} does not exist")
             files = f"{settings['locustfile']},{hooks}"
         else:
-            users = os.path.join(work, "deploysafe_plan_users.py")
+            users = os.path.join(work, f"deploysafe_plan_users_{tag}.py")
             with open(users, "w") as fh:
                 fh.write(PLAN_USERS.replace(PLAN_MARK, embedded))
             files = f"{users},{hooks}"

@@ -104,12 +104,19 @@ CONNECT_BURST = 16
 
 
 class OpenPool:
-    """Keep-alive connections shared by the open model, at most `max_in_flight` requests outstanding."""
+    """Keep-alive connections shared by the open model, at most `max_in_flight` requests outstanding.
+
+    The cap also bounds the connections: a connection is opened only for a request that holds a slot and
+    finds no idle one, so a stalled target gets at most `max_in_flight` connections per origin, not one
+    per arrival. Arrivals beyond the cap wait in `waiting` (the target's back-pressure, counted as their
+    latency); one that has waited longer than the request timeout is dropped and recorded as a failed
+    request of kind `dropped` (it could not have been answered within the timeout), which also bounds
+    the queue to about rate x timeout entries."""
 
     def __init__(self, engine: Any):
         self.engine = engine
         self.idle: Dict[Tuple[str, str, int], List[Any]] = {}
-        self.waiting: Deque[Tuple[Any, float]] = deque()
+        self.waiting: Deque[Tuple[Any, float, float]] = deque()   # (prep, intended, generator lag)
         self.parked: Deque[Tuple[Any, float, float]] = deque()   # started, waiting for a connection
         self.opening = 0
         self.in_flight = 0
@@ -119,18 +126,45 @@ class OpenPool:
         return bool(self.in_flight or self.waiting)
 
     def dispatch(self, prep: Any, intended: float) -> None:
-        if self.in_flight >= self.engine.plan.max_in_flight:
-            self.waiting.append((prep, intended))   # the target's back-pressure: counted as latency
-            return
-        self.start(prep, intended, intended)
+        """Start the send the schedule wants at `intended`, or queue it behind the in-flight cap.
 
-    def start(self, prep: Any, intended: float, ready: float) -> None:
+        Lateness is the generator's own and is measured here, when the schedule reaches the send, whether
+        or not a slot is free: a starved event loop reaches it late. (Measured when a queued send finally
+        starts, it was hidden: the wait for a slot then looked like the target's back-pressure.)"""
         e = self.engine
         now = e.clock() - e.t0
-        lag = now - ready if now > ready else 0.0
+        lag = now - intended if now > intended else 0.0
         if lag > LATE_S:
             e.info.late_sends += 1
             e.info.generator_lag_s += lag
+            if lag > e.info.max_lag_s:
+                e.info.max_lag_s = lag
+                e.info.max_lag_host_wait_s = e.gap_wait
+        if self.in_flight >= e.plan.max_in_flight:
+            self.waiting.append((prep, intended, lag))   # the target's back-pressure: counted as latency
+            if now - self.waiting[0][1] > e.timeout:
+                self.expire(now)
+            return
+        self.start(prep, intended, lag, now)
+
+    def expire(self, now: float) -> None:
+        """Drop the queued sends that have waited past the timeout for a slot (oldest first)."""
+        e = self.engine
+        waiting, limit = self.waiting, e.timeout
+        while waiting and now - waiting[0][1] > limit:
+            e.info.dropped += 1
+            e.finish(waiting.popleft(), 0, None, "dropped",
+                     f"not sent: no free slot within the {limit:g}s timeout ({e.plan.max_in_flight} requests "
+                     "outstanding, max_in_flight)")
+
+    def abandon(self) -> None:
+        """At the end of the run: queued sends older than the timeout are dropped; younger ones are cut
+        with the run, like requests in flight."""
+        self.expire(self.engine.now())
+        self.waiting.clear()
+
+    def start(self, prep: Any, intended: float, lag: float, now: float) -> None:
+        e = self.engine
         if now > e.info.last_send_s:
             e.info.last_send_s = now
         self.in_flight += 1
@@ -193,7 +227,12 @@ class OpenPool:
     def done(self) -> None:
         self.in_flight -= 1
         if self.waiting:
-            prep, intended = self.waiting.popleft()
-            self.start(prep, intended, self.engine.now())
+            now = self.engine.now()
+            if now - self.waiting[0][1] > self.engine.timeout:
+                self.expire(now)
+        if self.waiting:
+            # the generator's lag at dispatch stays the request's; the wait for this slot is the target's
+            prep, intended, lag = self.waiting.popleft()
+            self.start(prep, intended, lag, now)
         elif not self.in_flight:
             self.drained.set()

@@ -3,23 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import time
 import xml.etree.ElementTree as ET
-from dataclasses import asdict
 
 import pytest
 
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.engine import Engine
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.k6 import k6_executable
 from ansible_collections.deploysafe.preflight.plugins.module_utils.load.plan import LoadTestError
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.resources import Sampler
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import (
-    DEFAULTS, build_plan, evaluate, run_load_test)
-from ansible_collections.deploysafe.preflight.plugins.module_utils.load.stats import Recorder
-from load_helpers import ansible
+from ansible_collections.deploysafe.preflight.plugins.module_utils.load.runner import run_load_test
+from load_helpers import ansible, assert_passed, open_run_here
 
 MIX = [{"url": "/api/workspaces", "name": "workspaces", "weight": 2}, {"url": "/healthz", "name": "healthz"}]
 
@@ -55,35 +48,35 @@ def test_generator_stall_is_pending_and_never_charged_to_the_target(app):
     stays healthy, so its latency must stay well under the stall while the generator reports its late
     sends and the verdict is pending. Charged to the target, the ~60 delayed sends gave a p99 near 600 ms
     and a pass (under the default 1000 ms limit)."""
-    opts = dict(DEFAULTS, base_url=app["url"], requests=["/livez"], model="open", max_duration=60,
-                stages=[{"name": "steady", "duration": 3, "target": 100, "start": 100}])
-    plan = build_plan(opts)
-    recorder = Recorder(window_s=0.1)
     stall_s = 0.6
-
-    async def go():
-        asyncio.get_running_loop().call_later(1.2, time.sleep, stall_s)   # the generator, not the target, stops
-        return await Engine(plan, recorder).run()
-    info = asyncio.run(go())
-    result = evaluate(plan, opts, recorder, asdict(info), Sampler())
+    info, result = open_run_here(app, stall_s)
     verdict = result["verdict"]
     values = {m["name"]: m["value"] for m in verdict["evidence"]["measurements"]}
     print(f"stall {stall_s}s: late {values['generator_late_sends_pct']}%, "
           f"{values['generator_achieved_rps']} of {values['generator_target_rps']} req/s, "
           f"p99 {result['stats']['overall']['p99_ms']:.1f} ms")
     assert verdict["status"] == "pending" and "load generator saturated" in verdict["summary"], verdict["summary"]
+    # the loop blocked itself (it was not waiting for a CPU): the generator's own lateness, not a busy host
+    assert "use more workers" in verdict["summary"] and "busy host" not in verdict["summary"]
     assert values["generator_late_sends_pct"] >= 10 and info.late_sends >= 0.5 * 100 * stall_s
     assert result["stats"]["overall"]["p99_ms"] < 0.5 * stall_s * 1000, result["stats"]["overall"]
     assert result["stats"]["overall"]["errors"] == 0
 
 
 def test_open_model_that_keeps_up_passes_with_generator_measurements(app):
+    """100 req/s costs the engine ~1 % of a core: it keeps its schedule, and passes. On a busy host (load
+    average 10 on 2 cores) the host itself can keep the generator off the CPU for 100+ ms, a tenth of the
+    sends of a 2 s run are then late, and the verdict is rightly pending - but it must say that the host did
+    it, measured (the generator's run-queue wait covers the lateness). Late sends with no such wait are the
+    engine's own slowness and fail this test."""
     result = run(app, model="open", stages=[{"name": "steady", "duration": 2, "target": 100, "start": 100}])
     verdict = result["verdict"]
     values = {m["name"]: m["value"] for m in verdict["evidence"]["measurements"]}
     print(f"clean: late {values['generator_late_sends_pct']}% ({result['run']['late_sends']} sends), "
-          f"{values['generator_achieved_rps']} of {values['generator_target_rps']} req/s")
-    assert verdict["status"] == "pass", verdict["summary"]
+          f"{values['generator_achieved_rps']} of {values['generator_target_rps']} req/s, host wait "
+          f"{values.get('generator_host_wait_ms')} ms, latest send {1000 * result['run']['max_lag_s']:.0f} ms late")
+    assert "generator_host_wait_ms" in values   # Linux: the run-queue wait is measured
+    assert_passed(result)
     assert values["generator_achieved_rps"] >= 0.95 * values["generator_target_rps"]
 
 

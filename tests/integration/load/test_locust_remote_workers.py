@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +29,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_worker(port: int) -> subprocess.Popen:
+def start_worker(port: int, tmp: Path) -> subprocess.Popen:
+    """A worker as on a host of its own: `-f -` writes the downloaded locustfiles into the temporary
+    directory, so two workers sharing one (and every other Locust run of this machine) rewrote each
+    other's files while importing them; the worker that read a truncated file never connected."""
+    tmp.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYSAFE_LOAD_")}
+    env["TMPDIR"] = str(tmp)
     return subprocess.Popen([LOCUST, "-f", "-", "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
                              "--loglevel", "WARNING"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -49,12 +55,12 @@ def base(app):
     ({"latency_ms": 600, "latency_paths": ["/api/search"]},
      ["p95_ms", "p95_ms[endpoint=search]", "p95_ms[stage=ramp]", "p95_ms[stage=sustain]"]),
 ], ids=["healthy", "latency-on-search"])
-def test_remote_workers_match_builtin_verdicts(app, faults, fault, expect_failed):
+def test_remote_workers_match_builtin_verdicts(app, faults, tmp_path, fault, expect_failed):
     if fault:
         faults(**fault)
     builtin = run_load_test(dict(base(app), engine="builtin"))
     port = free_port()
-    workers = [start_worker(port), start_worker(port)]
+    workers = [start_worker(port, tmp_path / f"w{i}") for i in range(2)]
     try:
         locust = run_load_test(dict(base(app), engine="locust",
                                     locust={"expect_workers": 2, "master_bind_host": "127.0.0.1",
@@ -73,9 +79,9 @@ def test_remote_workers_match_builtin_verdicts(app, faults, fault, expect_failed
     assert failed(builtin) == failed(locust) == expect_failed
 
 
-def test_missing_remote_worker_fails_clearly(app):
+def test_missing_remote_worker_fails_clearly(app, tmp_path):
     port = free_port()
-    worker = start_worker(port)
+    worker = start_worker(port, tmp_path / "w0")
     done = threading.Event()
     try:
         with pytest.raises(LoadTestError, match=r"only 1 of 2 Locust workers connected .* within 3s"):

@@ -209,3 +209,18 @@ def test_junit_renders_pending_check_and_pending_verdict_as_failures():
     assert suite.get("failures") == "1" and "stages never reached" in cases["verdict"].get("message")
     suite, cases = _cases(_result())
     assert suite.get("failures") == "0" and cases["verdict"] is None
+
+
+@pytest.mark.parametrize("max_lag,waited,busy_host", [
+    (0.180, 0.170, True),     # the host kept the generator off the CPU for the gap: a busy host
+    (0.427, 0.366, True),     # measured with a nice -20 spinner on the generator's CPU
+    (0.427, 0.200, False),    # less than half of it: not the host's doing
+    (0.600, 0.002, False),    # the loop itself was blocked (or too slow): the generator's own lateness
+    (0.180, -1.0, False),     # no schedstat (not Linux): no claim about the host
+])
+def test_late_sends_name_a_busy_host_only_when_the_run_queue_wait_explains_them(max_lag, waited, busy_host):
+    run = dict(_open_run(1000, 100, 10.0, 10.0), max_lag_s=max_lag, max_lag_host_wait_s=waited, host_wait_s=0.4)
+    reason, found = generator_saturation(run, "open")
+    assert reason.startswith("load generator saturated")
+    assert ("a busy host" in reason) == busy_host and ("use more workers" in reason) != busy_host
+    assert {m["name"]: m["value"] for m in found}["generator_host_wait_ms"] == 400.0

@@ -73,11 +73,12 @@ def parse_pg_backup(text: str) -> List[Dict[str, Any]]:
 
 
 def parse_secrets(text: str) -> List[Dict[str, Any]]:
-    summary = next((d["summary"] for d in json_docs(text) if "summary" in d), {})
-    ours = summary.get("ours_s")
-    return [row("secret scan (site-packages ansible + botocore)", peer, summary[key], ours, "s")
-            for peer, key in (("detect-secrets", "detect_secrets_s"), ("gitleaks", "gitleaks_s"))
-            if ours and summary.get(key)]
+    """One row per corpus and peer from bench_secrets.py's per-corpus lines (older runs: one "summary" doc)."""
+    docs = [d for d in json_docs(text) if "corpus" in d and "ours_s" in d]
+    docs += [dict(d["summary"], corpus="site-packages ansible + botocore") for d in json_docs(text) if "summary" in d]
+    return [row(f"secret scan, {d['corpus']} corpus ({d.get('files', '?')} files)", peer, d[key], d["ours_s"], "s")
+            for d in docs for peer, key in (("detect-secrets", "detect_secrets_s"), ("gitleaks", "gitleaks_s"))
+            if d.get("ours_s") and d.get(key)]
 
 
 def parse_manifests(text: str) -> List[Dict[str, Any]]:
@@ -177,7 +178,10 @@ def main() -> int:
     for name in names:
         if args.no_run:
             rows = last_rows(BENCHES[name][0], 0, name)
-            results.append({"name": name, "rows": rows or [], **({} if rows else {"error": "no last.json"})})
+            log = ROOT / BENCHES[name][0] / f"last-{name}.log"
+            if rows is None and BENCHES[name][3] is not None and log.is_file():
+                rows = BENCHES[name][3](log.read_text().split("\n--- stderr ---\n")[0])
+            results.append({"name": name, "rows": rows or [], **({} if rows else {"error": "no last.json or log"})})
         else:
             results.append(run_one(name, args.full, env))
     print(table(results))

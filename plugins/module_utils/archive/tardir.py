@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from typing import BinaryIO, Callable, Iterator, List, Optional
+from typing import BinaryIO, Callable, Dict, Iterator, List, Optional
 
 from ..files import walk_entries
 from .errors import ArchiveError
@@ -31,24 +31,32 @@ def _member(path: str, rel: str) -> tarfile.TarInfo:
     return info
 
 
-def tar_chunks(root: str, counter: Optional[List[int]] = None, chunk: int = 1 << 20) -> Iterator[bytes]:
-    """A PAX tar of root's regular files and subdirectories, in sorted path order with fixed owner/mtime
-    (the same tree gives the same bytes), as a sequence of byte strings of at most `chunk` bytes of file
-    data each. Links and special files are refused. counter[0] counts the members."""
+def tar_chunks(root: str, counter: Optional[List[int]] = None, chunk: int = 1 << 20,
+               order: Optional[Callable[[List[tarfile.TarInfo]], List[tarfile.TarInfo]]] = None,
+               listing: Optional[List[Dict[str, int]]] = None) -> Iterator[bytes]:
+    """A PAX tar of root's regular files and subdirectories, in sorted path order (or the order `order`
+    gives the members' TarInfos) with fixed owner/mtime (the same tree gives the same bytes), as a sequence
+    of byte strings of at most `chunk` bytes of file data each. Links and special files are refused.
+    counter[0] counts the members; listing, if given, gets {name, bytes} of each member in tar order."""
     offset = 0
     try:
-        for rel, entry in walk_entries(root):
-            info = _member(entry.path, rel)
+        members = [(_member(entry.path, rel), entry.path) for rel, entry in walk_entries(root)]
+        if order is not None:
+            paths = {id(info): path for info, path in members}
+            members = [(info, paths[id(info)]) for info in order([info for info, _path in members])]
+        for info, path in members:
+            if listing is not None:
+                listing.append({"name": info.name, "bytes": info.size})
             header = info.tobuf(tarfile.PAX_FORMAT, tarfile.ENCODING, "surrogateescape")
             offset += len(header)
             yield header
             if info.isreg():
                 left = info.size
-                with open(entry.path, "rb", buffering=0) as handle:
+                with open(path, "rb", buffering=0) as handle:
                     while left:
                         data = handle.read(min(chunk, left))
                         if not data:
-                            raise ArchiveError(f"{entry.path} shrank while it was archived")
+                            raise ArchiveError(f"{path} shrank while it was archived")
                         left -= len(data)
                         yield data
                 pad = -info.size % tarfile.BLOCKSIZE
@@ -117,8 +125,10 @@ class DirectoryProducer:
     """
 
     def __init__(self, root: str, prepare: Callable[[], None], cancel: Optional[Callable[[], None]] = None,
-                 name: str = "directory tar") -> None:
-        self.root, self.name = root, name
+                 name: str = "directory tar",
+                 order: Optional[Callable[[List[tarfile.TarInfo]], List[tarfile.TarInfo]]] = None) -> None:
+        self.root, self.name, self._order = root, name, order
+        self.listing: List[Dict[str, int]] = []  # {name, bytes} of each member, in tar order
         self._prepare, self._cancel = prepare, cancel
         self.warnings: List[str] = []
         self.error: Optional[BaseException] = None
@@ -132,7 +142,7 @@ class DirectoryProducer:
     def _chunks(self) -> Iterator[bytes]:
         try:
             self._prepare()
-            yield from tar_chunks(self.root, self._counter)
+            yield from tar_chunks(self.root, self._counter, order=self._order, listing=self.listing)
         except GeneratorExit:  # closed before the end (the write failed or was aborted): not an error of ours
             raise
         except BaseException as exc:
@@ -166,10 +176,14 @@ class TarSink:
     the writer's thread: no pipe, no second thread). Only regular files and directories with relative
     paths and no `..` are accepted (0600 files, 0700 dirs); anything else raises ArchiveError before it is
     written. Understands ustar headers and the PAX extended headers ('x': path, size) that tarfile's PAX
-    format writes; close() checks the stream ended between members and returns the number of members."""
+    format writes; close() checks the stream ended between members and returns the number of members.
 
-    def __init__(self, dest: str) -> None:
+    open_member(name, target, size), if given, may return a writable of its own for a regular member
+    (e.g. a FIFO a reader is already waiting on) instead of a new file at target; None keeps the file."""
+
+    def __init__(self, dest: str, open_member: Optional[Callable[[str, str, int], Optional[BinaryIO]]] = None) -> None:
         self.dest = dest
+        self._open_member = open_member
         self.members = 0
         self._buf = bytearray()
         self._left = 0  # data bytes of the current member still to come
@@ -247,8 +261,12 @@ class TarSink:
         parent = os.path.dirname(target)
         if parent:
             os.makedirs(parent, mode=0o700, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._out = os.fdopen(fd, "wb", buffering=0)
+        own = self._open_member(name, target, size) if self._open_member is not None else None
+        if own is not None:
+            self._out = own
+        else:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._out = os.fdopen(fd, "wb", buffering=0)
         self._start_data(size)
 
     def _start_data(self, size: int) -> None:

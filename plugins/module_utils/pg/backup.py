@@ -151,8 +151,14 @@ def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: D
         if follower is not None:
             follower.abort()
 
-    producer = DirectoryProducer(out_dir, prepare, cancel=cancel, name="pg_dump directory")
+    producer = DirectoryProducer(out_dir, prepare, cancel=cancel, name="pg_dump directory", order=_restore_order)
     return producer, work_dir
+
+
+def _restore_order(members):
+    """toc.dat first, then the table files smallest first: a scratch restore can then start pg_restore
+    while the last (largest) file still streams in (restore.py), and needs the TOC before any data."""
+    return sorted(members, key=lambda info: (info.name != "toc.dat", info.size, info.name))
 
 
 def _identity(conn, params: ConnParams) -> Dict[str, Any]:
@@ -274,7 +280,8 @@ def run_backup(params: ConnParams, opts: BackupOptions, clock=time.time, opener=
             return {"server_version": version["text"], "server_version_num": version["num"],
                     "format": opts.format, "schema_only": opts.schema_only, "data_only": opts.data_only,
                     "snapshot": snapshot, "pg_dump": pg_dump,
-                    **({"jobs": opts.jobs, "container": "tar"} if opts.format == "directory" else {}),
+                    **({"jobs": opts.jobs, "container": "tar", "members": producer.listing}
+                       if opts.format == "directory" else {}),
                     **fingerprint}
 
         name = artifact_name(opts.prefix, identity["dbname"], clock(), kind=KINDS[opts.format],

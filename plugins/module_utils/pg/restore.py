@@ -17,6 +17,7 @@ from ..archive import (ArchiveError, TarSink, load_identities, load_manifest, ma
 from . import PgError
 from .connection import ConnParams, connect, quote_ident, server_version
 from .content import is_empty
+from .restore_stream import FifoStart, streamed_member
 from .tools import find_tool
 
 
@@ -92,6 +93,44 @@ def _unpack_directory(path: str, dest: str, encrypted: bool, identities) -> Any:
     return result
 
 
+def _restore_streaming(path: str, dest: str, manifest: Dict[str, Any], encrypted: bool, identities,
+                       start: FifoStart, stderr_file, tool: str, dbname: str) -> List[str]:
+    """Unpack into dest while pg_restore (started by `start` at the last member) reads that member from a
+    FIFO; then the same checks as before a restore: the artifact's own errors first (they explain any tar
+    or pg_restore error that follows), pg_restore's, and the plaintext against the manifest."""
+    sink = TarSink(dest, open_member=start)
+    feed_error = result = None
+    try:
+        try:
+            result = read_artifact(path, sink, encrypted=encrypted, identities=identities)
+            sink.close()  # closes the FIFO: pg_restore reads the end of its data
+        except (ArchiveError, OSError) as exc:
+            feed_error = exc
+            try:
+                sink.discard()
+            except OSError:
+                pass
+        if result is not None and result.error:
+            raise PgError(f"cannot restore {path}: {result.error}")
+        if feed_error is not None:
+            if start.proc is not None:
+                if "Broken pipe" in str(feed_error):
+                    try:  # pg_restore stopped reading
+                        start.proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        pass
+                if start.proc.poll():  # pg_restore failed first: its own error is the cause
+                    _finish(start.proc, stderr_file, tool, dbname)
+            raise PgError(f"cannot unpack {path} into {dest}: {feed_error}")
+        if start.proc is None:
+            raise PgError(f"cannot unpack {path} into {dest}: its last member {start.member} never came")
+        warnings = _finish(start.proc, stderr_file, tool, dbname)
+        _check_plaintext(path, manifest, result)
+        return warnings
+    finally:
+        start.stop()
+
+
 def _finish(proc: subprocess.Popen, stderr_file, tool: str, target: str) -> List[str]:
     code = proc.wait()
     stderr_file.seek(0)
@@ -103,11 +142,13 @@ def _finish(proc: subprocess.Popen, stderr_file, tool: str, target: str) -> List
 
 
 def restore_into(params: ConnParams, path: str, manifest: Dict[str, Any], opts: RestoreOptions,
-                 server_major: int, dbname: str) -> Dict[str, Any]:
+                 server_major: int, dbname: str, stream_last: bool = False) -> Dict[str, Any]:
     """Feed the artifact's plaintext to pg_restore/psql connected to `dbname`.
 
     Parallel custom-format restores need a seekable file: the plaintext then goes to a 0600 temporary
-    file in work_dir first. Otherwise it is piped straight into the tool's stdin.
+    file in work_dir first. Otherwise it is piped straight into the tool's stdin. Directory backups are
+    unpacked and checked before pg_restore starts, unless stream_last (scratch databases only, see
+    restore_stream.py) lets pg_restore start while their largest table file still streams in.
     """
     fmt = manifest["source"].get("format", "custom")
     encrypted = bool(manifest["encryption"])
@@ -118,18 +159,26 @@ def restore_into(params: ConnParams, path: str, manifest: Dict[str, Any], opts: 
     env = params.env()
     started = time.monotonic()
     stderr_file = tempfile.TemporaryFile()
-    tmp_path = tmp_dir = None
+    tmp_path = tmp_dir = streamed = None
     try:
         if fmt == "directory":
             tmp_dir = tempfile.mkdtemp(prefix=".restore-dir-", dir=opts.work_dir)
             dump_dir = os.path.join(tmp_dir, "dump")
             os.mkdir(dump_dir, 0o700)
-            result = _unpack_directory(path, dump_dir, encrypted, identities)
-            _check_plaintext(path, manifest, result)
-            unpacked = time.monotonic()
-            proc = subprocess.Popen(restore_argv(tool, fmt, dbname, opts, dump_dir), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=stderr_file, env=env)
-            warnings = _finish(proc, stderr_file, tool, dbname)
+            argv = restore_argv(tool, fmt, dbname, opts, dump_dir)
+            member = streamed_member(manifest) if stream_last else None
+            if member:
+                start = FifoStart(member, argv, env, stderr_file)
+                warnings = _restore_streaming(path, dump_dir, manifest, encrypted, identities, start, stderr_file,
+                                              tool, dbname)
+                unpacked, streamed = start.started_at, member
+            else:
+                result = _unpack_directory(path, dump_dir, encrypted, identities)
+                _check_plaintext(path, manifest, result)
+                unpacked = time.monotonic()
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=stderr_file, env=env)
+                warnings = _finish(proc, stderr_file, tool, dbname)
         elif fmt == "custom" and opts.jobs > 1:
             fd, tmp_path = tempfile.mkstemp(prefix=".restore-", suffix=".dump", dir=opts.work_dir)
             with os.fdopen(fd, "wb") as handle:
@@ -169,7 +218,8 @@ def restore_into(params: ConnParams, path: str, manifest: Dict[str, Any], opts: 
     done = time.monotonic()
     return {"tool": tool, "format": fmt, "jobs": opts.jobs if fmt in ("custom", "directory") and opts.jobs > 1 else 1,
             "duration_s": round(done - started, 3),
-            "unpack_s": round(unpacked - started, 3) if unpacked else None, "warnings": warnings}
+            "unpack_s": round(unpacked - started, 3) if unpacked else None, "warnings": warnings,
+            **({"streamed": streamed} if streamed else {})}
 
 
 def plan_restore(params: ConnParams, path: str, opts: RestoreOptions) -> Dict[str, Any]:

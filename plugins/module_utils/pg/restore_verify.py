@@ -129,7 +129,7 @@ def scratch_restore(server: ConnParams, path: str, opts: RestoreOptions, *, keep
         try:
             params = server.with_db(scratch)
             restore = restore_into(params, path, manifest, RestoreOptions(**{
-                **opts.__dict__, "clean": False, "create": False}), major, scratch)
+                **opts.__dict__, "clean": False, "create": False}), major, scratch, stream_last=True)
             yield ScratchRestore(scratch, params, manifest, restore, major)
         finally:
             if not keep:

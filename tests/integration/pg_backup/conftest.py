@@ -101,3 +101,25 @@ def run_sql():
 @pytest.fixture
 def list_scratch_dbs(superuser):
     return lambda: scratch_dbs(superuser)
+
+
+def own_children(name):
+    """PIDs of this process's live (not zombie) children called `name`, read from /proc."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as handle:
+                comm = handle.read().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and comm == name and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture
+def children():
+    """children(name): PIDs of the test process's live children called name."""
+    return own_children

@@ -107,24 +107,7 @@ def test_destination_full(app_db, tmpfs, fmt):
     assert _leftovers(dest) == []
 
 
-def _children(name):
-    """PIDs of our own child processes called `name` (read from /proc, no extra library)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-                with open(f"/proc/{entry}/comm") as handle:
-                    comm = handle.read().strip()
-            except OSError:
-                continue
-            if int(fields[1]) == os.getpid() and comm == name:
-                found.append(int(entry))
-    return found
-
-
-def test_pg_dump_killed_mid_stream(new_db, tmp_path):
+def test_pg_dump_killed_mid_stream(new_db, tmp_path, children):
     db = new_db("CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 300000) g")
     streaming, killed = threading.Event(), threading.Event()
 
@@ -145,7 +128,7 @@ def test_pg_dump_killed_mid_stream(new_db, tmp_path):
 
     def killer():
         assert streaming.wait(60)
-        pids = _children("pg_dump")
+        pids = children("pg_dump")
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         killed.set()

@@ -17,22 +17,6 @@ from ansible_collections.deploysafe.preflight.plugins.module_utils.pg.restore_ve
 
 
 
-def _children(name):
-    """PIDs of our own child processes called `name` (from /proc)."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/comm") as handle:
-                comm = handle.read().strip()
-        except OSError:
-            continue
-        if ppid == os.getpid() and comm == name:
-            found.append(int(entry))
-    return found
-
-
 @pytest.fixture(scope="module")
 def dir_backup(app_db, keys, tmp_path_factory):
     dest = tmp_path_factory.mktemp("dir_backups")
@@ -56,8 +40,12 @@ def test_directory_tar_is_deterministic(app_db, tmp_path):
     import zstandard
     with open(plain.path, "rb") as handle, zstandard.ZstdDecompressor().stream_reader(handle) as raw:
         with tarfile.open(fileobj=raw, mode="r|") as tar:
-            names = [member.name for member in tar]
-    assert "toc.dat" in names and names == sorted(names)
+            members = [(member.name, member.size) for member in tar]
+    # toc.dat first, then the table files smallest first (a scratch restore streams the last one)
+    assert members[0][0] == "toc.dat"
+    assert members[1:] == sorted(members[1:], key=lambda m: (m[1], m[0]))
+    manifest = load_manifest(plain.manifest_path)
+    assert [(m["name"], m["bytes"]) for m in manifest["source"]["members"]] == members
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -66,6 +54,8 @@ def test_directory_round_trip_restore_verify(superuser, dir_backup, keys, list_s
     result = restore_verify(superuser, dir_backup.path, RestoreOptions(identity_file=keys["identity"], jobs=jobs))
     assert set(result.properties.values()) == {"pass"}
     assert result.restore["format"] == "directory" and result.restore["jobs"] == jobs
+    # pg_restore started while the largest table file still streamed in through a FIFO
+    assert result.restore["streamed"] == load_manifest(dir_backup.manifest_path)["source"]["members"][-1]["name"]
     assert result.comparison.tables_compared == 5
     assert list_scratch_dbs() == before
 
@@ -105,12 +95,12 @@ def test_writes_during_a_parallel_dump_stay_consistent(new_db, superuser, tmp_pa
     assert set(result.properties.values()) == {"pass"}
 
 
-def test_killed_pg_dump_leaves_nothing(new_db, tmp_path):
+def test_killed_pg_dump_leaves_nothing(new_db, tmp_path, children):
     db = new_db("CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 300000) g")
 
     def opener(partial):
         # The partial is opened while pg_dump -Fd still runs (its Popen happened before): kill it now.
-        for pid in _children("pg_dump"):
+        for pid in children("pg_dump"):
             os.kill(pid, signal.SIGKILL)
         return _open_partial(partial)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from typing import BinaryIO, Callable, Dict, Iterator, List, Optional
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional
 
 from ..files import walk_entries
 from .errors import ArchiveError
@@ -32,18 +32,17 @@ def _member(path: str, rel: str) -> tarfile.TarInfo:
 
 
 def tar_chunks(root: str, counter: Optional[List[int]] = None, chunk: int = 1 << 20,
-               order: Optional[Callable[[List[tarfile.TarInfo]], List[tarfile.TarInfo]]] = None,
+               order: Optional[Callable[[tarfile.TarInfo], Any]] = None,
                listing: Optional[List[Dict[str, int]]] = None) -> Iterator[bytes]:
-    """A PAX tar of root's regular files and subdirectories, in sorted path order (or the order `order`
-    gives the members' TarInfos) with fixed owner/mtime (the same tree gives the same bytes), as a sequence
-    of byte strings of at most `chunk` bytes of file data each. Links and special files are refused.
+    """A PAX tar of root's regular files and subdirectories, in sorted path order (or sorted by the key
+    `order` gives each member's TarInfo) with fixed owner/mtime (the same tree gives the same bytes), as a
+    sequence of byte strings of at most `chunk` bytes of file data each. Links and special files are refused.
     counter[0] counts the members; listing, if given, gets {name, bytes} of each member in tar order."""
     offset = 0
     try:
         members = [(_member(entry.path, rel), entry.path) for rel, entry in walk_entries(root)]
         if order is not None:
-            paths = {id(info): path for info, path in members}
-            members = [(info, paths[id(info)]) for info in order([info for info, _path in members])]
+            members.sort(key=lambda member: order(member[0]))
         for info, path in members:
             if listing is not None:
                 listing.append({"name": info.name, "bytes": info.size})
@@ -126,7 +125,7 @@ class DirectoryProducer:
 
     def __init__(self, root: str, prepare: Callable[[], None], cancel: Optional[Callable[[], None]] = None,
                  name: str = "directory tar",
-                 order: Optional[Callable[[List[tarfile.TarInfo]], List[tarfile.TarInfo]]] = None) -> None:
+                 order: Optional[Callable[[tarfile.TarInfo], Any]] = None) -> None:
         self.root, self.name, self._order = root, name, order
         self.listing: List[Dict[str, int]] = []  # {name, bytes} of each member, in tar order
         self._prepare, self._cancel = prepare, cancel

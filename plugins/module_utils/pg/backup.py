@@ -155,10 +155,11 @@ def _directory_producer(pg_dump: str, opts: BackupOptions, snapshot: str, env: D
     return producer, work_dir
 
 
-def _restore_order(members):
-    """toc.dat first, then the table files smallest first: a scratch restore can then start pg_restore
-    while the last (largest) file still streams in (restore.py), and needs the TOC before any data."""
-    return sorted(members, key=lambda info: (info.name != "toc.dat", info.size, info.name))
+def _restore_order(info):
+    """Sort key of the tar's members: toc.dat first, then the table files smallest first, so a scratch
+    restore has the TOC before any data and can start pg_restore while the last (largest) file still
+    streams in (restore_stream.py)."""
+    return (info.name != "toc.dat", info.size, info.name)
 
 
 def _identity(conn, params: ConnParams) -> Dict[str, Any]:

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..archive import (ArchiveError, TarSink, load_identities, load_manifest, manifest_path, read_artifact,
                        split_stderr)
@@ -71,25 +71,31 @@ def _check_plaintext(path: str, manifest: Dict[str, Any], result) -> None:
                       f"{result.plaintext_sha256}) differs from the manifest ({plain['bytes']} bytes, {plain['sha256']})")
 
 
-def _unpack_directory(path: str, dest: str, encrypted: bool, identities) -> Any:
-    """Decrypt/decompress the artifact straight into a TarSink that unpacks it (safely) into dest, in this
-    thread: no pipe and no second thread (the pipe's 64 KiB hand-offs cost more than the work, measured)."""
-    sink = TarSink(dest)
-    feed_error = result = None
+def _feed(path: str, sink: TarSink, encrypted: bool, identities) -> Tuple[Any, Optional[BaseException]]:
+    """Decrypt/decompress the artifact straight into the TarSink, in this thread (no pipe and no second
+    thread: the pipe's 64 KiB hand-offs cost more than the work, measured), then close the sink.
+    (read_artifact's result or None, the error of the feed or the close; after an error the sink is
+    discarded)."""
+    result = None
     try:
         result = read_artifact(path, sink, encrypted=encrypted, identities=identities)
-    except ArchiveError as exc:
-        feed_error = exc
+        sink.close()  # a FIFO member is closed here at the latest: its reader sees the end of the data
+        return result, None
+    except (ArchiveError, OSError) as exc:
+        try:
+            sink.discard()
+        except OSError:
+            pass
+        return result, exc
+
+
+def _unpack_directory(path: str, dest: str, encrypted: bool, identities) -> Any:
+    """Unpack the artifact (safely) into dest."""
+    result, error = _feed(path, TarSink(dest), encrypted, identities)
     if result is not None and result.error:  # undecryptable or corrupt: the cause of any tar error that follows
-        sink.discard()
         raise PgError(f"cannot restore {path}: {result.error}")
-    if feed_error:
-        sink.discard()
-        raise PgError(f"cannot unpack {path} into {dest}: {feed_error}")
-    try:
-        sink.close()
-    except ArchiveError as exc:
-        raise PgError(f"cannot unpack {path} into {dest}: {exc}") from None
+    if error is not None:
+        raise PgError(f"cannot unpack {path} into {dest}: {error}")
     return result
 
 
@@ -98,18 +104,8 @@ def _restore_streaming(path: str, dest: str, manifest: Dict[str, Any], encrypted
     """Unpack into dest while pg_restore (started by `start` at the last member) reads that member from a
     FIFO; then the same checks as before a restore: the artifact's own errors first (they explain any tar
     or pg_restore error that follows), pg_restore's, and the plaintext against the manifest."""
-    sink = TarSink(dest, open_member=start)
-    feed_error = result = None
     try:
-        try:
-            result = read_artifact(path, sink, encrypted=encrypted, identities=identities)
-            sink.close()  # closes the FIFO: pg_restore reads the end of its data
-        except (ArchiveError, OSError) as exc:
-            feed_error = exc
-            try:
-                sink.discard()
-            except OSError:
-                pass
+        result, feed_error = _feed(path, TarSink(dest, open_member=start), encrypted, identities)
         if result is not None and result.error:
             raise PgError(f"cannot restore {path}: {result.error}")
         if feed_error is not None:
